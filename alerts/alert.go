@@ -1,0 +1,86 @@
+// Package alerts delivers alerts: external alert scripts (mon's
+// interface) and built-in notifiers. Every alert is an Alert, registered
+// by name; the external-program runner is just one implementation.
+package alerts
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Type is the kind of event an alert is sent for (MON_ALERTTYPE).
+type Type string
+
+const (
+	Failure     Type = "failure"
+	Up          Type = "up"
+	Startup     Type = "startup"
+	Ack         Type = "ack"
+	Disable     Type = "disable"
+	Trap        Type = "trap"
+	TrapTimeout Type = "traptimeout"
+	Test        Type = "test"
+)
+
+// Flag returns the type flag mon passes on the command line ("" for none).
+func (t Type) Flag() string {
+	switch t {
+	case Up:
+		return "-u"
+	case Ack:
+		return "-a"
+	case Disable:
+		return "-D"
+	case Trap:
+		return "-T"
+	case TrapTimeout:
+		return "-O"
+	}
+	return ""
+}
+
+// Event is everything mon hands an alert program.
+type Event struct {
+	Group, Service string
+	Hosts          []string  // -h, joined with blanks
+	Time           time.Time // -t, in whole seconds
+	Type           Type
+	// Flag overrides Type.Flag() when non-nil (test upalerts pass -u).
+	Flag *string
+	Args []string // configured arguments, shell-split
+	// Input is fed on stdin: the event text (summary line, then detail).
+	Input []byte
+	// Env holds MON_* and the service's VAR=value lines ("K=V").
+	Env []string
+}
+
+// Argv returns the arguments after the program name, exactly as mon
+// builds them: -s S -g G -h "HOSTS" -t EPOCH [FLAG] ARGS...
+func (e Event) Argv() []string {
+	argv := []string{"-s", e.Service, "-g", e.Group, "-h", strings.Join(e.Hosts, " "),
+		"-t", strconv.FormatInt(e.Time.Unix(), 10)}
+	flag := e.Type.Flag()
+	if e.Flag != nil {
+		flag = *e.Flag
+	}
+	if flag != "" {
+		argv = append(argv, flag)
+	}
+	return append(argv, e.Args...)
+}
+
+// Summary is the first line of the input, or "(NO SUMMARY)".
+func (e Event) Summary() string {
+	s, _, _ := strings.Cut(string(e.Input), "\n")
+	if strings.TrimSpace(s) == "" {
+		return "(NO SUMMARY)"
+	}
+	return s
+}
+
+// Alert is one notifier implementation.
+type Alert interface {
+	Send(ctx context.Context, ev Event) error
+}
