@@ -1,0 +1,177 @@
+// Package decide is mon's alert decision logic as a pure function: given
+// a service's configuration, its run-time state, one event and a snapshot
+// of the world, it updates the state and returns the alerts to send and a
+// trace of why each was sent or suppressed. It does no I/O, reads no
+// clock and starts no goroutines, so every rule is a table row in a test.
+package decide
+
+import (
+	"time"
+
+	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/scheduler/config"
+)
+
+// Status is an operational status code (mon's _op_status).
+type Status int
+
+const (
+	Fail      Status = 0
+	OK        Status = 1
+	ColdStart Status = 2
+	WarmStart Status = 3
+	LinkDown  Status = 4
+	Unknown   Status = 5
+	Timeout   Status = 6
+	Untested  Status = 7
+	Depend    Status = 8
+	Warn      Status = 9
+)
+
+// IsFailure reports membership in mon's FAILURE set.
+func (s Status) IsFailure() bool { return s == Fail || s == LinkDown || s == Timeout }
+
+// IsSuccess reports membership in mon's SUCCESS set.
+func (s Status) IsSuccess() bool {
+	return s == OK || s == ColdStart || s == WarmStart || s == Unknown || s == Untested
+}
+
+// IsWarning reports membership in mon's WARNING set.
+func (s Status) IsWarning() bool {
+	return s == ColdStart || s == WarmStart || s == Unknown || s == Warn
+}
+
+// State is the run-time state of one service: mon's `_` keys. Times are
+// whole epoch seconds as mon shows them; 0 means none.
+type State struct {
+	OpStatus, LastOpStatus Status
+	ExitVal                int
+	HasExitVal             bool // false = "undef" (no event yet)
+	LastSuccess            int64
+	LastFailure            int64
+	FirstFailure           int64
+	HasFirstFailure        bool // MON_FIRST_FAILURE is exported once set
+	ConsecFailures         int
+	FailureCount           int
+	AlertCount             int
+	LastSummary            string
+	LastDetail             string
+	LastOutput             string
+	HasLastEvent           bool // MON_LAST_SUMMARY/OUTPUT exported once set
+	FailureOutput          string
+	Ack                    int64
+	AckComment             string
+	DependStatus           *bool // nil = never evaluated
+	LastTrap               int64
+	Intended               string // "group:service" of a trap re-routed to default/default
+	Disabled               bool
+
+	// Interval is the current polling interval: the configured one, or
+	// failure_interval while that is active.
+	Interval              time.Duration
+	FailureIntervalActive bool
+	// ResetSchedule is set by Process when the interval changed and the
+	// fixed-rate schedule must restart from now (mon's _next_check := 0).
+	ResetSchedule bool
+
+	Periods []PeriodState // parallel to config.Service.Periods
+}
+
+// PeriodState is the per-period alert bookkeeping.
+type PeriodState struct {
+	AlertSent         int
+	LastAlert         int64
+	FirstFailTime     int64
+	FailCount         int
+	NoCompUpalertSent int
+}
+
+// NewState returns the state of a freshly loaded service.
+func NewState(svc *config.Service) *State {
+	return &State{
+		OpStatus:     Untested,
+		LastOpStatus: Untested,
+		Interval:     svc.Interval,
+		Periods:      make([]PeriodState, len(svc.Periods)),
+	}
+}
+
+// Kind is the source of an event.
+type Kind int
+
+const (
+	Monitor     Kind = iota // a monitor run finished (mon type "m")
+	Trap                    // an accepted trap ("t")
+	TrapTimeout             // a traptimeout heartbeat expired ("T")
+)
+
+// Result is one event for the service.
+type Result struct {
+	Kind   Kind
+	Exit   int    // monitor exit status / trap sta; 0 = success
+	Output string // full text: summary line, then detail
+}
+
+// World is everything outside the service that a decision reads.
+type World struct {
+	Now           time.Time
+	Stopped       bool // scheduler stopped: every alert is dropped
+	WatchDisabled bool
+	// EvalDepend evaluates the service's alert-side dependency expression
+	// (depend with dep_behavior a, or alertdepend). nil = no dependency.
+	EvalDepend func() (bool, error)
+	// HasAlert reports whether an alert name resolves to a program or a
+	// built-in; mon counts only alerts it could start.
+	HasAlert func(name string) bool
+}
+
+// Action is one alert to start.
+type Action struct {
+	Period       int // index into the service's periods; -1 for redistribute
+	Line         config.AlertLine
+	Type         alerts.Type
+	Flag         *string // flag override (nil = Type.Flag())
+	Input        string  // stdin
+	Retval       *int    // nil = unset (ack alerts): MON_RETVAL absent
+	Redistribute bool
+	// Record is true for alerts that go to the alert history (all but
+	// redistribute and test alerts).
+	Record bool
+}
+
+// Trace is one line of the decision trace: which rule sent or suppressed
+// an alert, readable by operators ("why was I (not) paged?").
+type Trace struct {
+	Time   time.Time
+	Period string // period key, "" for service-level rules
+	Sent   bool
+	Rule   string // short rule name: "alertevery", "numalerts", "ack", "stopped", ...
+	Msg    string // human text, e.g. "suppressed: alertevery 1h, last sent 12m ago"
+}
+
+// Decision is the outcome of one event.
+type Decision struct {
+	Actions []Action
+	Trace   []Trace
+	// Failure is true when the event was a failure (for the failure
+	// history and the "failure for G S" log line).
+	Failure bool
+	// Recovered is true on a success whose previous status was FAIL (the
+	// downtime log writes a line).
+	Recovered bool
+}
+
+// Process applies one event to st (mon's process_event + do_alert).
+func Process(svc *config.Service, st *State, res Result, w World) Decision { panic("TODO") }
+
+// Startup returns the startup alerts of the service.
+func Startup(svc *config.Service, st *State, w World) Decision { panic("TODO") }
+
+// Acknowledge records an ack and returns the ack alerts. who is the
+// logged-in user ("" when none).
+func Acknowledge(svc *config.Service, st *State, who, comment string, w World) Decision {
+	panic("TODO")
+}
+
+// Disable returns the disable alerts of a service that is being disabled.
+func Disable(svc *config.Service, st *State, who string, w World) Decision { panic("TODO") }
