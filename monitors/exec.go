@@ -1,0 +1,198 @@
+package monitors
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Defaults for External.
+const (
+	DefaultMaxOutput = 1 << 20         // bytes of output kept per run
+	DefaultKillGrace = 2 * time.Second // SIGTERM → SIGKILL delay
+)
+
+// drainWait bounds how long output is still read after the monitor
+// itself has exited: a background child that inherited the pipe must not
+// hold the run open.
+const drainWait = time.Second
+
+// External runs a monitor program the way mon does: argv = Args + Hosts
+// (never through a shell), stdin /dev/null, stdout and stderr merged into
+// one capture, environment = ours + req.Env.
+//
+// Unlike mon it bounds the run: on req.Timeout or ctx cancellation the
+// whole process group gets SIGTERM, then SIGKILL after KillGrace; the
+// captured output is capped at MaxOutput bytes; and a monitor killed by a
+// signal is a failure (mon counts it as success, Q-SCH-4).
+type External struct {
+	Path      string
+	MaxOutput int64         // 0 = DefaultMaxOutput
+	KillGrace time.Duration // 0 = DefaultKillGrace
+}
+
+// Check runs the program once and reports what it printed and how it
+// ended. The child is always reaped before Check returns.
+func (e *External) Check(ctx context.Context, req Request) Result {
+	start := time.Now()
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
+	res := e.run(ctx, req)
+	res.Duration = time.Since(start)
+	return res
+}
+
+func (e *External) run(ctx context.Context, req Request) Result {
+	if err := ctx.Err(); err != nil {
+		return Result{Exit: 1, Output: fmt.Appendf(nil, "monitor not started: %v\n", err)}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return startFailure(e.Path, err)
+	}
+	defer r.Close()
+
+	cmd := exec.Command(e.Path, append(append([]string{}, req.Args...), req.Hosts...)...)
+	cmd.Env = append(os.Environ(), req.Env...) // later duplicates win
+	cmd.Stdout = w                             // the same *os.File for both:
+	cmd.Stderr = w                             // one pipe, as in mon
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	err = cmd.Start()
+	w.Close() // the child holds its own copy
+	if err != nil {
+		return startFailure(e.Path, err)
+	}
+
+	capture := make(chan capturedOutput, 1)
+	go func() { capture <- readBounded(r, e.maxOutput()) }()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+
+	var timedOut bool
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
+		e.killGroup(cmd.Process.Pid, waited)
+	}
+	// Wait has returned: the child is reaped. Any output still in the
+	// pipe is read, but not forever.
+	r.SetReadDeadline(time.Now().Add(drainWait))
+	out := <-capture
+
+	res := Result{Output: out.data, Truncated: out.dropped, TimedOut: timedOut}
+	var ws syscall.WaitStatus
+	if cmd.ProcessState != nil {
+		ws, _ = cmd.ProcessState.Sys().(syscall.WaitStatus)
+	}
+	switch {
+	case cmd.ProcessState == nil:
+		res.Exit = 1 // cannot happen once Wait has reaped the child
+	case ws.Signaled():
+		// Shell convention, so `exit=` ranges can still tell it apart.
+		res.Exit = 128 + int(ws.Signal())
+		res.Signal = unix.SignalName(ws.Signal())
+	default:
+		res.Exit = ws.ExitStatus()
+	}
+	if timedOut && res.Exit == 0 {
+		res.Exit = 128 + int(syscall.SIGTERM) // it exited cleanly, but only because we asked
+	}
+	switch {
+	case timedOut:
+		res.Output = withSummary(res.Output, timeoutText(req.Timeout))
+	case res.Signal != "":
+		res.Output = withSummary(res.Output, "killed by signal "+res.Signal)
+	}
+	return res
+}
+
+// killGroup ends the whole process group: SIGTERM, then SIGKILL if the
+// leader has not exited within the grace period. It returns once the
+// leader has been reaped.
+func (e *External) killGroup(pgid int, waited <-chan error) {
+	unix.Kill(-pgid, unix.SIGTERM)
+	grace := time.NewTimer(e.killGrace())
+	defer grace.Stop()
+	select {
+	case <-waited:
+		// Children that ignored SIGTERM still go.
+		unix.Kill(-pgid, unix.SIGKILL)
+	case <-grace.C:
+		unix.Kill(-pgid, unix.SIGKILL)
+		<-waited
+	}
+}
+
+func (e *External) maxOutput() int64 {
+	if e.MaxOutput > 0 {
+		return e.MaxOutput
+	}
+	return DefaultMaxOutput
+}
+
+func (e *External) killGrace() time.Duration {
+	if e.KillGrace > 0 {
+		return e.KillGrace
+	}
+	return DefaultKillGrace
+}
+
+type capturedOutput struct {
+	data    []byte
+	dropped int64
+}
+
+// readBounded reads r to EOF (or error), keeping the first limit bytes
+// and counting the rest, so the writer never blocks on a full pipe.
+func readBounded(r io.Reader, limit int64) capturedOutput {
+	var out capturedOutput
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		chunk := buf[:n]
+		if room := limit - int64(len(out.data)); int64(len(chunk)) > room {
+			out.dropped += int64(len(chunk)) - room
+			chunk = chunk[:room]
+		}
+		out.data = append(out.data, chunk...)
+		if err != nil {
+			return out
+		}
+	}
+}
+
+// withSummary makes sure a run that gomon ended (or that a signal ended)
+// says so: a blank first line is replaced by text; a summary the monitor
+// printed itself is kept.
+func withSummary(out []byte, text string) []byte {
+	first, rest, _ := bytes.Cut(out, []byte("\n"))
+	if strings.TrimSpace(string(first)) != "" {
+		return out
+	}
+	return append([]byte(text+"\n"), rest...)
+}
+
+func timeoutText(d time.Duration) string {
+	if d > 0 {
+		return "timed out after " + d.String()
+	}
+	return "timed out"
+}
+
+func startFailure(path string, err error) Result {
+	// 127 is what a shell reports for a command it could not run.
+	return Result{Exit: 127, Output: fmt.Appendf(nil, "could not run monitor %s: %v\n", path, err)}
+}
