@@ -1,0 +1,122 @@
+package protocol
+
+import (
+	"strconv"
+	"strings"
+)
+
+// OpStatus holds the values of one `list opstatus` record (protocol.md
+// §5). The scheduler fills it; Record formats it. Text fields are raw
+// (unescaped); Record escapes them.
+type OpStatus struct {
+	Group, Service string
+	OpStatus       int // numeric code (scheduling §1.1)
+	LastOpStatus   int
+	ExitVal        string // "undef" before the first event
+	Timer          int64  // seconds until due; 0 for trap-only services
+	LastSuccess    int64
+	LastTrap       int64
+	LastTraphost   string // mon never sets it
+	LastCheck      int64  // 0 = no monitor started yet (written empty)
+	Ack            int64  // 0 or the time of the ack
+	AckComment     string // "USER: COMMENT"; written only while Ack != 0
+	AlertsSent     int
+	DepStatus      string // "" before the first evaluation, then "0" or "1"
+	Depend         string
+	HostDepend     string
+	MonitorDepend  string
+	AlertDepend    string
+	Monitor        string
+	LastSummary    string
+	LastDetail     string
+
+	// Optional fields, written only when set.
+	LastFailure     int64 // written when != 0
+	HasInterval     bool  // writes interval, monitor_duration, monitor_running
+	Interval        int64
+	MonitorDuration int64 // -1 = never finished
+	MonitorRunning  bool
+	ExcludePeriod   string   // written when != ""
+	ExcludeHosts    []string // written when not empty
+	RandSkew        int64    // written when != 0
+	LastAlert       int64    // written when != 0
+	FirstFailure    int64    // written with FailureDuration when != 0
+	FailureDuration int64
+}
+
+// Record formats s as one opstatus line, without the line end: key=value
+// pairs separated by single blanks in mon's exact order.
+func Record(s OpStatus) string {
+	var r recordBuilder
+	r.add("group", s.Group)
+	r.add("service", s.Service)
+	r.add("opstatus", strconv.Itoa(s.OpStatus))
+	r.add("last_opstatus", strconv.Itoa(s.LastOpStatus))
+	r.add("exitval", s.ExitVal)
+	r.addInt("timer", s.Timer)
+	r.addInt("last_success", s.LastSuccess)
+	r.addInt("last_trap", s.LastTrap)
+	r.add("last_traphost", s.LastTraphost)
+	if s.LastCheck != 0 {
+		r.addInt("last_check", s.LastCheck)
+	} else {
+		r.add("last_check", "")
+	}
+	r.addInt("ack", s.Ack)
+	if s.Ack != 0 {
+		r.add("ackcomment", Escape(s.AckComment))
+	} else {
+		r.add("ackcomment", "")
+	}
+	r.add("alerts_sent", strconv.Itoa(s.AlertsSent))
+	r.add("depstatus", s.DepStatus)
+	r.add("depend", Escape(s.Depend))
+	r.add("hostdepend", Escape(s.HostDepend))
+	r.add("monitordepend", Escape(s.MonitorDepend))
+	r.add("alertdepend", Escape(s.AlertDepend))
+	r.add("monitor", Escape(s.Monitor))
+	r.add("last_summary", Escape(s.LastSummary))
+	r.add("last_detail", Escape(s.LastDetail))
+	if s.LastFailure != 0 {
+		r.addInt("last_failure", s.LastFailure)
+	}
+	if s.HasInterval {
+		r.addInt("interval", s.Interval)
+		r.addInt("monitor_duration", s.MonitorDuration)
+		running := "0"
+		if s.MonitorRunning {
+			running = "1"
+		}
+		r.add("monitor_running", running)
+	}
+	if s.ExcludePeriod != "" {
+		r.add("exclude_period", EscapeRaw(s.ExcludePeriod))
+	}
+	if len(s.ExcludeHosts) > 0 {
+		r.add("exclude_hosts", EscapeRaw(strings.Join(s.ExcludeHosts, " ")))
+	}
+	if s.RandSkew != 0 {
+		r.addInt("randskew", s.RandSkew)
+	}
+	if s.LastAlert != 0 {
+		r.addInt("last_alert", s.LastAlert)
+	}
+	if s.FirstFailure != 0 {
+		r.addInt("first_failure", s.FirstFailure)
+		r.addInt("failure_duration", s.FailureDuration)
+	}
+	return r.b.String()
+}
+
+type recordBuilder struct{ b strings.Builder }
+
+func (r *recordBuilder) add(key, value string) {
+	if r.b.Len() > 0 {
+		r.b.WriteByte(' ')
+	}
+	r.b.WriteString(key)
+	r.b.WriteByte('=')
+	r.b.WriteString(value)
+}
+
+func (r *recordBuilder) addInt(key string, v int64) { r.add(key, strconv.FormatInt(v, 10)) }
