@@ -70,6 +70,7 @@ type State struct {
 	// failure_interval while that is active.
 	Interval              time.Duration
 	FailureIntervalActive bool
+	OldInterval           time.Duration // the interval to restore (mon's _old_interval)
 	// ResetSchedule is set by Process when the interval changed and the
 	// fixed-rate schedule must restart from now (mon's _next_check := 0).
 	ResetSchedule bool
@@ -137,6 +138,27 @@ type Action struct {
 	// Record is true for alerts that go to the alert history (all but
 	// redistribute and test alerts).
 	Record bool
+	// Env is the service state the alert must see in its MON_*
+	// variables. It is captured when the alert is decided, because mon
+	// calls alerts in the middle of an event: an upalert still sees the
+	// failure's times and summary, which Process clears afterwards.
+	Env Env
+}
+
+// Env is the part of State exported to an alert program. Has* false
+// means the variable is absent (mon's undef).
+type Env struct {
+	OpStatus        Status
+	LastSummary     string // MON_LAST_SUMMARY
+	HasLastSummary  bool
+	LastOutput      string // MON_LAST_OUTPUT
+	HasLastOutput   bool
+	LastFailure     int64 // MON_LAST_FAILURE
+	FirstFailure    int64 // MON_FIRST_FAILURE
+	HasFirstFailure bool
+	LastSuccess     int64  // MON_LAST_SUCCESS
+	Ack             string // MON_ACK; "" = absent
+	Intended        string // MON_TRAP_INTENDED; "" = absent
 }
 
 // Trace is one line of the decision trace: which rule sent or suppressed
@@ -160,18 +182,3 @@ type Decision struct {
 	// downtime log writes a line).
 	Recovered bool
 }
-
-// Process applies one event to st (mon's process_event + do_alert).
-func Process(svc *config.Service, st *State, res Result, w World) Decision { panic("TODO") }
-
-// Startup returns the startup alerts of the service.
-func Startup(svc *config.Service, st *State, w World) Decision { panic("TODO") }
-
-// Acknowledge records an ack and returns the ack alerts. who is the
-// logged-in user ("" when none).
-func Acknowledge(svc *config.Service, st *State, who, comment string, w World) Decision {
-	panic("TODO")
-}
-
-// Disable returns the disable alerts of a service that is being disabled.
-func Disable(svc *config.Service, st *State, who string, w World) Decision { panic("TODO") }

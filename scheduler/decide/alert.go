@@ -1,0 +1,334 @@
+package decide
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/internal/shellwords"
+	"github.com/gomon/gomon/scheduler/config"
+)
+
+// alertCall is one do_alert invocation.
+type alertCall struct {
+	typ    alerts.Type
+	output string
+	retval *int // nil = unset (ack, disable)
+	// disabling is true for the disable alerts of a service being
+	// disabled right now: its own disabled mark does not apply.
+	disabling bool
+}
+
+// isFailure reports whether the call is a failure alert (mon's MONITOR,
+// TRAP and TRAPTIMEOUT flags), the only kind the throttles apply to.
+func (a alertCall) isFailure() bool {
+	return a.typ == alerts.Failure || a.typ == alerts.Trap || a.typ == alerts.TrapTimeout
+}
+
+// exitValue is the retval compared with exit ranges; unset compares as 0.
+func (a alertCall) exitValue() int {
+	if a.retval == nil {
+		return 0
+	}
+	return *a.retval
+}
+
+// doAlert is mon's do_alert: service-level gates, then every period.
+func (c *decider) doAlert(a alertCall) {
+	st := c.st
+	if c.w.Stopped {
+		c.trace("", false, "stopped", "dropped %s alert: the mon scheduler is stopped", a.typ)
+		return
+	}
+	// redistribute goes out before any other rule is applied.
+	if c.svc.Redistribute != "" {
+		c.redistribute(a)
+	}
+	switch {
+	case c.w.WatchDisabled:
+		c.trace("", false, "disabled", "suppressed %s alert: the watch is disabled", a.typ)
+		return
+	case st.Disabled && !a.disabling:
+		c.trace("", false, "disabled", "suppressed %s alert: the service is disabled", a.typ)
+		return
+	}
+	if a.typ != alerts.Startup && a.typ != alerts.Up && hasAlertDepend(c.svc) &&
+		st.DependStatus != nil && !*st.DependStatus {
+		c.trace("", false, "depend", "suppressed %s alert: dependency %s is down", a.typ, alertDependText(c.svc))
+		return
+	}
+
+	summary := firstLine(a.output)
+	prevSummary := firstLine(st.FailureOutput)
+	ackOK := a.typ == alerts.Up || a.typ == alerts.Ack || a.typ == alerts.Disable
+	if st.Ack != 0 && c.svc.UnackSummary && !ackOK && stripSpace(summary) != stripSpace(prevSummary) {
+		c.trace("", false, "unack_summary", "acknowledgement (%s) cleared: summary changed from %q to %q",
+			st.AckComment, prevSummary, summary)
+		st.Ack, st.AckComment = 0, ""
+		st.ConsecFailures = 1
+		for i := range st.Periods {
+			st.Periods[i].LastAlert = 0
+			st.Periods[i].FirstFailTime = 0
+			st.Periods[i].FailCount = 0
+		}
+	}
+	if st.Ack != 0 && !ackOK {
+		c.trace("", false, "ack", "suppressed %s alert: acknowledged at %s (%s)",
+			a.typ, c.clock(st.Ack), st.AckComment)
+		return
+	}
+
+	for i, p := range c.svc.Periods {
+		c.period(i, p, a, summary, prevSummary)
+	}
+}
+
+// period applies the per-period rules (step 8 of do_alert) and calls the
+// period's alerts of the right list.
+func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSummary string) {
+	ps := &c.st.Periods[i]
+	key := p.Key
+	if !inPeriod(p, c.w.Now) {
+		c.trace(key, false, "period", "skipped: outside period %s", p.Spec.String())
+		return
+	}
+	paired := a.typ == alerts.Up || a.typ == alerts.Ack
+	if paired && !p.NoCompAlerts && ps.AlertSent == 0 {
+		c.trace(key, false, "pairing", "suppressed %s alert: no down alert was sent in this period", a.typ)
+		return
+	}
+	if a.typ == alerts.Up && p.NoCompAlerts && ps.NoCompUpalertSent > 0 {
+		c.trace(key, false, "no_comp_alerts", "suppressed up alert: one was already sent since the last down alert")
+		return
+	}
+	if a.typ == alerts.Up && p.UpAlertAfter > 0 && c.st.HasFirstFailure && c.st.FirstFailure != 0 {
+		if lasted := c.now - c.st.FirstFailure; lasted < seconds(p.UpAlertAfter) {
+			c.trace(key, false, "upalertafter", "suppressed up alert: the outage lasted %s, upalertafter is %s",
+				secs(lasted), p.UpAlertAfter)
+			return
+		}
+	}
+	if a.isFailure() && c.throttled(ps, p, a, summary, prevSummary) {
+		return
+	}
+
+	lines := linesFor(p, a.typ)
+	if len(lines) == 0 {
+		c.trace(key, false, "no_lines", "no %s lines in this period", listName(a.typ))
+		return
+	}
+	called := 0
+	for _, l := range lines {
+		if l.Exit != nil && !l.Exit.Contains(a.exitValue()) {
+			c.trace(key, false, "exit", "skipped %s: exit %d not in exit=%s", l.Name, a.exitValue(), l.Exit)
+			continue
+		}
+		if !c.hasAlert(l.Name) {
+			c.trace(key, false, "missing", "no alert found while trying to run %s", l.Name)
+			continue
+		}
+		c.d.Actions = append(c.d.Actions, Action{
+			Period: i,
+			Line:   l,
+			Type:   a.typ,
+			Input:  a.output,
+			Retval: a.retval,
+			Record: true,
+			Env:    c.env(),
+		})
+		c.trace(key, true, "sent", "sent %s alert %s", a.typ, lineText(l))
+		ps.LastAlert = c.now
+		c.st.AlertCount++
+		called++
+	}
+	if called == 0 {
+		return
+	}
+	if a.typ == alerts.Up {
+		ps.AlertSent, ps.LastAlert = 0, 0
+		if p.NoCompAlerts {
+			ps.NoCompUpalertSent++
+		}
+		return
+	}
+	ps.AlertSent++
+	if p.NoCompAlerts {
+		ps.NoCompUpalertSent = 0
+	}
+}
+
+// throttled applies the failure-only rules in mon's order: alertexitrange,
+// numalerts, alertevery, alertafter. It reports whether the period's
+// alert is suppressed.
+func (c *decider) throttled(ps *PeriodState, p *config.Period, a alertCall, summary, prevSummary string) bool {
+	key := p.Key
+	if r := p.AlertExitRange; r != nil && !r.Contains(a.exitValue()) {
+		c.trace(key, false, "alertexitrange", "suppressed: exit %d not in alertexitrange %s", a.exitValue(), r)
+		return true
+	}
+	if p.NumAlerts > 0 && ps.AlertSent >= p.NumAlerts {
+		c.trace(key, false, "numalerts", "suppressed: numalerts %d reached", p.NumAlerts)
+		return true
+	}
+	if p.AlertEvery > 0 && c.now-ps.LastAlert < seconds(p.AlertEvery) {
+		ago := secs(c.now - ps.LastAlert)
+		var why string
+		switch p.AlertEveryMode {
+		case config.EveryStrict, config.EveryIgnoreSummary:
+			why = string(p.AlertEveryMode)
+		case config.EveryObserveDetail:
+			if c.st.FailureOutput == a.output {
+				why = "same output"
+			}
+		default:
+			if prevSummary == summary {
+				why = "same summary"
+			}
+		}
+		if why != "" {
+			c.trace(key, false, "alertevery", "suppressed: alertevery %s, last sent %s ago, %s", p.AlertEvery, ago, why)
+			return true
+		}
+	}
+	return c.alertAfter(ps, p)
+}
+
+// alertAfter is mon's alertafter in its three forms, with their counter
+// side effects.
+func (c *decider) alertAfter(ps *PeriodState, p *config.Period) bool {
+	key := p.Key
+	n, t := p.AlertAfterCount, seconds(p.AlertAfterTime)
+	switch {
+	case n > 0 && t == 0:
+		if c.st.ConsecFailures < n {
+			c.trace(key, false, "alertafter", "suppressed: %d of %d consecutive failures", c.st.ConsecFailures, n)
+			return true
+		}
+	case n == 0 && t > 0:
+		if ps.FirstFailTime == 0 {
+			ps.FirstFailTime = c.now
+		}
+		if c.now-ps.FirstFailTime <= t {
+			c.trace(key, false, "alertafter", "suppressed: failing for %s, alertafter %s not yet exceeded",
+				secs(c.now-ps.FirstFailTime), p.AlertAfterTime)
+			return true
+		}
+	case n > 0 && t > 0:
+		ps.FailCount++
+		if c.now-ps.FirstFailTime <= t && ps.FailCount < n {
+			c.trace(key, false, "alertafter", "suppressed: %d of %d failures within %s", ps.FailCount, n, p.AlertAfterTime)
+			return true
+		}
+		if c.now-ps.FirstFailTime > t {
+			ps.FailCount = 1 // a new window starts
+		}
+		if ps.FailCount == 1 {
+			ps.FirstFailTime = c.now
+		}
+		if ps.FailCount < n {
+			c.trace(key, false, "alertafter", "suppressed: %d of %d failures within %s", ps.FailCount, n, p.AlertAfterTime)
+			return true
+		}
+	}
+	return false
+}
+
+// redistribute calls the service's redistribute alert: no period, no
+// accounting, not recorded. The first word is the alert name (mon looks
+// up the whole text, Q-CFG-3).
+func (c *decider) redistribute(a alertCall) {
+	text := strings.TrimLeft(c.svc.Redistribute, perlSpace)
+	name, raw := text, ""
+	if i := strings.IndexAny(text, perlSpace); i >= 0 {
+		name, raw = text[:i], strings.TrimLeft(text[i:], perlSpace)
+	}
+	args, err := shellwords.Split(raw)
+	if err != nil {
+		c.trace("", false, "redistribute", "not sent: redistribute %q: %v", c.svc.Redistribute, err)
+		return
+	}
+	if !c.hasAlert(name) {
+		c.trace("", false, "redistribute", "no alert found while trying to run %s", name)
+		return
+	}
+	l := config.AlertLine{Name: name, Args: args, RawArgs: raw}
+	c.d.Actions = append(c.d.Actions, Action{
+		Period:       -1,
+		Line:         l,
+		Type:         a.typ,
+		Input:        a.output,
+		Retval:       a.retval,
+		Redistribute: true,
+		Env:          c.env(),
+	})
+	c.trace("", true, "redistribute", "sent %s event to redistribute %s", a.typ, lineText(l))
+}
+
+func (c *decider) hasAlert(name string) bool {
+	return c.w.HasAlert == nil || c.w.HasAlert(name)
+}
+
+// env captures the MON_* view of the state at this point of the event.
+func (c *decider) env() Env {
+	st := c.st
+	e := Env{
+		OpStatus:        st.OpStatus,
+		LastSummary:     st.LastSummary,
+		HasLastSummary:  st.HasLastEvent || c.summaryPending,
+		LastOutput:      st.LastOutput,
+		HasLastOutput:   st.HasLastEvent,
+		LastFailure:     st.LastFailure,
+		FirstFailure:    st.FirstFailure,
+		HasFirstFailure: st.HasFirstFailure,
+		LastSuccess:     st.LastSuccess,
+		Intended:        st.Intended,
+	}
+	if st.Ack != 0 {
+		e.Ack = st.AckComment
+	}
+	return e
+}
+
+// clock formats an epoch second in the location of World.Now.
+func (c *decider) clock(t int64) string {
+	return time.Unix(t, 0).In(c.w.Now.Location()).Format("2006-01-02 15:04:05")
+}
+
+// inPeriod is the single place where a period's time window is checked.
+func inPeriod(p *config.Period, t time.Time) bool {
+	return p.Spec.In(t)
+}
+
+func linesFor(p *config.Period, t alerts.Type) []config.AlertLine {
+	switch t {
+	case alerts.Up:
+		return p.UpAlerts
+	case alerts.Startup:
+		return p.StartupAlerts
+	case alerts.Ack:
+		return p.AckAlerts
+	case alerts.Disable:
+		return p.DisableAlerts
+	}
+	return p.Alerts
+}
+
+// listName is the config keyword of the list an alert type uses.
+func listName(t alerts.Type) string {
+	switch t {
+	case alerts.Up, alerts.Startup, alerts.Ack, alerts.Disable:
+		return string(t) + "alert"
+	}
+	return "alert"
+}
+
+func lineText(l config.AlertLine) string {
+	if l.RawArgs == "" {
+		return l.Name
+	}
+	return l.Name + " " + l.RawArgs
+}
+
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+func secs(n int64) time.Duration { return time.Duration(n) * time.Second }
