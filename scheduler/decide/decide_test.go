@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/scheduler/config"
 )
 
@@ -255,5 +254,3 @@ func BenchmarkProcess(b *testing.B) {
 		Process(svc, st, res, w)
 	}
 }
-
-var _ = alerts.Failure
