@@ -338,9 +338,6 @@ func newFping(args []string) (Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(rest) > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (hosts are appended by mon)", rest[0])
-	}
 	if _, ok := opts['h']; ok {
 		return nil, fmt.Errorf("usage: %s", fpingUsage)
 	}
@@ -373,7 +370,7 @@ func newFping(args []string) (Monitor, error) {
 		}
 		m.slowMS = n
 	}
-	return m, nil
+	return withHostArgs(m, rest), nil
 }
 
 // fping's defaults: the wait grows by 1.5 with every retry.
@@ -555,9 +552,6 @@ func newPing(args []string) (Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(rest) > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (hosts are appended by mon)", rest[0])
-	}
 	m := &pingMonitor{count: 1, only6: opts['6'] != ""}
 	if v, ok := opts['c']; ok {
 		n, err := strconv.Atoi(v)
@@ -566,7 +560,7 @@ func newPing(args []string) (Monitor, error) {
 		}
 		m.count = n
 	}
-	return m, nil
+	return withHostArgs(m, rest), nil
 }
 
 // Like ping(8): one echo a second, then up to 10 s for a late reply.

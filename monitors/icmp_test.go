@@ -101,6 +101,14 @@ func TestFpingSlow(t *testing.T) {
 	}
 }
 
+func TestFpingHostArgs(t *testing.T) {
+	// The drop-in form passes hosts as arguments after the flags.
+	r := mustNew(t, "fping", "-r", "1", "127.0.0.1").Check(context.Background(), Request{Hosts: []string{"::1"}})
+	if r.Exit != 0 || len(r.Hosts) != 2 || r.Hosts[0].Host != "127.0.0.1" {
+		t.Errorf("exit %d hosts %+v", r.Exit, r.Hosts)
+	}
+}
+
 func TestFpingNoHosts(t *testing.T) {
 	r := mustNew(t, "fping").Check(context.Background(), Request{})
 	if r.Exit != 0 || len(r.Output) != 0 {
@@ -109,7 +117,7 @@ func TestFpingNoHosts(t *testing.T) {
 }
 
 func TestFpingFlags(t *testing.T) {
-	for _, args := range [][]string{{"-x"}, {"-r", "many"}, {"-t"}, {"-h"}, {"somehost"}} {
+	for _, args := range [][]string{{"-x"}, {"-r", "many"}, {"-t"}, {"-h"}} {
 		if _, err := Lookup("fping.monitor").New(args); err == nil {
 			t.Errorf("args %q: want an error", args)
 		}
