@@ -214,10 +214,30 @@ type AlertLine struct {
 // Diagnostic is an error or warning tied to a position.
 type Diagnostic struct {
 	Pos Pos
+	// Msg is the message without position, e.g. "cf error: unknown
+	// variable 'foo'" or "Warning: hostgroup g has no watch assigned to it!".
 	Msg string
+	// Hint says what was expected where mon's own text does not; it is a
+	// gomon addition and never part of Legacy.
+	Hint string
+	// Legacy is the exact text mon prints for this problem (errors:
+	// "cf error: ..., line N"; warnings: mon's stderr line). Empty for
+	// warnings mon does not emit.
+	Legacy string
 }
 
-func (d Diagnostic) String() string { return d.Pos.String() + ": " + d.Msg }
+// String renders "FILE:LINE: MSG[; HINT]". Problems without a line (a
+// missing file) render as the message alone, which already names the file.
+func (d Diagnostic) String() string {
+	s := d.Msg
+	if d.Pos.Line > 0 {
+		s = d.Pos.String() + ": " + s
+	}
+	if d.Hint != "" {
+		s += "; " + d.Hint
+	}
+	return s
+}
 
 // Watch returns the watch called name, or nil.
 func (c *Config) Watch(name string) *Watch {
