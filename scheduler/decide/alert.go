@@ -170,27 +170,35 @@ func (c *decider) throttled(ps *PeriodState, p *config.Period, a alertCall, summ
 		c.trace(key, false, "numalerts", "suppressed: numalerts %d reached", p.NumAlerts)
 		return true
 	}
-	if p.AlertEvery > 0 && c.now-ps.LastAlert < seconds(p.AlertEvery) {
-		ago := secs(c.now - ps.LastAlert)
-		var why string
-		switch p.AlertEveryMode {
-		case config.EveryStrict, config.EveryIgnoreSummary:
-			why = string(p.AlertEveryMode)
-		case config.EveryObserveDetail:
-			if c.st.FailureOutput == a.output {
-				why = "same output"
-			}
-		default:
-			if prevSummary == summary {
-				why = "same summary"
-			}
+	// alertafter's counters only move when alertevery let the alert pass.
+	return c.alertEvery(ps, p, a, summary, prevSummary) || c.alertAfter(ps, p)
+}
+
+// alertEvery is mon's re-alert throttle: within the window, suppress
+// unless the failure changed in the way the mode looks at.
+func (c *decider) alertEvery(ps *PeriodState, p *config.Period, a alertCall, summary, prevSummary string) bool {
+	if p.AlertEvery <= 0 || c.now-ps.LastAlert >= seconds(p.AlertEvery) {
+		return false
+	}
+	var why string
+	switch p.AlertEveryMode {
+	case config.EveryStrict, config.EveryIgnoreSummary:
+		why = string(p.AlertEveryMode)
+	case config.EveryObserveDetail:
+		if c.st.FailureOutput == a.output {
+			why = "same output"
 		}
-		if why != "" {
-			c.trace(key, false, "alertevery", "suppressed: alertevery %s, last sent %s ago, %s", p.AlertEvery, ago, why)
-			return true
+	default:
+		if prevSummary == summary {
+			why = "same summary"
 		}
 	}
-	return c.alertAfter(ps, p)
+	if why == "" {
+		return false
+	}
+	c.trace(p.Key, false, "alertevery", "suppressed: alertevery %s, last sent %s ago, %s",
+		p.AlertEvery, secs(c.now-ps.LastAlert), why)
+	return true
 }
 
 // alertAfter is mon's alertafter in its three forms, with their counter
