@@ -254,3 +254,34 @@ func BenchmarkProcess(b *testing.B) {
 		Process(svc, st, res, w)
 	}
 }
+
+// The trace explains, period by period, why an event did or did not page.
+func TestTraceExplainsEveryPeriod(t *testing.T) {
+	svc := newService(
+		newPeriod(t, "night", func(p *config.Period) { p.Spec = spec(t, "hr {0-8}") }),
+		newPeriod(t, "ops", func(p *config.Period) { p.AlertEvery = time.Hour }),
+		newPeriod(t, "mgmt", func(p *config.Period) { p.AlertAfterCount = 3 }),
+		newPeriod(t, "pager", func(p *config.Period) {
+			p.Alerts = lines(t, "exit=2 pager.alert", "mail.alert ops@example.com")
+		}),
+	)
+	st := NewState(svc)
+	Process(svc, st, Result{Exit: 1, Output: "db down\n"}, world(0))
+	d := Process(svc, st, Result{Exit: 1, Output: "db down\n"}, world(720))
+	want := []Trace{
+		{Period: "night", Rule: "period", Msg: "skipped: outside period hr {0-8}"},
+		{Period: "ops", Rule: "alertevery", Msg: "suppressed: alertevery 1h0m0s, last sent 12m0s ago, same summary"},
+		{Period: "mgmt", Rule: "alertafter", Msg: "suppressed: 2 of 3 consecutive failures"},
+		{Period: "pager", Rule: "exit", Msg: "skipped pager.alert: exit 1 not in exit=2"},
+		{Period: "pager", Rule: "sent", Sent: true, Msg: "sent failure alert mail.alert ops@example.com"},
+	}
+	if len(d.Trace) != len(want) {
+		t.Fatalf("trace:\n%s", traceText(d))
+	}
+	for i, tr := range d.Trace {
+		want[i].Time = base.Add(720 * time.Second)
+		if tr != want[i] {
+			t.Errorf("trace %d:\n got %+v\nwant %+v", i, tr, want[i])
+		}
+	}
+}
