@@ -1,0 +1,128 @@
+package alerts
+
+import (
+	"context"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gomon/gomon/alerts/ipvs"
+)
+
+// lvsWithFake parses args and points the alert at an in-memory table
+// holding the seed setup (with TEST-NET addresses).
+func lvsWithFake(t *testing.T, args ...string) (*LVS, *ipvs.Fake) {
+	t.Helper()
+	l, err := ParseLVS(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ipvs.NewFake(ipvs.Service{
+		VirtualService: ipvs.VirtualService{Protocol: ipvs.TCP, Addr: netip.MustParseAddrPort("192.0.2.3:80")},
+		Scheduler:      "wlc",
+		Reals: []ipvs.RealServer{
+			{Addr: netip.MustParseAddrPort("198.51.100.1:80"), Weight: 1, Forward: ipvs.DirectRoute},
+			{Addr: netip.MustParseAddrPort("198.51.100.2:80"), Weight: 1, Forward: ipvs.DirectRoute},
+		},
+	})
+	l.Open = func() (ipvs.Director, func(), error) { return f, func() {}, nil }
+	return l, f
+}
+
+func lvsEvent(typ Type, input string) Event {
+	return Event{Group: "web", Service: "http", Hosts: []string{"198.51.100.1", "198.51.100.2"},
+		Type: typ, Input: []byte(input)}
+}
+
+func sendAll(t *testing.T, a Alert, evs ...Event) {
+	t.Helper()
+	for _, ev := range evs {
+		if err := a.Send(context.Background(), ev); err != nil {
+			t.Fatalf("%s: %v", ev.Type, err)
+		}
+	}
+}
+
+func checkOps(t *testing.T, f *ipvs.Fake, want ...string) {
+	t.Helper()
+	if got := f.Ops(); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
+		t.Errorf("ops:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The failing hosts come from the summary; the upalert puts back the
+// hosts of the last failure; repeats are harmless.
+func TestLVSFailingHostsFromSummary(t *testing.T) {
+	l, f := lvsWithFake(t, "-V", "192.0.2.3:80", "-P", "tcp", "-F", "gate", "-W", "2")
+	sendAll(t, l,
+		lvsEvent(Failure, "198.51.100.2 notamember\nHTTP error on 198.51.100.2\n"),
+		lvsEvent(Failure, "198.51.100.2\n"), // already gone: success
+		lvsEvent(Ack, "198.51.100.1 looked at it"),
+		lvsEvent(Up, "198.51.100.2 notamember\nHTTP error\n"),
+		lvsEvent(Up, "198.51.100.2\n"), // already back: success
+	)
+	checkOps(t, f,
+		"delete-real tcp 192.0.2.3:80 198.51.100.2:80",
+		"add-real tcp 192.0.2.3:80 198.51.100.2:80 dr 2")
+}
+
+func TestLVSQuiesceWithReal(t *testing.T) {
+	l, f := lvsWithFake(t, "-V", "192.0.2.3:80", "-R", "198.51.100.1:80", "-Q", "-W", "5", "-F", "dr")
+	sendAll(t, l, lvsEvent(Failure, "anything\n"), lvsEvent(Up, ""))
+	checkOps(t, f,
+		"update-real tcp 192.0.2.3:80 198.51.100.1:80 dr 0",
+		"update-real tcp 192.0.2.3:80 198.51.100.1:80 dr 5")
+}
+
+func TestLVSTrapAndTest(t *testing.T) {
+	l, f := lvsWithFake(t, "-V", "192.0.2.3:80", "-R", "198.51.100.2")
+	sendAll(t, l, lvsEvent(Trap, "x\n"), lvsEvent(Startup, ""))
+	up := "-u"
+	ev := lvsEvent(Test, "test\ntest detail\n")
+	ev.Flag = &up
+	sendAll(t, l, ev)
+	checkOps(t, f,
+		"delete-real tcp 192.0.2.3:80 198.51.100.2:80",
+		"add-real tcp 192.0.2.3:80 198.51.100.2:80 dr 1")
+}
+
+func TestLVSNoMember(t *testing.T) {
+	l, f := lvsWithFake(t, "-V", "192.0.2.3:80")
+	if err := l.Send(context.Background(), lvsEvent(Failure, "timeout\n")); err == nil {
+		t.Error("want an error when no member is in the summary")
+	}
+	checkOps(t, f)
+}
+
+func TestLVSDesiredAndReconcile(t *testing.T) {
+	l, f := lvsWithFake(t, "-V", "192.0.2.3:80", "-W", "3", "-Q")
+	members := []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"}
+	desired, err := l.Desired(context.Background(), members, []string{"198.51.100.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ipvs.Reconcile(context.Background(), f, map[ipvs.VirtualService][]ipvs.RealServer{l.VS: desired}); err != nil {
+		t.Fatal(err)
+	}
+	checkOps(t, f,
+		"update-real tcp 192.0.2.3:80 198.51.100.1:80 dr 3",
+		"update-real tcp 192.0.2.3:80 198.51.100.2:80 dr 0",
+		"add-real tcp 192.0.2.3:80 198.51.100.3:80 dr 3")
+}
+
+func TestLVSConfigErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},                                 // no -V
+		{"-V", "192.0.2.3"},                // no port
+		{"-V", "192.0.2.3:80", "-P", "icmp"},
+		{"-V", "192.0.2.3:80", "-F", "bridge"},
+		{"-V", "192.0.2.3:80", "-W", "-1"},
+		{"-V", "192.0.2.3:80", "--backend", "magic"},
+		{"-V", "192.0.2.3:80", "extra"},
+	} {
+		if _, err := ParseLVS(args); err == nil {
+			t.Errorf("%q: want an error", args)
+		}
+	}
+}
