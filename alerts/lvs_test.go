@@ -113,8 +113,8 @@ func TestLVSDesiredAndReconcile(t *testing.T) {
 
 func TestLVSConfigErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{},                                 // no -V
-		{"-V", "192.0.2.3"},                // no port
+		{},                  // no -V
+		{"-V", "192.0.2.3"}, // no port
 		{"-V", "192.0.2.3:80", "-P", "icmp"},
 		{"-V", "192.0.2.3:80", "-F", "bridge"},
 		{"-V", "192.0.2.3:80", "-W", "-1"},
