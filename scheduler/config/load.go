@@ -33,6 +33,10 @@ type LoadOptions struct {
 	// working directory). Load uses os.Getwd when it is empty. Parse only
 	// uses it to check that authfile/userfile are readable (Q-CFG-2).
 	Cwd string
+	// Override, when set, is applied to the globals after the file was
+	// read and before paths are resolved: the daemon's command-line
+	// overrides (-s, -a, -D, -L, -p, …) go here.
+	Override func(*Globals)
 }
 
 // DisabledIn returns a HostDisabled function that keeps the hosts marked
@@ -90,6 +94,9 @@ func Load(path string, opts LoadOptions) (*Config, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if opts.Override != nil {
+		opts.Override(&c.Globals)
 	}
 	c.Resolve(opts.Cwd)
 	return c, nil

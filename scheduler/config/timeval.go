@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"math"
 	"math/big"
 	"regexp"
@@ -77,3 +78,13 @@ func perlNumber(s string) float64 {
 }
 
 var perlNumberRE = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?`)
+
+// ParseTimeval parses mon's duration syntax: digits with an optional
+// fraction and a unit, as in `30s`, `5m`, `1.5h`, `1d`.
+func ParseTimeval(s string) (time.Duration, error) {
+	d, ok := parseTimeval(s)
+	if !ok {
+		return 0, errors.New("bad time value '" + s + "' (syntax: {number}{s|m|h|d})")
+	}
+	return d, nil
+}
