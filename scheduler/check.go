@@ -1,0 +1,43 @@
+package scheduler
+
+import (
+	"errors"
+
+	"github.com/gomon/gomon/scheduler/config"
+)
+
+// CheckPrograms resolves every monitor and alert of cfg as the scheduler
+// will. Errors are built-ins whose arguments are wrong; warnings are
+// programs not found in mondir/alertdir (mon only logs those, and so does
+// the daemon, but `mon --check-config` shows them).
+func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
+	g := &cfg.Globals
+	report := func(pos config.Pos, err error) {
+		d := config.Diagnostic{Pos: pos, Msg: err.Error()}
+		var missing missingProgram
+		if errors.As(err, &missing) {
+			warns = append(warns, d)
+		} else {
+			errs = append(errs, d)
+		}
+	}
+	for _, w := range cfg.Watches {
+		for _, s := range w.Services {
+			if s.Monitor != "" {
+				if _, err := findMonitor(g, s.Monitor); err != nil {
+					report(s.Pos, err)
+				}
+			}
+			for _, p := range s.Periods {
+				for _, list := range [][]config.AlertLine{p.Alerts, p.UpAlerts, p.StartupAlerts, p.AckAlerts, p.DisableAlerts} {
+					for _, l := range list {
+						if a := resolveAlert(g, l); a.err != nil {
+							report(l.Pos, a.err)
+						}
+					}
+				}
+			}
+		}
+	}
+	return errs, warns
+}

@@ -1,0 +1,211 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/scheduler/decide"
+	"github.com/gomon/gomon/scheduler/state"
+)
+
+// processEvent feeds one event to the decision engine and carries out
+// what it decided. Called with s.mu held.
+func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time) {
+	pre := *svc.st
+	d := decide.Process(svc.cfg, svc.st, res, s.world(svc, now))
+	if d.Failure {
+		svc.lastFailureTime = now
+		line := fmt.Sprintf("%s %s %d %s", svc.w.name, svc.cfg.Name, now.Unix(), svc.st.LastSummary)
+		s.failHist = s.appendHist(s.failHist, line)
+		s.log.Error("failure for " + line)
+	}
+	if d.Recovered {
+		s.writeDTLog(svc, &pre, now)
+	}
+	s.addTrace(svc, d.Trace)
+	for _, a := range d.Actions {
+		s.dispatch(svc, a, s.alertEnv(svc, a, &pre), now)
+	}
+}
+
+// world is the decision engine's view of everything outside svc.
+func (s *Scheduler) world(svc *service, now time.Time) decide.World {
+	w := decide.World{
+		Now:           now,
+		Stopped:       s.stopped,
+		WatchDisabled: s.disabledWatches[svc.w.name],
+		HasAlert:      s.hasAlert,
+	}
+	if expr := svc.dependFor('a'); expr != nil {
+		w.EvalDepend = func() (bool, error) { return s.evalDepend(expr, 0, 'a', now) }
+	}
+	return w
+}
+
+// hasAlert reports whether an alert name resolves; mon counts an alert
+// as sent only when it could start the program.
+func (s *Scheduler) hasAlert(name string) bool {
+	script, forced := strings.CutPrefix(name, alerts.ScriptPrefix)
+	if !forced && alerts.Lookup(name) != nil {
+		return true
+	}
+	_, err := config.FindProgram(s.cfg.Globals.AlertDir, script)
+	return err == nil
+}
+
+// alertEnv builds the MON_* environment of an alert (spec §10.2). mon
+// calls alerts in the middle of updating the service, so some variables
+// show the state before the event: for upalerts everything but the
+// status, for failures the previous output.
+func (s *Scheduler) alertEnv(svc *service, a decide.Action, pre *decide.State) []string {
+	st := *svc.st
+	switch a.Type {
+	case alerts.Up:
+		status := st.OpStatus
+		st = *pre
+		st.OpStatus = status
+	case alerts.Failure, alerts.Trap, alerts.TrapTimeout:
+		st.LastOutput = pre.LastOutput
+	}
+	env := serviceVars(svc.cfg)
+	env = append(env,
+		"MON_GROUP="+svc.w.name,
+		"MON_SERVICE="+svc.cfg.Name,
+		"MON_ALERTTYPE="+string(a.Type),
+		"MON_OPSTATUS="+strconv.Itoa(int(st.OpStatus)),
+		"MON_LAST_FAILURE="+itoa(st.LastFailure),
+		"MON_LAST_SUCCESS="+itoa(st.LastSuccess),
+		"MON_FIRST_SUCCESS=",
+	)
+	if a.Retval != nil {
+		env = append(env, "MON_RETVAL="+strconv.Itoa(*a.Retval))
+	}
+	if st.HasLastEvent || svc.st.HasLastEvent {
+		env = append(env, "MON_LAST_SUMMARY="+st.LastSummary)
+	}
+	if pre.HasLastEvent {
+		env = append(env, "MON_LAST_OUTPUT="+st.LastOutput)
+	}
+	if st.HasFirstFailure {
+		env = append(env, "MON_FIRST_FAILURE="+itoa(st.FirstFailure))
+	}
+	if d := svc.cfg.Description; d != "" {
+		env = append(env, "MON_DESCRIPTION="+d)
+	}
+	if st.Ack != 0 {
+		env = append(env, "MON_ACK="+st.AckComment)
+	}
+	if st.Intended != "" {
+		env = append(env, "MON_TRAP_INTENDED="+st.Intended)
+	}
+	return append(env, s.dirEnv()...)
+}
+
+// historyType is the TYPE word of alert history lines and log messages.
+func historyType(t alerts.Type) string {
+	switch t {
+	case alerts.Failure:
+		return "alert"
+	case alerts.Up:
+		return "upalert"
+	case alerts.Trap:
+		return "trapalert"
+	case alerts.TrapTimeout:
+		return "traptimeoutalert"
+	}
+	return string(t) + "alert"
+}
+
+// dispatch starts one alert without waiting for it. Called with s.mu held.
+func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now time.Time) {
+	p := s.findAlert(a.Line)
+	if p.err != nil {
+		s.log.Error(p.err.Error(), "group", svc.w.name, "service", svc.cfg.Name)
+		return
+	}
+	ev := alerts.Event{
+		Group:   svc.w.name,
+		Service: svc.cfg.Name,
+		Hosts:   s.enabledHosts(svc.w.name),
+		Time:    now.Truncate(time.Second),
+		Type:    a.Type,
+		Flag:    a.Flag,
+		Args:    a.Line.Args,
+		Input:   []byte(a.Input),
+		Env:     env,
+	}
+	if a.Record {
+		typ := historyType(a.Type)
+		sum := ev.Summary()
+		s.log.Warn(fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, a.Line.RawArgs, sum))
+		line := fmt.Sprintf("%s %s %s %d %s (%s) %s", typ, svc.w.name, svc.cfg.Name, now.Unix(), p.path, a.Line.RawArgs, sum)
+		s.alertHist = s.appendHist(s.alertHist, line)
+		if f := s.cfg.Globals.HistoricFile; f != "" {
+			if err := state.AppendLine(f, line); err != nil {
+				s.log.Error("could not append to historicfile", "file", f, "err", err)
+			}
+		}
+	}
+	s.emit(Event{Kind: "alert", Group: svc.w.name, Service: svc.cfg.Name, Alert: a.Line.Name, Time: now})
+	s.alertsWG.Add(1)
+	go func() {
+		defer s.alertsWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.AlertTimeout)
+		defer cancel()
+		if err := p.alert.Send(ctx, ev); err != nil {
+			s.log.Error("alert failed", "alert", a.Line.Name, "group", ev.Group, "service", ev.Service, "type", ev.Type, "err", err)
+			return
+		}
+		s.log.Debug("alert done", "alert", a.Line.Name, "group", ev.Group, "service", ev.Service, "type", ev.Type)
+	}()
+}
+
+// appendHist appends to a history list, keeping histlength+1 entries as
+// mon does (Q-SCH-16).
+func (s *Scheduler) appendHist(list []string, line string) []string {
+	if len(list) > s.maxKeep {
+		list = list[len(list)-s.maxKeep:]
+	}
+	return append(list, line)
+}
+
+// addTrace keeps the last TraceLength decision-trace lines of svc.
+func (s *Scheduler) addTrace(svc *service, tr []decide.Trace) {
+	for _, t := range tr {
+		s.log.Debug("decision", "group", svc.w.name, "service", svc.cfg.Name, "period", t.Period, "rule", t.Rule, "sent", t.Sent, "msg", t.Msg)
+	}
+	svc.trace = append(svc.trace, tr...)
+	if n := len(svc.trace) - s.opts.TraceLength; n > 0 {
+		svc.trace = append(svc.trace[:0], svc.trace[n:]...)
+	}
+}
+
+// writeDTLog appends a downtime-log line for a recovery (spec §12.4).
+func (s *Scheduler) writeDTLog(svc *service, pre *decide.State, now time.Time) {
+	g := s.cfg.Globals
+	if !g.DtLogging {
+		return
+	}
+	first := pre.FirstFailure
+	if first == 0 {
+		first = s.start.Unix()
+	}
+	line := fmt.Sprintf("%d %s %s %d %d %s %s", now.Unix(), svc.w.name, svc.cfg.Name, first,
+		now.Unix()-first, seconds(pre.Interval), pre.LastSummary)
+	if err := state.AppendLine(g.DtLogFile, line); err != nil {
+		s.log.Error("could not write downtime log", "file", g.DtLogFile, "err", err)
+	}
+}
+
+// seconds formats a duration the way mon prints its numeric seconds.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// ctime formats t like C's ctime(3) without the newline.
+func ctime(t time.Time) string { return t.Format("Mon Jan _2 15:04:05 2006") }

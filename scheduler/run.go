@@ -1,0 +1,280 @@
+package scheduler
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomon/gomon/monitors"
+	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+// recheck is how soon a due monitor held back by exclude_period or a
+// failing monitor dependency is looked at again (mon: every loop).
+const recheck = time.Second
+
+// monitorDue is called when a service's run timer fires. Called with
+// s.mu held.
+func (s *Scheduler) monitorDue(svc *service, now time.Time) {
+	if svc.running {
+		svc.runAgain = true // no overlap: run again as soon as it ends
+		return
+	}
+	if mp := s.cfg.Globals.MaxProcs; mp > 0 && s.running >= mp {
+		if !svc.queued {
+			svc.queued = true
+			s.waitq = append(s.waitq, svc)
+			s.log.Info("throttled at " + strconv.Itoa(mp) + " processes")
+		}
+		return
+	}
+	s.tryStart(svc, now)
+}
+
+// tryStart runs the monitor unless exclude_period or a monitor-side
+// dependency holds it back.
+func (s *Scheduler) tryStart(svc *service, now time.Time) {
+	c := svc.cfg
+	if c.ExcludePeriod != nil && c.ExcludePeriod.In(now) {
+		s.arm(svc, tRun, now.Add(recheck))
+		return
+	}
+	if expr := svc.monitorDepend(); expr != nil {
+		ok, err := s.evalDepend(expr, 0, 'm', now)
+		if err != nil || !ok {
+			if err == nil {
+				svc.st.DependStatus = boolPtr(false)
+			}
+			s.arm(svc, tRun, now.Add(recheck))
+			return
+		}
+		svc.st.DependStatus = boolPtr(true)
+	}
+	s.startMonitor(svc, now)
+}
+
+// startMonitor launches one run. Called with s.mu held.
+func (s *Scheduler) startMonitor(svc *service, now time.Time) {
+	if svc.mon == nil {
+		if !svc.errSeen {
+			s.log.Error(svc.monErr.Error(), "group", svc.w.name, "service", svc.cfg.Name)
+			svc.errSeen = true
+		}
+		s.reschedule(svc, now)
+		return
+	}
+	hosts := s.monitorHosts(svc, now)
+	if len(hosts) == 0 && !svc.noHosts && !svc.cfg.AllowEmptyGroup {
+		s.log.Error("monitor for " + svc.key() + " not called because of no host arguments")
+		s.reschedule(svc, now)
+		return
+	}
+	req := monitors.Request{
+		Group:   svc.w.name,
+		Service: svc.cfg.Name,
+		Args:    svc.monArgs,
+		Hosts:   hosts,
+		Env:     s.monitorEnv(svc),
+		Timeout: svc.cfg.MonitorTimeout,
+	}
+	if req.Timeout == 0 {
+		req.Timeout = s.cfg.Globals.MonitorTimeout
+	}
+	svc.running = true
+	svc.lastCheck = now
+	if svc.cfg.Interval > 0 && svc.cfg.Schedule == nil {
+		// Fixed rate: the next run is planned one interval after this
+		// run's planned start, not after it ends.
+		if svc.planned.IsZero() {
+			svc.planned = now
+		}
+		svc.planned = svc.planned.Add(svc.st.Interval)
+	}
+	s.running++
+	ctx, cancel := context.WithCancel(s.ctx)
+	svc.cancel = cancel
+	gen := s.gen
+	s.runs.Add(1)
+	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now})
+	go func() {
+		defer s.runs.Done()
+		defer cancel()
+		res := svc.mon.Check(ctx, req)
+		s.finish(svc, gen, res)
+	}()
+}
+
+// finish processes a completed run (mon's finish_monitor).
+func (s *Scheduler) finish(svc *service, gen uint64, res monitors.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gen != s.gen {
+		return // killed by a reset; its service record is gone
+	}
+	now := s.clk.Now()
+	svc.running = false
+	svc.cancel = nil
+	svc.pid = 0
+	svc.ran = true
+	svc.duration = now.Sub(svc.lastCheck)
+	s.running--
+	s.emit(Event{Kind: "monitor-done", Group: svc.w.name, Service: svc.cfg.Name, Exit: res.Exit, Time: now})
+	if res.Truncated > 0 {
+		s.log.Warn("monitor output truncated", "group", svc.w.name, "service", svc.cfg.Name, "dropped_bytes", res.Truncated)
+	}
+	if res.TimedOut || res.Signal != "" {
+		s.log.Warn("monitor killed", "group", svc.w.name, "service", svc.cfg.Name, "signal", res.Signal, "timeout", res.TimedOut)
+	}
+	s.processEvent(svc, decide.Result{Kind: decide.Monitor, Exit: res.Exit, Output: string(res.Output)}, now)
+	s.reschedule(svc, now)
+	s.startQueued(now)
+}
+
+// reschedule arms the next run after a run ended or was skipped (mon's
+// reset_timer). Unlike mon, an overrun does not turn fixed-rate
+// scheduling into "interval after completion" for good (Q-SCH-2): missed
+// slots are skipped and the grid is kept.
+func (s *Scheduler) reschedule(svc *service, now time.Time) {
+	c := svc.cfg
+	if svc.runAgain {
+		svc.runAgain = false
+		s.arm(svc, tRun, now)
+		return
+	}
+	if c.Schedule != nil {
+		s.arm(svc, tRun, c.Schedule.Next(now))
+		return
+	}
+	iv := svc.st.Interval
+	if iv <= 0 {
+		return // trap-only
+	}
+	if svc.st.ResetSchedule {
+		svc.st.ResetSchedule = false
+		svc.planned = time.Time{}
+	}
+	var next time.Time
+	switch {
+	case c.RandSkew > 0:
+		skew := time.Duration(1+s.rng.Int64N(int64(c.RandSkew/time.Second))) * time.Second
+		if s.rng.IntN(2) == 0 {
+			skew = -skew
+		}
+		next = now.Add(iv + skew)
+		svc.planned = time.Time{}
+	case !svc.planned.IsZero():
+		next = svc.planned
+		if next.Before(now) {
+			missed := now.Sub(next)/iv + 1
+			next = next.Add(missed * iv)
+			svc.planned = next
+		}
+	default:
+		next = now.Add(iv)
+	}
+	s.arm(svc, tRun, next)
+}
+
+// startQueued starts services waiting for a maxprocs slot, oldest first.
+func (s *Scheduler) startQueued(now time.Time) {
+	mp := s.cfg.Globals.MaxProcs
+	for len(s.waitq) > 0 && (mp == 0 || s.running < mp) {
+		svc := s.waitq[0]
+		s.waitq = s.waitq[1:]
+		svc.queued = false
+		if svc.gen == s.gen && !svc.running {
+			s.tryStart(svc, now)
+		}
+	}
+}
+
+// monitorHosts computes the host arguments of a run (spec §4.2): the
+// group's enabled hosts, minus exclude_hosts, minus hosts named in the
+// failure summaries of host dependencies.
+func (s *Scheduler) monitorHosts(svc *service, now time.Time) []string {
+	if svc.noHosts {
+		return nil
+	}
+	hosts := s.enabledHosts(svc.w.name)
+	c := svc.cfg
+	if len(c.ExcludeHosts) > 0 {
+		kept := hosts[:0]
+		for _, h := range hosts {
+			if !contains(c.ExcludeHosts, h) {
+				kept = append(kept, h)
+			}
+		}
+		hosts = kept
+	}
+	if sums, ok := s.depSummaries(svc, now); ok && len(sums) > 0 {
+		kept := hosts[:0]
+		for _, h := range hosts {
+			drop := false
+			for _, sum := range sums {
+				// mon matches host names as substrings of the parent's
+				// failure summary (Q-SCH-15); kept for compatibility.
+				if strings.Contains(sum, h) {
+					drop = true
+					break
+				}
+			}
+			if !drop {
+				kept = append(kept, h)
+			}
+		}
+		hosts = kept
+	}
+	return hosts
+}
+
+// monitorEnv builds the MON_* environment of a monitor run (spec §4.3).
+func (s *Scheduler) monitorEnv(svc *service) []string {
+	st := svc.st
+	env := serviceVars(svc.cfg)
+	env = append(env,
+		"MON_GROUP="+svc.w.name,
+		"MON_SERVICE="+svc.cfg.Name,
+		"MON_LAST_FAILURE="+itoa(st.LastFailure),
+		"MON_LAST_SUCCESS="+itoa(st.LastSuccess),
+	)
+	if st.HasLastEvent {
+		env = append(env, "MON_LAST_SUMMARY="+st.LastSummary, "MON_LAST_OUTPUT="+st.LastOutput)
+	}
+	if st.HasFirstFailure {
+		env = append(env, "MON_FIRST_FAILURE="+itoa(st.FirstFailure))
+	}
+	if st.DependStatus != nil {
+		env = append(env, "MON_DEPEND_STATUS="+boolDigit(*st.DependStatus))
+	}
+	if d := svc.cfg.Description; d != "" {
+		env = append(env, "MON_DESCRIPTION="+d)
+	}
+	return append(env, s.dirEnv()...)
+}
+
+func (s *Scheduler) dirEnv() []string {
+	g := s.cfg.Globals
+	return []string{"MON_STATEDIR=" + g.StateDir, "MON_LOGDIR=" + g.LogDir, "MON_CFBASEDIR=" + g.CfBaseDir}
+}
+
+// serviceVars returns the service's VAR=value lines.
+func serviceVars(c *config.Service) []string {
+	env := make([]string, 0, len(c.Env)+16)
+	for _, v := range c.Env {
+		env = append(env, v.Name+"="+v.Value)
+	}
+	return env
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func boolDigit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func boolPtr(b bool) *bool { return &b }

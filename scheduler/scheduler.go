@@ -1,0 +1,261 @@
+// Package scheduler is gomon's run-time core: it keeps the state of every
+// service, runs monitors on per-service timers (never a polling loop),
+// feeds their results to the decision engine (scheduler/decide) and
+// dispatches the alerts it asks for. The client protocol server reads and
+// steers it through the methods in control.go.
+package scheduler
+
+import (
+	"container/heap"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gomon/gomon/scheduler/clock"
+	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+// Options configure a Scheduler. Zero values are sensible defaults.
+type Options struct {
+	Clock    clock.Clock  // default clock.Real
+	Logger   *slog.Logger // default slog.Default()
+	Stopped  bool         // start with the scheduler stopped (mon -S)
+	Hostname string       // for reset replies; default os.Hostname
+	Rand     *rand.Rand   // for randstart/randskew; default seeded randomly
+	// AlertTimeout bounds every alert program; default 10 minutes.
+	AlertTimeout time.Duration
+	// TraceLength is how many decision-trace lines are kept per service;
+	// default 50.
+	TraceLength int
+	// Reload re-reads the configuration for `reset`; nil disables reset.
+	Reload func() (*config.Config, error)
+	// Events, when set, observes what the scheduler does (tests, metrics).
+	Events func(Event)
+}
+
+// Event is reported to Options.Events after something happened.
+type Event struct {
+	Kind    string // "monitor-start", "monitor-done", "alert", "trap"
+	Group   string
+	Service string
+	Exit    int
+	Alert   string // alert name for Kind "alert"
+	Time    time.Time
+}
+
+// Scheduler runs one configuration.
+type Scheduler struct {
+	opts  Options
+	log   *slog.Logger
+	clk   clock.Clock
+	rng   *rand.Rand
+	start time.Time // daemon start, for the downtime log
+
+	mu       sync.Mutex
+	cfg      *config.Config
+	gen      uint64 // configuration generation; results of older runs are dropped
+	watches  []*watch
+	services []*service // config order
+	byName   map[string]*service
+	groups   map[string]*group
+	// disabledHosts and disabledWatches survive a reset, as in mon.
+	disabledHosts   map[string]map[string]bool // group -> host
+	disabledWatches map[string]bool
+	stopped         bool
+	stoppedAt       time.Time
+	running         int
+	waitq           []*service // due services waiting for a maxprocs slot
+	timers          timerHeap
+	maxKeep         int
+	alertHist       []string
+	failHist        []string
+	alertProgs      map[string]alertProg // resolved alert programs by line key
+	wake            chan struct{}
+	runs            sync.WaitGroup // running monitors
+	alertsWG        sync.WaitGroup // running alerts
+	ctx             context.Context
+}
+
+// New prepares a scheduler for cfg. Nothing runs until Run.
+func New(cfg *config.Config, opts Options) *Scheduler {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Hostname == "" {
+		opts.Hostname, _ = os.Hostname()
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if opts.AlertTimeout == 0 {
+		opts.AlertTimeout = 10 * time.Minute
+	}
+	if opts.TraceLength == 0 {
+		opts.TraceLength = 50
+	}
+	s := &Scheduler{
+		opts:            opts,
+		log:             opts.Logger,
+		clk:             opts.Clock,
+		rng:             opts.Rand,
+		disabledHosts:   map[string]map[string]bool{},
+		disabledWatches: map[string]bool{},
+		stopped:         opts.Stopped,
+		wake:            make(chan struct{}, 1),
+		ctx:             context.Background(),
+	}
+	s.start = s.clk.Now()
+	if s.stopped {
+		s.stoppedAt = s.start
+	}
+	s.mu.Lock()
+	s.load(cfg, s.start)
+	s.mu.Unlock()
+	return s
+}
+
+// Run drives timers until ctx is cancelled, then stops every running
+// monitor and waits for it.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.beginLog(s.clk.Now())
+	s.startupAlerts(s.clk.Now())
+	s.mu.Unlock()
+	for {
+		s.mu.Lock()
+		next := s.runDue(s.clk.Now())
+		s.mu.Unlock()
+
+		var tc <-chan time.Time
+		if !next.IsZero() {
+			t := s.clk.NewTimer(next.Sub(s.clk.Now()))
+			defer t.Stop()
+			tc = t.C()
+		}
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+			return nil
+		case <-tc:
+		case <-s.wake:
+		}
+	}
+}
+
+// poke wakes the loop so it recomputes its next deadline.
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// shutdown cancels running monitors and waits for monitors and alerts.
+func (s *Scheduler) shutdown() {
+	s.mu.Lock()
+	for _, svc := range s.services {
+		if svc.cancel != nil {
+			svc.cancel()
+		}
+	}
+	s.mu.Unlock()
+	s.runs.Wait()
+	s.alertsWG.Wait()
+}
+
+// timerKind says what a timer entry does when it fires.
+type timerKind int
+
+const (
+	tRun          timerKind = iota // the monitor is due
+	tTrapTimeout                   // no trap for traptimeout
+	tTrapDuration                  // trapduration expired
+	nTimerKinds
+)
+
+type timerEntry struct {
+	when time.Time
+	svc  *service
+	kind timerKind
+	gen  uint64
+}
+
+type timerHeap []timerEntry
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].when.Before(h[j].when) }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerEntry)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// arm sets the service's timer of kind k to fire at when (zero disarms).
+// Older entries for the same timer become stale and are skipped.
+func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
+	svc.timerGen[k]++
+	svc.due[k] = when
+	if !when.IsZero() {
+		heap.Push(&s.timers, timerEntry{when: when, svc: svc, kind: k, gen: svc.timerGen[k]})
+		s.poke()
+	}
+}
+
+// runDue fires every timer that is due at now and returns the time of
+// the next one (zero when none). Called with s.mu held.
+func (s *Scheduler) runDue(now time.Time) time.Time {
+	if s.stopped {
+		return time.Time{} // timers are frozen; Start shifts them
+	}
+	for s.timers.Len() > 0 {
+		e := s.timers[0]
+		if e.gen != e.svc.timerGen[e.kind] || e.svc.gen != s.gen {
+			heap.Pop(&s.timers)
+			continue
+		}
+		if e.when.After(now) {
+			return e.when
+		}
+		heap.Pop(&s.timers)
+		e.svc.due[e.kind] = time.Time{}
+		s.fire(e.svc, e.kind, now)
+	}
+	return time.Time{}
+}
+
+// fire handles one due timer. Called with s.mu held.
+func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
+	// A global exclude_period suspends the whole service pass: monitors
+	// and trap timers alike are re-checked every second, as mon does.
+	if g := s.cfg.Globals.ExcludePeriod; g != nil && g.In(now) {
+		s.arm(svc, k, now.Add(time.Second))
+		return
+	}
+	switch k {
+	case tRun:
+		s.monitorDue(svc, now)
+	case tTrapTimeout:
+		s.trapTimeout(svc, now)
+	case tTrapDuration:
+		// trapduration expiry silently forces OK: no event, no alerts.
+		svc.st.LastOpStatus = svc.st.OpStatus
+		svc.st.OpStatus = decide.OK
+	}
+}
+
+func (s *Scheduler) emit(ev Event) {
+	if s.opts.Events != nil {
+		s.opts.Events(ev)
+	}
+}

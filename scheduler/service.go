@@ -1,0 +1,267 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/internal/shellwords"
+	"github.com/gomon/gomon/monitors"
+	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+type watch struct {
+	name     string
+	cfg      *config.Watch
+	services []*service
+}
+
+type group struct {
+	name  string
+	hosts []string // config order
+}
+
+// service is the run-time record of one configured service.
+type service struct {
+	w   *watch
+	cfg *config.Service
+	st  *decide.State
+	gen uint64 // configuration generation it belongs to
+
+	mon     monitors.Monitor // nil when the monitor could not be resolved
+	monPath string           // resolved program path, or "builtin:NAME"
+	monArgs []string
+	noHosts bool // monitor line ends in ";;"
+	monErr  error
+	errSeen bool // monErr already logged (Q-SCH-3: log once, not every second)
+
+	due      [nTimerKinds]time.Time
+	timerGen [nTimerKinds]uint64
+	planned  time.Time // fixed-rate schedule: planned start of the next run
+
+	running   bool
+	runAgain  bool // `test monitor` arrived while running
+	queued    bool // waiting for a maxprocs slot
+	cancel    context.CancelFunc
+	pid       int
+	lastCheck time.Time // start of the last run (mon's _last_check)
+	duration  time.Duration
+	ran       bool // a run has finished at least once
+
+	// lastFailureTime is never reset (unlike st.LastFailure); it gives
+	// dep_memory the meaning the manual promises (Q-SCH-14).
+	lastFailureTime time.Time
+
+	trace []decide.Trace
+	vars  map[string]string // `set G S VAR` for keys gomon does not model
+}
+
+func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
+
+// load replaces the running configuration with cfg. Run-time state
+// starts fresh except what mon keeps across a reset: disabled hosts and
+// disabled watches. Called with s.mu held.
+func (s *Scheduler) load(cfg *config.Config, now time.Time) {
+	s.gen++
+	s.cfg = cfg
+	s.maxKeep = cfg.Globals.HistLength
+	s.groups = map[string]*group{}
+	for _, hg := range cfg.HostGroups {
+		s.groups[hg.Name] = &group{name: hg.Name, hosts: hg.Hosts}
+	}
+	s.watches = nil
+	s.services = nil
+	s.byName = map[string]*service{}
+	s.waitq = nil
+	s.timers = nil
+	s.running = 0
+	s.alertProgs = map[string]alertProg{}
+	for _, wc := range cfg.Watches {
+		if s.groups[wc.Name] == nil {
+			s.groups[wc.Name] = &group{name: wc.Name, hosts: []string{wc.Name}}
+		}
+		w := &watch{name: wc.Name, cfg: wc}
+		for _, sc := range wc.Services {
+			svc := &service{w: w, cfg: sc, st: decide.NewState(sc), gen: s.gen}
+			s.resolveMonitor(svc)
+			w.services = append(w.services, svc)
+			s.services = append(s.services, svc)
+			s.byName[svc.key()] = svc
+		}
+		s.watches = append(s.watches, w)
+	}
+	// Disabled hosts survive only while they are still group members.
+	for g, hosts := range s.disabledHosts {
+		grp := s.groups[g]
+		for h := range hosts {
+			if grp == nil || !contains(grp.hosts, h) {
+				delete(hosts, h)
+			}
+		}
+	}
+	if s.stopped {
+		s.stoppedAt = now
+	}
+	for _, svc := range s.services {
+		s.armFirst(svc, now)
+	}
+}
+
+// armFirst schedules a service's first run and trap timer after a load.
+// Like mon, the first run comes one interval after start (or at a random
+// point within randstart), not immediately.
+func (s *Scheduler) armFirst(svc *service, now time.Time) {
+	c := svc.cfg
+	switch {
+	case c.Schedule != nil:
+		s.arm(svc, tRun, c.Schedule.Next(now))
+	case c.Interval > 0:
+		first := c.Interval
+		if rs := s.cfg.Globals.RandStart; rs > 0 {
+			first = time.Duration(s.rng.Int64N(int64(rs)))
+		}
+		s.arm(svc, tRun, now.Add(first))
+	}
+	if c.TrapTimeout > 0 {
+		s.arm(svc, tTrapTimeout, now.Add(c.TrapTimeout))
+	}
+}
+
+// resolveMonitor sets the service's monitor implementation.
+func (s *Scheduler) resolveMonitor(svc *service) {
+	m, err := findMonitor(&s.cfg.Globals, svc.cfg.Monitor)
+	svc.mon, svc.monPath, svc.monArgs, svc.noHosts, svc.monErr = m.mon, m.path, m.args, m.noHosts, err
+}
+
+// resolvedMonitor is a parsed and resolved `monitor` line.
+type resolvedMonitor struct {
+	mon     monitors.Monitor
+	path    string // program path, or "builtin:NAME"
+	args    []string
+	noHosts bool // the line ends in ";;"
+}
+
+// findMonitor resolves a `monitor` line: `builtin:NAME` forces a
+// built-in, `script:NAME` forces the program in mondir, and a bare NAME is
+// the built-in registered under that name (a script name such as
+// http.monitor) or else the program in mondir.
+func findMonitor(g *config.Globals, line string) (resolvedMonitor, error) {
+	var m resolvedMonitor
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return m, errors.New("no monitor found while trying to run []")
+	}
+	if rest, ok := strings.CutSuffix(strings.TrimRight(line, " \t"), ";;"); ok {
+		line = strings.TrimRight(rest, " \t")
+		m.noHosts = true
+	}
+	name, rest, _ := strings.Cut(line, " ")
+	args, err := shellwords.Split(rest)
+	if err != nil {
+		return m, fmt.Errorf("monitor %q: %w", line, err)
+	}
+	m.args = args
+	script, forced := strings.CutPrefix(name, monitors.ScriptPrefix)
+	if !forced {
+		if b := monitors.Lookup(name); b != nil {
+			mon, err := b.New(args)
+			if err != nil {
+				return m, fmt.Errorf("monitor %s: %w", name, err)
+			}
+			m.mon, m.path = mon, monitors.BuiltinPrefix+b.Name
+			return m, nil
+		}
+		if strings.HasPrefix(name, monitors.BuiltinPrefix) {
+			return m, fmt.Errorf("no built-in monitor %q", name)
+		}
+	}
+	path, err := config.FindProgram(g.MonDir, script)
+	if err != nil {
+		return m, missingProgram("no monitor found while trying to run [" + script + "]: " + err.Error())
+	}
+	m.mon, m.path = &monitors.External{Path: path}, path
+	return m, nil
+}
+
+// missingProgram is the error for a monitor or alert program that is not
+// installed: mon logs it and carries on, so it is not a config error.
+type missingProgram string
+
+func (e missingProgram) Error() string { return string(e) }
+
+// alertProg is a resolved alert: the implementation and what the alert
+// history shows as its path.
+type alertProg struct {
+	alert alerts.Alert
+	path  string
+	err   error
+}
+
+// findAlert resolves an alert line's program, caching per name and
+// arguments (a built-in is configured from its arguments).
+func (s *Scheduler) findAlert(line config.AlertLine) alertProg {
+	key := line.Name + "\x00" + strings.Join(line.Args, "\x00")
+	if p, ok := s.alertProgs[key]; ok {
+		return p
+	}
+	p := resolveAlert(&s.cfg.Globals, line)
+	s.alertProgs[key] = p
+	return p
+}
+
+// resolveAlert resolves an alert line with the same rules as findMonitor.
+func resolveAlert(g *config.Globals, line config.AlertLine) alertProg {
+	name := line.Name
+	script, forced := strings.CutPrefix(name, alerts.ScriptPrefix)
+	if !forced {
+		if b := alerts.Lookup(name); b != nil {
+			a, err := b.New(line.Args)
+			if err != nil {
+				return alertProg{err: fmt.Errorf("alert %s: %w", name, err)}
+			}
+			return alertProg{alert: a, path: alerts.BuiltinPrefix + b.Name}
+		}
+		if strings.HasPrefix(name, alerts.BuiltinPrefix) {
+			return alertProg{err: fmt.Errorf("no built-in alert %q", name)}
+		}
+	}
+	path, err := config.FindProgram(g.AlertDir, script)
+	if err != nil {
+		return alertProg{err: missingProgram("no alert found while trying to run " + script)}
+	}
+	return alertProg{alert: &alerts.External{Path: path}, path: path}
+}
+
+// enabledHosts returns the members of the service's group that are not
+// disabled, in config order (alert -h and the base of monitor hosts).
+func (s *Scheduler) enabledHosts(groupName string) []string {
+	g := s.groups[groupName]
+	if g == nil {
+		return nil
+	}
+	dis := s.disabledHosts[groupName]
+	out := make([]string, 0, len(g.hosts))
+	for _, h := range g.hosts {
+		if !dis[h] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// base returns the last path element, for log lines like mon's.
+func base(p string) string { return filepath.Base(p) }

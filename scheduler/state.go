@@ -1,0 +1,285 @@
+package scheduler
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gomon/gomon/scheduler/decide"
+	"github.com/gomon/gomon/scheduler/protocol"
+	"github.com/gomon/gomon/scheduler/state"
+)
+
+// SaveState writes the named state files ("disabled", "opstatus", "all")
+// to the state directory, atomically. Unknown names are ignored, as in mon.
+func (s *Scheduler) SaveState(names ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveState(names...)
+}
+
+func (s *Scheduler) saveState(names ...string) error {
+	var errs []error
+	if wants(names, "disabled") {
+		var b bytes.Buffer
+		protocol.WriteDisabledState(&b, s.disabledState())
+		if err := state.WriteFileAtomic(s.statePath("disabled"), b.Bytes(), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("could not write to state file: %w", err))
+		}
+	}
+	if wants(names, "opstatus") {
+		if err := state.WriteFileAtomic(s.statePath("opstatus"), s.encodeOpstatus(), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("could not write to opstatus state file: %w", err))
+		}
+	}
+	for _, err := range errs {
+		s.log.Error(err.Error())
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// LoadState reads the named state files back ("disabled", "opstatus",
+// "all"). Entries for unknown watches or services are logged and skipped.
+func (s *Scheduler) LoadState(names ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var first error
+	if wants(names, "disabled") {
+		f, err := os.Open(s.statePath("disabled"))
+		if err == nil {
+			d, perr := protocol.ParseDisabledState(f)
+			f.Close()
+			err = perr
+			if err == nil {
+				s.applyDisabled(d)
+				s.log.Info("state 'disabled' loaded")
+			}
+		}
+		if err != nil {
+			s.log.Error("could not read state file: " + err.Error())
+			first = err
+		}
+	}
+	if wants(names, "opstatus") {
+		b, err := os.ReadFile(s.statePath("opstatus"))
+		if err == nil {
+			s.decodeOpstatus(b)
+			s.log.Info("state 'opstatus' loaded")
+		} else {
+			s.log.Error("could not read state file: " + err.Error())
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+func wants(names []string, what string) bool {
+	for _, n := range names {
+		if n == what || n == "all" {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scheduler) statePath(name string) string {
+	return filepath.Join(s.cfg.Globals.StateDir, name)
+}
+
+func (s *Scheduler) disabledState() protocol.DisabledState {
+	var d protocol.DisabledState
+	seen := map[string]bool{}
+	for _, g := range s.cfg.HostGroups {
+		for _, h := range g.Hosts {
+			if s.disabledHosts[g.Name][h] && !seen[h] {
+				seen[h] = true
+				d.Hosts = append(d.Hosts, h)
+			}
+		}
+	}
+	for _, w := range s.watches {
+		if s.disabledWatches[w.name] {
+			d.Watches = append(d.Watches, w.name)
+		}
+		for _, svc := range w.services {
+			if svc.st.Disabled {
+				d.Services = append(d.Services, protocol.GroupService{Group: w.name, Service: svc.cfg.Name})
+			}
+		}
+	}
+	return d
+}
+
+// writeDisabled rewrites the disabled state file after an enable or
+// disable command changed something, as mon does.
+func (s *Scheduler) writeDisabled() {
+	if s.cfg.Globals.StateDir != "" {
+		s.saveState("disabled")
+	}
+}
+
+func (s *Scheduler) applyDisabled(d protocol.DisabledState) {
+	for _, h := range d.Hosts {
+		for _, g := range s.groups {
+			if contains(g.hosts, h) {
+				if s.disabledHosts[g.name] == nil {
+					s.disabledHosts[g.name] = map[string]bool{}
+				}
+				s.disabledHosts[g.name][h] = true
+			}
+		}
+	}
+	for _, w := range d.Watches {
+		if s.watchByName(w) == nil {
+			s.log.Error("undefined watch reading state file: disable watch " + w)
+			continue
+		}
+		s.disabledWatches[w] = true
+	}
+	for _, gs := range d.Services {
+		svc := s.byName[gs.Group+"/"+gs.Service]
+		if svc == nil {
+			s.log.Error("undefined group or service reading state file: disable service " + gs.Group + " " + gs.Service)
+			continue
+		}
+		svc.st.Disabled = true
+	}
+}
+
+// encodeOpstatus renders every service's state in mon's opstatus file
+// format (scheduling §13.2).
+func (s *Scheduler) encodeOpstatus() []byte {
+	var b bytes.Buffer
+	for _, svc := range s.services {
+		st := svc.st
+		v := map[string]string{
+			"op_status":            strconv.Itoa(int(st.OpStatus)),
+			"failure_count":        strconv.Itoa(st.FailureCount),
+			"alert_count":          strconv.Itoa(st.AlertCount),
+			"last_success":         itoa(st.LastSuccess),
+			"consec_failures":      strconv.Itoa(st.ConsecFailures),
+			"last_failure":         itoa(st.LastFailure),
+			"last_summary":         st.LastSummary,
+			"last_detail":          st.LastDetail,
+			"ack":                  itoa(st.Ack),
+			"ack_comment":          st.AckComment,
+			"last_trap":            itoa(st.LastTrap),
+			"last_op_status":       strconv.Itoa(int(st.LastOpStatus)),
+			"failure_output":       st.FailureOutput,
+			"exitval":              "undef",
+			"last_failure_summary": "",
+		}
+		if st.HasExitVal {
+			v["exitval"] = strconv.Itoa(st.ExitVal)
+		}
+		if st.HasFirstFailure {
+			v["first_failure"] = itoa(st.FirstFailure)
+		}
+		if !svc.lastCheck.IsZero() {
+			v["last_check"] = itoa(svc.lastCheck.Unix())
+		}
+		r := protocol.StateRecord{Group: svc.w.name, Service: svc.cfg.Name, Vars: v}
+		for i, p := range svc.cfg.Periods {
+			ps := st.Periods[i]
+			r.Periods = append(r.Periods, protocol.PeriodState{Key: p.Key, Vars: map[string]string{
+				"last_alert":  itoa(ps.LastAlert),
+				"alert_sent":  strconv.Itoa(ps.AlertSent),
+				"1stfailtime": itoa(ps.FirstFailTime),
+				"failcount":   strconv.Itoa(ps.FailCount),
+			}})
+		}
+		b.WriteString(protocol.FormatStateRecord(r))
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// decodeOpstatus applies an opstatus file to the services it names.
+func (s *Scheduler) decodeOpstatus(data []byte) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		r, ok := protocol.ParseStateRecord(sc.Text())
+		if !ok {
+			continue
+		}
+		svc := s.byName[r.Group+"/"+r.Service]
+		if svc == nil {
+			continue
+		}
+		applyStateVars(svc, r)
+	}
+}
+
+func applyStateVars(svc *service, r protocol.StateRecord) {
+	st := svc.st
+	num := func(k string) (int64, bool) {
+		n, err := strconv.ParseInt(strings.TrimSpace(r.Vars[k]), 10, 64)
+		return n, err == nil
+	}
+	setInt := func(k string, dst *int) {
+		if n, ok := num(k); ok {
+			*dst = int(n)
+		}
+	}
+	setTime := func(k string, dst *int64) {
+		if n, ok := num(k); ok {
+			*dst = n
+		}
+	}
+	if n, ok := num("op_status"); ok {
+		st.OpStatus = decide.Status(n)
+	}
+	if n, ok := num("last_op_status"); ok {
+		st.LastOpStatus = decide.Status(n)
+	}
+	if n, ok := num("exitval"); ok {
+		st.ExitVal, st.HasExitVal = int(n), true
+	}
+	setInt("failure_count", &st.FailureCount)
+	setInt("alert_count", &st.AlertCount)
+	setInt("consec_failures", &st.ConsecFailures)
+	setTime("last_success", &st.LastSuccess)
+	setTime("last_failure", &st.LastFailure)
+	setTime("ack", &st.Ack)
+	setTime("last_trap", &st.LastTrap)
+	if n, ok := num("first_failure"); ok {
+		st.FirstFailure, st.HasFirstFailure = n, true
+	}
+	if v, ok := r.Vars["last_summary"]; ok {
+		st.LastSummary = v
+		st.HasLastEvent = st.HasLastEvent || v != ""
+	}
+	st.LastDetail = r.Vars["last_detail"]
+	st.AckComment = r.Vars["ack_comment"]
+	st.FailureOutput = r.Vars["failure_output"]
+	for _, ps := range r.Periods {
+		for i, p := range svc.cfg.Periods {
+			if p.Key != ps.Key {
+				continue
+			}
+			dst := &st.Periods[i]
+			if n, err := strconv.ParseInt(ps.Vars["last_alert"], 10, 64); err == nil {
+				dst.LastAlert = n
+			}
+			if n, err := strconv.Atoi(ps.Vars["alert_sent"]); err == nil {
+				dst.AlertSent = n
+			}
+			if n, err := strconv.ParseInt(ps.Vars["1stfailtime"], 10, 64); err == nil {
+				dst.FirstFailTime = n
+			}
+			if n, err := strconv.Atoi(ps.Vars["failcount"]); err == nil {
+				dst.FailCount = n
+			}
+		}
+	}
+}
