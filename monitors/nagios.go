@@ -227,8 +227,7 @@ func (m *nagiosMonitor) run(ctx context.Context, host string, env []string) plug
 
 // parsePerfdata adds the values of "label=value[UOM];warn;crit;min;max"
 // items to into. Labels may be single-quoted, a doubled quote standing
-// for one; values
-// that are not numbers (like U) are skipped.
+// for one; values that are not numbers (like U) are skipped.
 func parsePerfdata(s string, into map[string]float64) {
 	for {
 		s = strings.TrimLeft(s, " \t")
