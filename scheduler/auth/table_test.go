@@ -68,7 +68,7 @@ func TestCheckRules(t *testing.T) {
 		{"admin", true, "set", ""}, // repeated lines add
 		{"ops", true, "set", ""},
 		{"bob", true, "set", "user 'bob' tried 'set', not authenticated"},
-		{"", false, "reset", ""}, // !AUTH_ANY: anonymous judged by all...
+		{"", false, "reset", ""},                                       // !AUTH_ANY: anonymous judged by all...
 		{"admin", true, "reset", "user 'admin' tried 'reset', denied"}, // ...logged-in users denied
 		{"admin", true, "stop", "user 'admin' tried 'stop', not authenticated"},
 		{"", false, "get", "user '' tried 'get', not authenticated"},
