@@ -91,14 +91,23 @@ var scheduleParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hou
 // ParseSchedule parses a cron expression (5 fields, or 6 with seconds,
 // and the @every/@hourly descriptors).
 func ParseSchedule(text string) (*Schedule, error) {
-	sched, err := scheduleParser.Parse(trimSpace(text))
+	expr := trimSpace(text)
+	// robfig/cron silently turns shorter @every intervals (even negative
+	// ones) into 1s; a typo should not start a monitor every second.
+	if d, ok := strings.CutPrefix(expr, "@every "); ok {
+		if every, err := time.ParseDuration(trimSpace(d)); err == nil && every < time.Second {
+			return nil, fmt.Errorf("schedule %q: @every needs at least 1s", text)
+		}
+	}
+	sched, err := scheduleParser.Parse(expr)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", text, err)
 	}
 	return &Schedule{text: text, sched: sched}, nil
 }
 
-// Next returns the first activation time after t.
+// Next returns the first activation time after t, or the zero time if
+// the expression never fires (such as 30 February).
 func (s *Schedule) Next(t time.Time) time.Time { return s.sched.Next(t) }
 
 // String returns the expression as written.

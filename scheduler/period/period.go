@@ -662,7 +662,7 @@ func isInfNaN(s string) bool {
 	if !ok {
 		return false
 	}
-	for _, w := range []string{"inf", "ind", "qnan", "snan"} {
+	for _, w := range []string{"inf", "ind", "nan", "qnan", "snan"} {
 		if strings.HasPrefix(rest, w) {
 			return true
 		}
