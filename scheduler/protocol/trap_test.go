@@ -143,9 +143,9 @@ func receiveTrap(t *testing.T, conn *net.UDPConn) []byte {
 	return buf[:n]
 }
 
-// TestMonClientInterop has the real Perl Mon::Client send a trap and
-// checks that gomon decodes it, and that gomon's encoding of the same
-// trap is byte-identical.
+// TestMonClientInterop has the real Perl Mon::Client send traps and
+// checks that gomon decodes them, and that gomon's encoding of the same
+// traps is byte-identical.
 func TestMonClientInterop(t *testing.T) {
 	if err := exec.Command("perl", "-MMon::Client", "-e", "1").Run(); err != nil {
 		t.Skip("Perl Mon::Client not available (apt-get install mon-client):", err)
@@ -153,33 +153,40 @@ func TestMonClientInterop(t *testing.T) {
 	conn := listenUDP(t)
 	port := conn.LocalAddr().(*net.UDPAddr).Port
 	script := `
-		my $c = Mon::Client->new(host => "127.0.0.1", port => $ARGV[0], username => "monuser", password => "p\@ss w\\x");
+		my ($port, $user) = @ARGV;
+		my $c = Mon::Client->new(host => "127.0.0.1", port => $port, username => $user, password => "p\@ss w\\x");
 		$c->send_trap(group => "g x", service => "s1", retval => 3, opstatus => "fail",
 			summary => "sum \"q\" it's \x{e9}", detail => "line1\nline2\\z\n") or die $c->error;`
-	out, err := exec.Command("perl", "-MMon::Client", "-e", script, strconv.Itoa(port)).CombinedOutput()
-	if err != nil {
-		t.Fatalf("Mon::Client send_trap: %v: %s", err, out)
-	}
-	pkt := receiveTrap(t, conn)
-	tr, warnings, err := DecodeTrap(pkt)
-	if err != nil || len(warnings) != 0 {
-		t.Fatalf("DecodeTrap: %v, %q", err, warnings)
-	}
-	if tr.Usr != "monuser" || tr.Pas != `p@ss w\\x` || tr.Grp != "g x" || tr.Svc != "s1" || tr.Sta != "3" ||
-		tr.Spc != "0" || tr.Typ != "trap" || tr.Sum != "sum \"q\" it's \xe9" || tr.Dtl != "line1\nline2\\\\z\n" {
-		t.Errorf("decoded Mon::Client trap: %+v", tr)
-	}
-	if err := tr.Validate("127.0.0.1"); err != nil {
-		t.Error(err)
-	}
+	for _, user := range []string{"monuser", ""} {
+		out, err := exec.Command("perl", "-MMon::Client", "-e", script, strconv.Itoa(port), user).CombinedOutput()
+		if err != nil {
+			t.Fatalf("Mon::Client send_trap: %v: %s", err, out)
+		}
+		pkt := receiveTrap(t, conn)
+		tr, warnings, err := DecodeTrap(pkt)
+		if err != nil || len(warnings) != 0 {
+			t.Fatalf("DecodeTrap: %v, %q", err, warnings)
+		}
+		wantPas := ""
+		if user != "" {
+			wantPas = `p@ss w\\x`
+		}
+		if tr.Usr != user || tr.Pas != wantPas || tr.Grp != "g x" || tr.Svc != "s1" || tr.Sta != "3" ||
+			tr.Spc != "0" || tr.Typ != "trap" || tr.Sum != "sum \"q\" it's \xe9" || tr.Dtl != "line1\nline2\\\\z\n" {
+			t.Errorf("decoded Mon::Client trap: %+v", tr)
+		}
+		if err := tr.Validate("127.0.0.1"); err != nil {
+			t.Error(err)
+		}
 
-	mine, err := NewTrap("monuser", `p@ss w\x`, "g x", "s1", 3, "fail", "sum \"q\" it's \xe9", "line1\nline2\\z\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mine.Tsp = tr.Tsp
-	if got := string(EncodeTrap(mine)); got != string(pkt) {
-		t.Errorf("EncodeTrap differs from Mon::Client\n got: %q\nwant: %q", got, pkt)
+		mine, err := NewTrap(user, `p@ss w\x`, "g x", "s1", 3, "fail", "sum \"q\" it's \xe9", "line1\nline2\\z\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine.Tsp = tr.Tsp
+		if got := string(EncodeTrap(mine)); got != string(pkt) {
+			t.Errorf("EncodeTrap differs from Mon::Client\n got: %q\nwant: %q", got, pkt)
+		}
 	}
 }
 
