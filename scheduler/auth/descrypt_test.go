@@ -3,6 +3,10 @@ package auth
 import (
 	"crypto/des"
 	"encoding/binary"
+	"encoding/hex"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +53,33 @@ func TestDESCryptVectors(t *testing.T) {
 	}
 	if _, ok := desCrypt("x", "a!"); ok {
 		t.Error("salt outside the alphabet accepted")
+	}
+}
+
+// TestDESCryptMatchesPerl compares desCrypt with the system's crypt(3)
+// through Perl for many passwords and salts.
+func TestDESCryptMatchesPerl(t *testing.T) {
+	if _, err := exec.LookPath("perl"); err != nil {
+		t.Skip("perl not installed")
+	}
+	var cases []string
+	for i := 0; i < 64; i++ {
+		pw := strings.Repeat(string(rune('a'+i%26)), i%12) + "\xe9\x01" + strconv.Itoa(i)
+		salt := string([]byte{cryptAlphabet[i], cryptAlphabet[(i*7+3)%64]})
+		cases = append(cases, hex.EncodeToString([]byte(pw))+" "+salt)
+	}
+	cmd := exec.Command("perl", "-ne", `chomp; my ($pw, $salt) = split / /; print crypt(pack("H*", $pw), $salt), "\n";`)
+	cmd.Stdin = strings.NewReader(strings.Join(cases, "\n") + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Fields(string(out))
+	for i, c := range cases {
+		pwHex, salt, _ := strings.Cut(c, " ")
+		pw, _ := hex.DecodeString(pwHex)
+		if got, _ := desCrypt(string(pw), salt); got != want[i] {
+			t.Errorf("desCrypt(%q, %q) = %q, crypt(3) = %q", pw, salt, got, want[i])
+		}
 	}
 }
