@@ -150,25 +150,22 @@ func resolveIPv4(host string) (string, error) {
 // in FILE, line N").
 func (t *Table) Warnings() []string { return t.warnings }
 
-// Check applies auth.md §3 to one command. user and authenticated are
+// Allowed applies auth.md §3 to one command. user and authenticated are
 // the connection's login state; cmd is compared as given (the server
 // passes the lower-cased command word, and checkauth's argument
-// unchanged, as mon does). The error text is mon's log message for the
-// denial; denied commands must be answered like unknown commands.
-func (t *Table) Check(user string, authenticated bool, cmd string) error {
+// unchanged, as mon does). When the command is refused, why is
+// "denied" (a ! entry) or "not authenticated", completing mon's log
+// message "user 'U' tried 'C', WHY". Refused commands must be answered
+// like unknown commands (Q-AUTH-3).
+func (t *Table) Allowed(user string, authenticated bool, cmd string) (ok bool, why string) {
 	if authenticated && (t.deny[cmd][user] || t.deny[cmd]["AUTH_ANY"]) {
-		return fmt.Errorf("user '%s' tried '%s', denied", user, cmd)
+		return false, "denied"
 	}
 	if t.allow[cmd]["all"] ||
 		authenticated && (t.allow[cmd]["AUTH_ANY"] || t.allow[cmd][user]) {
-		return nil
+		return true, ""
 	}
-	return fmt.Errorf("user '%s' tried '%s', not authenticated", user, cmd)
-}
-
-// Allowed reports whether Check lets the command through.
-func (t *Table) Allowed(user string, authenticated bool, cmd string) bool {
-	return t.Check(user, authenticated, cmd) == nil
+	return false, "not authenticated"
 }
 
 // CheckTrap applies the trap section to a trap from senderIP carrying
