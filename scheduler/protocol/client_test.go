@@ -1,9 +1,11 @@
 package protocol
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
+	"os/exec"
 	"reflect"
 	"testing"
 	"time"
@@ -114,5 +116,26 @@ func TestClientTimeout(t *testing.T) {
 	var ne net.Error
 	if _, _, err := c.Command("version"); !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("Command on a silent server: %v, want a timeout", err)
+	}
+}
+
+// TestMoncmdAgainstHelpers runs the real moncmd against a server built
+// from this package's framing and reply helpers.
+func TestMoncmdAgainstHelpers(t *testing.T) {
+	if _, err := exec.LookPath("moncmd"); err != nil {
+		t.Skip("moncmd not installed (apt-get install mon-client)")
+	}
+	_, port, err := net.SplitHostPort(serveTiny(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "moncmd", "-s", "127.0.0.1", "-p", port, "list", "pids").CombinedOutput()
+	if err != nil {
+		t.Fatalf("moncmd: %v: %s", err, out)
+	}
+	if want := "server 1\ng s 2\n220 list pids completed\n"; string(out) != want {
+		t.Errorf("moncmd printed %q, want %q", out, want)
 	}
 }
