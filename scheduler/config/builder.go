@@ -166,7 +166,8 @@ func (b *builder) startWatch(pos Pos, name string) {
 	b.watch = w
 }
 
-var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+// nameRE is the name syntax of watches and services.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 func (b *builder) startService(pos Pos, name string) {
 	b.endService()
@@ -179,7 +180,7 @@ func (b *builder) startService(pos Pos, name string) {
 	}
 	b.service = s // detached unless valid
 	switch {
-	case !serviceNameRE.MatchString(name):
+	case !nameRE.MatchString(name):
 		b.fail(pos, errf("invalid service tag '%s'", name).withHint("a service name uses only A-Z a-z 0-9 _ . -"))
 	case b.watch.Service(name) != nil:
 		b.fail(pos, errf("service %s already defined for watch group %s", name, b.watch.Name))
