@@ -120,7 +120,6 @@ func (s *Scheduler) finish(svc *service, gen uint64, res monitors.Result) {
 	svc.ran = true
 	svc.duration = now.Sub(svc.lastCheck)
 	s.running--
-	s.emit(Event{Kind: "monitor-done", Group: svc.w.name, Service: svc.cfg.Name, Exit: res.Exit, Time: now})
 	if res.Truncated > 0 {
 		s.log.Warn("monitor output truncated", "group", svc.w.name, "service", svc.cfg.Name, "dropped_bytes", res.Truncated)
 	}
@@ -129,6 +128,7 @@ func (s *Scheduler) finish(svc *service, gen uint64, res monitors.Result) {
 	}
 	s.processEvent(svc, decide.Result{Kind: decide.Monitor, Exit: res.Exit, Output: string(res.Output)}, now)
 	s.reschedule(svc, now)
+	s.emit(Event{Kind: "monitor-done", Group: svc.w.name, Service: svc.cfg.Name, Exit: res.Exit, Time: now})
 	s.startQueued(now)
 }
 

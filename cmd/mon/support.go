@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gomon/gomon/internal/shellwords"
+	"github.com/gomon/gomon/scheduler"
+	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+//go:embed embedded/mon.cf embedded/auth.cf
+var embeddedFiles embed.FS
+
+// prepareEmbedded writes the embedded configuration into a private base
+// directory (-b, else a per-user directory under the temp dir) and
+// returns the path of its mon.cf.
+func prepareEmbedded(o *options) (string, error) {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("gomon-%d", os.Getuid()))
+	if o.baseDir != nil {
+		dir = *o.baseDir
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "state"), filepath.Join(dir, "log"),
+		filepath.Join(dir, "mon.d"), filepath.Join(dir, "alert.d")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", fmt.Errorf("embedded configuration: %w", err)
+		}
+	}
+	for _, name := range []string{"mon.cf", "auth.cf"} {
+		data, _ := embeddedFiles.ReadFile("embedded/" + name)
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return "", fmt.Errorf("embedded configuration: %w", err)
+		}
+	}
+	o.baseDir, o.cfBaseDir = &dir, &dir
+	return filepath.Join(dir, "mon.cf"), nil
+}
+
+// checkPrograms reports monitors and alerts that cannot be resolved.
+func checkPrograms(cfg *config.Config) (errs, warns []string) {
+	e, w := scheduler.CheckPrograms(cfg)
+	for _, d := range e {
+		errs = append(errs, d.String())
+	}
+	for _, d := range w {
+		warns = append(warns, d.String()+" (warning)")
+	}
+	return errs, warns
+}
+
+var statusNames = map[decide.Status]string{
+	decide.Fail: "FAIL", decide.OK: "ok", decide.ColdStart: "coldstart", decide.WarmStart: "warmstart",
+	decide.LinkDown: "linkdown", decide.Unknown: "unknown", decide.Timeout: "timeout",
+	decide.Untested: "untested", decide.Depend: "depend", decide.Warn: "warn",
+}
+
+// showStatus prints a status table every 10 seconds, so that running the
+// embedded configuration in a terminal shows what gomon sees.
+func showStatus(ctx context.Context, sched *scheduler.Scheduler, w io.Writer) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		writeStatus(w, sched.StatusAll(), time.Now())
+	}
+}
+
+func writeStatus(w io.Writer, all []scheduler.Status, now time.Time) {
+	failing := 0
+	for _, st := range all {
+		if st.State.OpStatus.IsFailure() {
+			failing++
+		}
+	}
+	fmt.Fprintf(w, "\n%s  %d services, %d failing\n", now.Format("15:04:05"), len(all), failing)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  WATCH/SERVICE\tSTATUS\tCHECKED\tSUMMARY")
+	for _, st := range all {
+		checked := "-"
+		if !st.LastCheck.IsZero() {
+			checked = now.Sub(st.LastCheck).Truncate(time.Second).String() + " ago"
+		}
+		sum := st.State.LastSummary
+		if sum == "" {
+			sum = st.Description
+		}
+		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\n", st.Group, st.Service, statusNames[st.State.OpStatus], checked, sum)
+	}
+	tw.Flush()
+}
+
+// monRemote returns the propagation hook for mon's `monremote` command:
+// the command is split into words and run directly with the action's
+// words appended — never through a shell — and is not waited for.
+func monRemote(cmd string, log *slog.Logger) func(args ...string) {
+	if strings.TrimSpace(cmd) == "" {
+		return nil
+	}
+	words, err := shellwords.Split(cmd)
+	if err != nil || len(words) == 0 {
+		log.Error("monremote: cannot parse command", "err", err)
+		return nil
+	}
+	return func(args ...string) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			argv := append(append([]string{}, words[1:]...), args...)
+			out, err := exec.CommandContext(ctx, words[0], argv...).CombinedOutput()
+			if err != nil {
+				log.Error("monremote failed", "command", words[0], "args", argv, "err", err, "output", string(out))
+			}
+		}()
+	}
+}

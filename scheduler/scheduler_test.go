@@ -1,0 +1,463 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gomon/gomon/scheduler/clock"
+	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+// rig runs a scheduler on a fake clock with real monitor and alert
+// scripts in a temporary directory.
+type rig struct {
+	t      *testing.T
+	dir    string
+	clk    *clock.Fake
+	s      *Scheduler
+	events chan Event
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu  sync.Mutex
+	log []Event
+}
+
+var epoch = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// newRig parses cfg (a mon.cf text; DIR is replaced by the rig's
+// directory) and starts the scheduler. scripts maps file names to shell
+// script bodies placed in DIR/mon.d and DIR/alert.d.
+func newRig(t *testing.T, cfg string, scripts map[string]string) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
+		os.Mkdir(filepath.Join(dir, d), 0o755)
+	}
+	for name, body := range scripts {
+		sub := "mon.d"
+		if strings.HasSuffix(name, ".alert") {
+			sub = "alert.d"
+		}
+		if err := os.WriteFile(filepath.Join(dir, sub, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := fmt.Sprintf("basedir = %s\ncfbasedir = %s\nmondir = mon.d\nalertdir = alert.d\nstatedir = state\nlogdir = log\n", dir, dir)
+	c, err := config.Parse("test.cf", []byte(head+strings.ReplaceAll(cfg, "DIR", dir)), config.LoadOptions{Cwd: dir})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	c.Resolve(dir)
+	r := &rig{t: t, dir: dir, clk: clock.NewFake(epoch), events: make(chan Event, 1000), done: make(chan struct{})}
+	r.s = New(c, Options{Clock: r.clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Events: func(e Event) {
+		r.mu.Lock()
+		r.log = append(r.log, e)
+		r.mu.Unlock()
+		r.events <- e
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() {
+		r.s.Run(ctx)
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	return r
+}
+
+// advance moves the fake clock and gives the scheduler loop a moment to
+// react to timers that fired.
+func (r *rig) advance(d time.Duration) {
+	r.clk.Advance(d)
+	time.Sleep(20 * time.Millisecond)
+}
+
+// wait returns the next event of the given kind, failing after 10 s.
+func (r *rig) wait(kind string) Event {
+	r.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-r.events:
+			if e.Kind == kind {
+				return e
+			}
+		case <-deadline:
+			r.t.Fatalf("timeout waiting for %s", kind)
+		}
+	}
+}
+
+// none asserts that no event of kind arrives within a short time.
+func (r *rig) none(kind string) {
+	r.t.Helper()
+	deadline := time.After(150 * time.Millisecond)
+	for {
+		select {
+		case e := <-r.events:
+			if e.Kind == kind {
+				r.t.Fatalf("unexpected %s event %+v", kind, e)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func (r *rig) status(g, s string) Status {
+	r.t.Helper()
+	st, err := r.s.StatusOf(g, s)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return st
+}
+
+// file waits until path exists and has content, and returns it.
+func (r *rig) file(name string) string {
+	r.t.Helper()
+	for i := 0; i < 500; i++ {
+		if b, err := os.ReadFile(filepath.Join(r.dir, name)); err == nil && len(b) > 0 {
+			return string(b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.t.Fatalf("%s never appeared", name)
+	return ""
+}
+
+const okMonitor = "echo ok\nexit 0\n"
+
+func TestFirstRunComesOneIntervalAfterStart(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	r.advance(9 * time.Second)
+	r.none("monitor-start")
+	r.advance(time.Second)
+	e := r.wait("monitor-start")
+	if !e.Time.Equal(epoch.Add(10 * time.Second)) {
+		t.Errorf("first run at %v, want start+10s", e.Time)
+	}
+	r.wait("monitor-done")
+	if st := r.status("g", "s"); st.State.OpStatus != decide.OK {
+		t.Errorf("status %v after a successful run", st.State.OpStatus)
+	}
+}
+
+func TestFixedRateSchedule(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 5s
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	var starts []time.Duration
+	for i := 0; i < 3; i++ {
+		r.advance(5 * time.Second)
+		starts = append(starts, r.wait("monitor-start").Time.Sub(epoch))
+		r.wait("monitor-done")
+	}
+	if want := []time.Duration{5 * time.Second, 10 * time.Second, 15 * time.Second}; !slices.Equal(starts, want) {
+		t.Errorf("runs at %v, want %v", starts, want)
+	}
+}
+
+func TestNoOverlappingRuns(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 1s
+        monitor slow.monitor
+`, map[string]string{"slow.monitor": "sleep 0.5\necho done\n"})
+	r.advance(time.Second)
+	r.wait("monitor-start")
+	// The next slots pass while the run is still going: no second run.
+	r.advance(time.Second)
+	r.advance(time.Second)
+	r.none("monitor-start")
+	r.wait("monitor-done")
+	// The slots at 2s and 3s were missed: they are skipped, and the next
+	// run keeps to the grid at 4s.
+	r.advance(time.Second)
+	if e := r.wait("monitor-start"); !e.Time.Equal(epoch.Add(4 * time.Second)) {
+		t.Errorf("run after the overrun at %v, want start+4s", e.Time.Sub(epoch))
+	}
+	r.wait("monitor-done")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	running := 0
+	for _, e := range r.log {
+		switch e.Kind {
+		case "monitor-start":
+			running++
+		case "monitor-done":
+			running--
+		}
+		if running > 1 {
+			t.Fatal("two runs of one service at once")
+		}
+	}
+}
+
+func TestMaxprocsQueuesInsteadOfDropping(t *testing.T) {
+	r := newRig(t, `
+maxprocs = 1
+hostgroup g h1
+
+watch g
+    service a
+        interval 10s
+        monitor slow.monitor
+    service b
+        interval 10s
+        monitor slow.monitor
+`, map[string]string{"slow.monitor": "sleep 0.3\n"})
+	r.advance(10 * time.Second)
+	first := r.wait("monitor-start")
+	r.none("monitor-start")
+	r.wait("monitor-done")
+	second := r.wait("monitor-start")
+	if first.Service == second.Service {
+		t.Errorf("same service started twice: %s", first.Service)
+	}
+	r.wait("monitor-done")
+}
+
+func TestFailureRunsAlertWithMonArgvStdinAndEnv(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1 h2
+
+watch g
+    service s
+        description the service
+        X_VAR=hello world
+        interval 10s
+        monitor fail.monitor -x "a b"
+        period wd {Sun-Sat}
+            alert rec.alert arg1 "arg 2"
+`, map[string]string{
+		"fail.monitor": `echo "args:$*" > "$(dirname "$0")/../monargs"; echo "h1 h2 failed"; echo "detail line"; exit 3` + "\n",
+		"rec.alert": `d="$(dirname "$0")/.."; for a in "$@"; do echo "[$a]"; done > "$d/argv.tmp"; env | grep -E '^(MON_|X_)' | sort > "$d/env.tmp"; cat > "$d/stdin.tmp"; mv "$d/env.tmp" "$d/env"; mv "$d/stdin.tmp" "$d/stdin"; mv "$d/argv.tmp" "$d/argv"` + "\n",
+	})
+	r.advance(10 * time.Second)
+	r.wait("alert")
+	if got := r.file("monargs"); got != "args:-x a b h1 h2\n" {
+		t.Errorf("monitor argv %q", got)
+	}
+	ts := epoch.Add(10 * time.Second).Unix()
+	wantArgv := fmt.Sprintf("[-s]\n[s]\n[-g]\n[g]\n[-h]\n[h1 h2]\n[-t]\n[%d]\n[arg1]\n[arg 2]\n", ts)
+	if got := r.file("argv"); got != wantArgv {
+		t.Errorf("alert argv:\n%s\nwant:\n%s", got, wantArgv)
+	}
+	if got := r.file("stdin"); got != "h1 h2 failed\ndetail line\n" {
+		t.Errorf("alert stdin %q", got)
+	}
+	env := r.file("env")
+	for _, want := range []string{
+		"MON_ALERTTYPE=failure", "MON_GROUP=g", "MON_SERVICE=s", "MON_RETVAL=3", "MON_OPSTATUS=0",
+		"MON_DESCRIPTION=the service", fmt.Sprintf("MON_FIRST_FAILURE=%d", ts), fmt.Sprintf("MON_LAST_FAILURE=%d", ts),
+		"MON_LAST_SUCCESS=0", "MON_FIRST_SUCCESS=", "MON_LAST_SUMMARY=h1 h2 failed", "X_VAR=hello world",
+		"MON_STATEDIR=" + filepath.Join(r.dir, "state"), "MON_LOGDIR=" + filepath.Join(r.dir, "log"), "MON_CFBASEDIR=" + r.dir,
+	} {
+		if !strings.Contains(env, want+"\n") {
+			t.Errorf("alert env lacks %q:\n%s", want, env)
+		}
+	}
+	if strings.Contains(env, "MON_LAST_OUTPUT") {
+		t.Errorf("MON_LAST_OUTPUT present on the first event:\n%s", env)
+	}
+	hist := r.s.AlertHistory()
+	wantHist := fmt.Sprintf("alert g s %d %s (arg1 \"arg 2\") h1 h2 failed", ts, filepath.Join(r.dir, "alert.d", "rec.alert"))
+	if len(hist) != 1 || hist[0] != wantHist {
+		t.Errorf("alert history %q, want %q", hist, wantHist)
+	}
+	if fh := r.s.FailureHistory(); len(fh) != 1 || fh[0] != fmt.Sprintf("g s %d h1 h2 failed", ts) {
+		t.Errorf("failure history %q", fh)
+	}
+}
+
+func TestTrapRoutingAndDefaultService(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+hostgroup default d
+
+watch g
+    service t
+        period
+            alert rec.alert
+
+watch default
+    service default
+        period
+            alert rec.alert
+`, map[string]string{"rec.alert": `env | grep MON_TRAP_INTENDED > "$(dirname "$0")/../intended"` + "\n"})
+	if err := r.s.Trap(TrapEvent{From: "127.0.0.1", Group: "g", Service: "t", Status: "1", Summary: "sum", Detail: "dtl"}); err != nil {
+		t.Fatal(err)
+	}
+	st := r.status("g", "t")
+	if st.State.OpStatus != decide.Fail || st.State.LastDetail != "\ndtl" || st.State.LastTrap != epoch.Unix() {
+		t.Errorf("after a failing trap: %+v", st.State)
+	}
+	// Known group, unknown service: dropped even though default/default exists.
+	if err := r.s.Trap(TrapEvent{Group: "g", Service: "nosuch", Status: "1"}); err == nil ||
+		err.Error() != "trap received for undefined service type g/nosuch" {
+		t.Errorf("trap for an unknown service of a known group: %v", err)
+	}
+	if err := r.s.Trap(TrapEvent{Group: "nogroup", Service: "nosvc", Status: "2", Summary: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.file("intended"); got != "MON_TRAP_INTENDED=nogroup:nosvc\n" {
+		t.Errorf("rerouted trap env %q", got)
+	}
+}
+
+func TestTrapTimeoutHeartbeat(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service hb
+        traptimeout 30s
+        period
+            alert rec.alert
+`, map[string]string{"rec.alert": `cat > "$(dirname "$0")/../stdin"; echo "$*" > "$(dirname "$0")/../argv"` + "\n"})
+	r.advance(20 * time.Second)
+	r.s.Trap(TrapEvent{Group: "g", Service: "hb", Status: "0"})
+	r.advance(20 * time.Second) // 40s: the trap at 20s re-armed the timer
+	r.none("alert")
+	r.advance(10 * time.Second) // 50s = last trap + 30s
+	r.wait("alert")
+	if got := r.file("argv"); !strings.Contains(got, " -O") {
+		t.Errorf("trap timeout alert argv %q lacks -O", got)
+	}
+	if got := r.file("stdin"); !strings.HasPrefix(got, "trap timeout\ntrap timeout after 30s at ") {
+		t.Errorf("trap timeout output %q", got)
+	}
+}
+
+func TestStopFreezesTimersAndDropsAlerts(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	r.advance(4 * time.Second)
+	r.s.Stop()
+	r.advance(60 * time.Second)
+	r.none("monitor-start")
+	r.s.Start()
+	r.advance(5 * time.Second) // 6 s of the interval remained when stopped
+	r.none("monitor-start")
+	r.advance(time.Second)
+	r.wait("monitor-start")
+}
+
+func TestResetWithBadConfigKeepsRunningConfig(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	r.advance(10 * time.Second)
+	r.wait("monitor-done")
+	r.s.opts.Reload = func() (*config.Config, error) { return nil, fmt.Errorf("bad config") }
+	if err := r.s.Reset(false, false); err == nil {
+		t.Fatal("reset with a bad config succeeded")
+	}
+	if st := r.status("g", "s"); st.State.OpStatus != decide.OK {
+		t.Errorf("state lost after a rejected reset: %v", st.State.OpStatus)
+	}
+	r.advance(10 * time.Second)
+	r.wait("monitor-start")
+}
+
+func TestDisableHostRemovesItFromMonitorArgs(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1 h2 h3
+
+watch g
+    service s
+        interval 10s
+        exclude_hosts h3
+        monitor args.monitor
+`, map[string]string{"args.monitor": `echo "$*" > "$(dirname "$0")/../args"` + "\n"})
+	if missing := r.s.DisableHosts([]string{"h1", "nosuch"}); !slices.Equal(missing, []string{"nosuch"}) {
+		t.Errorf("missing %q", missing)
+	}
+	if missing := r.s.DisableHosts([]string{"h1"}); missing != nil {
+		t.Fatal(missing)
+	}
+	r.advance(10 * time.Second)
+	r.wait("monitor-done")
+	if got := r.file("args"); got != "h2\n" {
+		t.Errorf("monitor args %q, want h2 (h1 disabled, h3 excluded)", got)
+	}
+	if m, _ := r.s.GroupMembers("g"); !slices.Equal(m, []string{"*h1", "h2", "h3"}) {
+		t.Errorf("group members %q", m)
+	}
+	if b, err := os.ReadFile(filepath.Join(r.dir, "state", "disabled")); err != nil || string(b) != "disable host h1\n" {
+		t.Errorf("disabled state file %q, %v", b, err)
+	}
+}
+
+func TestSaveAndLoadOpstatus(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor fail.monitor
+        period
+            alert rec.alert
+`, map[string]string{"fail.monitor": "echo broken\nexit 1\n", "rec.alert": "cat >/dev/null\n"})
+	r.advance(10 * time.Second)
+	r.wait("monitor-done")
+	if err := r.s.SaveState("all"); err != nil {
+		t.Fatal(err)
+	}
+	r.s.mu.Lock()
+	r.s.load(r.s.cfg, r.clk.Now())
+	r.s.mu.Unlock()
+	if st := r.status("g", "s"); st.State.OpStatus != decide.Untested {
+		t.Fatalf("fresh load kept status %v", st.State.OpStatus)
+	}
+	if err := r.s.LoadState("opstatus"); err != nil {
+		t.Fatal(err)
+	}
+	st := r.status("g", "s")
+	if st.State.OpStatus != decide.Fail || st.State.LastSummary != "broken" || st.AlertsSent != 1 {
+		t.Errorf("restored state: status %v summary %q alerts_sent %d", st.State.OpStatus, st.State.LastSummary, st.AlertsSent)
+	}
+}
