@@ -261,7 +261,7 @@ watch g
             alert rec.alert arg1 "arg 2"
 `, map[string]string{
 		"fail.monitor": `echo "args:$*" > "$(dirname "$0")/../monargs"; echo "h1 h2 failed"; echo "detail line"; exit 3` + "\n",
-		"rec.alert": `d="$(dirname "$0")/.."; for a in "$@"; do echo "[$a]"; done > "$d/argv.tmp"; env | grep -E '^(MON_|X_)' | sort > "$d/env.tmp"; cat > "$d/stdin.tmp"; mv "$d/env.tmp" "$d/env"; mv "$d/stdin.tmp" "$d/stdin"; mv "$d/argv.tmp" "$d/argv"` + "\n",
+		"rec.alert":    `d="$(dirname "$0")/.."; for a in "$@"; do echo "[$a]"; done > "$d/argv.tmp"; env | grep -E '^(MON_|X_)' | sort > "$d/env.tmp"; cat > "$d/stdin.tmp"; mv "$d/env.tmp" "$d/env"; mv "$d/stdin.tmp" "$d/stdin"; mv "$d/argv.tmp" "$d/argv"` + "\n",
 	})
 	r.advance(10 * time.Second)
 	r.wait("alert")
