@@ -1,0 +1,238 @@
+package conformance
+
+import (
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Environment:
+//
+//	MON_SERVER_CMD         daemon command (word-split); default: gomon built from ../cmd/mon
+//	CONFORMANCE_REFERENCE=1  check the harness itself: run /usr/sbin/mon (unless
+//	                       MON_SERVER_CMD is set) and compare with the golden files only
+//	CONFORMANCE_UPDATE=1   write differing transcripts to testdata/conformance/expected
+//	                       (only for documented deviations, see docs/compat/conformance.md)
+//	CONFORMANCE_JOBS       scenarios run at the same time (default 3, at most -parallel)
+//	CONFORMANCE_OUT        directory for the transcripts of failing scenarios
+//	PEER_KEEP_WORK=1       keep the work directories
+//	PEER_WAIT_TIMEOUT      default timeout of the wait_* steps in seconds (30)
+//	PEER_START_TIMEOUT     seconds to wait for the daemon's port (15)
+//	PEER_LOOSE_EXIT=1      print "nonzero" for a failed start's exit status
+const dataDir = "../testdata/conformance"
+
+func TestConformance(t *testing.T) {
+	requireClients(t)
+	// The reference harness runs everything with SIGPIPE ignored (Perl's
+	// $SIG{PIPE} = 'IGNORE' is inherited through exec by the daemon, its
+	// monitors and moncmd); an ignored disposition survives exec here too.
+	signal.Ignore(syscall.SIGPIPE)
+
+	data, err := filepath.Abs(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := scenarioNames(filepath.Join(data, "scenarios"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reference := os.Getenv("CONFORMANCE_REFERENCE") == "1"
+	serverCmd := daemonCommand(t, reference)
+	t.Logf("daemon: %s", strings.Join(serverCmd, " "))
+
+	ports := newPortPool()
+	jobs := make(chan struct{}, max(envInt("CONFORMANCE_JOBS", 3), 1))
+	out := &failureDir{}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			jobs <- struct{}{}
+			defer func() { <-jobs }()
+			start := time.Now()
+			got := runScenario(t, data, name, serverCmd, ports)
+			t.Logf("%s ran in %s", name, time.Since(start).Round(100*time.Millisecond))
+			compareTranscript(t, data, name, got, reference, out)
+		})
+	}
+}
+
+// requireClients skips unless the stock client tools the scenarios use are
+// installed (Debian/Ubuntu package mon-client).
+func requireClients(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/moncmd"); err != nil {
+		t.Skip("/usr/bin/moncmd is missing (apt-get install mon-client)")
+	}
+	if err := exec.Command("perl", "-MMon::Client", "-e", "1").Run(); err != nil {
+		t.Skip("Perl Mon::Client is missing (apt-get install mon-client)")
+	}
+}
+
+func scenarioNames(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), "steps")); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// daemonCommand returns $MON_SERVER_CMD word-split, the original mon in
+// reference mode, or else a gomon binary built for this run.
+func daemonCommand(t *testing.T, reference bool) []string {
+	t.Helper()
+	if c := strings.Fields(os.Getenv("MON_SERVER_CMD")); len(c) > 0 {
+		return c
+	}
+	if reference {
+		if _, err := os.Stat("/usr/sbin/mon"); err != nil {
+			t.Skip("reference mode needs /usr/sbin/mon (apt-get install mon)")
+		}
+		return []string{"/usr/sbin/mon"}
+	}
+	bin := filepath.Join(t.TempDir(), "mon")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/gomon/gomon/cmd/mon")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building gomon: %v\n%s\n(MON_SERVER_CMD=/usr/sbin/mon CONFORMANCE_REFERENCE=1 checks the harness against the original)", err, out)
+	}
+	return []string{bin}
+}
+
+// runScenario prepares a work directory, interprets the steps and cleans
+// up like run-scenario.sh; it returns the transcript.
+func runScenario(t *testing.T, data, name string, serverCmd []string, ports *portPool) string {
+	t.Helper()
+	port, err := ports.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ports.put(port)
+	work, err := prepareWork(data, filepath.Join(data, "scenarios", name))
+	if work != "" {
+		defer cleanWork(t, work)
+	}
+	if err != nil {
+		t.Fatalf("preparing the work directory: %v", err)
+	}
+	r := newRunner(name, filepath.Join(data, "scenarios", name), work, port, serverCmd)
+	defer func() {
+		r.closeAll()
+		r.stopDaemon()
+	}()
+	got, err := r.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func cleanWork(t *testing.T, work string) {
+	killWorkProcesses(work)
+	(&runner{work: work}).killLeftovers()
+	if os.Getenv("PEER_KEEP_WORK") == "1" {
+		t.Logf("work directory kept: %s", work)
+		return
+	}
+	if err := os.RemoveAll(work); err != nil {
+		// a leftover process may still have been writing; try once more
+		time.Sleep(500 * time.Millisecond)
+		os.RemoveAll(work)
+	}
+}
+
+// failedStatusRE matches the exit status of a daemon that failed to start:
+// mon's is whatever errno was when it died (255, 25, 2 ...), so only
+// "nonzero" is compared.
+var failedStatusRE = regexp.MustCompile(`(?m)^server exited with status [1-9][0-9]*$`)
+
+func looseExit(s string) string {
+	return failedStatusRE.ReplaceAllString(s, "server exited with status nonzero")
+}
+
+// compareTranscript checks a transcript against expected/NAME.txt (a
+// documented deviation of gomon) or else golden/NAME.txt.
+func compareTranscript(t *testing.T, data, name, got string, reference bool, out *failureDir) {
+	t.Helper()
+	goldenPath := filepath.Join(data, "golden", name+".txt")
+	expectedPath := filepath.Join(data, "expected", name+".txt")
+	golden, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPath, want := goldenPath, string(golden)
+	if !reference {
+		if e, err := os.ReadFile(expectedPath); err == nil {
+			wantPath, want = expectedPath, string(e)
+		}
+	}
+	if !reference && os.Getenv("CONFORMANCE_UPDATE") == "1" {
+		updateExpected(t, expectedPath, string(golden), got)
+		return
+	}
+	if looseExit(got) == looseExit(want) {
+		return
+	}
+	actual := out.write(t, name, got)
+	t.Errorf("transcript differs from %s (actual transcript: %s)\n%s",
+		wantPath, actual, unifiedDiff(wantPath, "actual", looseExit(want), looseExit(got)))
+}
+
+// updateExpected records a deviation, or removes the record when the
+// transcript matches the golden file again.
+func updateExpected(t *testing.T, path, golden, got string) {
+	t.Helper()
+	if looseExit(got) == looseExit(golden) {
+		if err := os.Remove(path); err == nil {
+			t.Logf("matches the golden file again: removed %s", path)
+		}
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s: document the deviation in docs/compatibility.md", path)
+}
+
+// failureDir is where the transcripts of failing scenarios go, created on
+// first use.
+type failureDir struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func (f *failureDir) write(t *testing.T, name, transcript string) string {
+	f.once.Do(func() {
+		if f.dir = os.Getenv("CONFORMANCE_OUT"); f.dir != "" {
+			f.err = os.MkdirAll(f.dir, 0o755)
+			return
+		}
+		f.dir, f.err = os.MkdirTemp("", "gomon-conformance.")
+	})
+	if f.err != nil {
+		t.Logf("cannot keep the transcript: %v", f.err)
+		return "(not written)"
+	}
+	p := filepath.Join(f.dir, name+".txt")
+	if err := os.WriteFile(p, []byte(transcript), 0o644); err != nil {
+		t.Logf("cannot keep the transcript: %v", err)
+		return "(not written)"
+	}
+	return p
+}
