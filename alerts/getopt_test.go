@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -43,4 +44,16 @@ func TestGetoptsErrors(t *testing.T) {
 			t.Errorf("%q: want an error", args)
 		}
 	}
+}
+
+func FuzzGetopts(f *testing.F) {
+	f.Add("-S\x00subj\x00-uT\x00--smtp=h:1\x00rcpt")
+	f.Add("-\x00--\x00-:")
+	f.Fuzz(func(t *testing.T, joined string) {
+		args := strings.Split(joined, "\x00")
+		o, err := getopts(args, "S:uf:", "smtp:", "insecure")
+		if err == nil && len(o.args) > len(args) {
+			t.Fatalf("more positional args than args")
+		}
+	})
 }

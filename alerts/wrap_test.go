@@ -46,3 +46,12 @@ func TestPerlWrapMatchesPerl(t *testing.T) {
 		}
 	}
 }
+
+func FuzzPerlWrap(f *testing.F) {
+	for _, c := range wrapCases() {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, hosts string) {
+		perlWrap("", "\t\t\t", "Members               : "+hosts) // must end, must not panic
+	})
+}

@@ -199,3 +199,13 @@ func TestIpvsadmReal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func FuzzParseList(f *testing.F) {
+	if b, err := os.ReadFile("testdata/ipvsadm-Ln.txt"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("TCP\n  -> x\nUDP [::1]:1 rr\n  -> [::1]:2 Route x 0 0\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ParseList(b) // must not panic
+	})
+}
