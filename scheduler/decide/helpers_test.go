@@ -21,13 +21,6 @@ const always = "wd {Sun-Sat}"
 // spec parses a period spec or fails the test.
 func spec(t testing.TB, text string) period.Spec {
 	t.Helper()
-	// TODO(decide): drop once scheduler/period lands; until then its
-	// stubs panic.
-	defer func() {
-		if r := recover(); r != nil {
-			t.Skipf("scheduler/period not implemented yet: %v", r)
-		}
-	}()
 	s, err := period.Parse(text)
 	if err != nil {
 		t.Fatalf("period %q: %v", text, err)
