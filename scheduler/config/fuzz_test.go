@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -26,6 +28,31 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		if c == nil {
+			t.Fatal("nil config without error")
+		}
+		// Whatever loads converts to HCL and back to the same model.
+		var buf bytes.Buffer
+		if err := WriteHCL(&buf, c); err != nil {
+			return // not valid UTF-8; HCL cannot hold it
+		}
+		back, err := ParseHCL("fuzz.hcl", buf.Bytes())
+		if err != nil {
+			t.Fatalf("converted HCL does not load: %v\n%s", err, buf.String())
+		}
+		stripPositions(c)
+		stripPositions(back)
+		if !reflect.DeepEqual(c, back) {
+			t.Fatalf("conversion changed the model:\n%+v\n%+v\n%s", c, back, buf.String())
+		}
+	})
+}
+
+// FuzzParseHCL checks that no input makes the HCL reader panic.
+func FuzzParseHCL(f *testing.F) {
+	f.Add([]byte("maxprocs = 3\nwatch \"g\" {\n  service \"s\" {\n    interval = \"1m\"\n    period \"p\" { when = \"wd {Mon}\" }\n  }\n}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		c, err := ParseHCL("fuzz.hcl", src)
+		if err == nil && c == nil {
 			t.Fatal("nil config without error")
 		}
 	})

@@ -203,6 +203,9 @@ func (r *hclReader) root(body hcl.Body) {
 	}
 	for _, blk := range blocks {
 		pos, name := r.pos(blk.DefRange), blk.Labels[0]
+		if !nameRE.MatchString(name) {
+			r.b.fail(pos, errf("invalid %s name '%s'", blk.Type, name).withHint("a name uses only A-Z a-z 0-9 _ . -"))
+		}
 		switch blk.Type {
 		case "hostgroup":
 			r.b.hostgroup(pos, name, r.listAttr(blk.Body, hostgroupSchema, "hosts"))
@@ -232,9 +235,6 @@ func (r *hclReader) listAttr(body hcl.Body, schema *hcl.BodySchema, name string)
 }
 
 func (r *hclReader) watch(pos Pos, name string, body hcl.Body) {
-	if !nameRE.MatchString(name) {
-		r.b.fail(pos, errf("invalid watch name '%s'", name).withHint("a watch name uses only A-Z a-z 0-9 _ . -"))
-	}
 	r.b.startWatch(pos, name)
 	_, services := r.content(body, watchSchema)
 	for _, s := range services {

@@ -118,6 +118,7 @@ func TestHCLErrors(t *testing.T) {
 		{"variables not allowed", "maxprocs = var.x\n", "cf error: Variables not allowed, line 1"},
 		{"duplicate service", "watch \"g\" {\n  service \"s\" {}\n  service \"s\" {}\n}\n",
 			"cf error: service s already defined for watch group g, line 3"},
+		{"bad hostgroup name", "hostgroup \"a b\" { hosts = [] }\n", "cf error: invalid hostgroup name 'a b', line 1"},
 		{"list for a string", "basedir = [\"a\"]\n", "cf error: attribute basedir must be a string, line 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
