@@ -166,3 +166,26 @@ func TestFindProgram(t *testing.T) {
 		}
 	}
 }
+
+func TestOverrideAppliedAfterEveryRead(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "mon.cf")
+	writeFile(t, p, "maxprocs = 3\nmondir = rel.d\n", 0o644)
+	c, err := Load(p, LoadOptions{Cwd: dir, Override: func(g *Globals) { g.MaxProcs = 7; g.BaseDir = "base" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The override wins over the file and is resolved like a file value.
+	if c.Globals.MaxProcs != 7 || c.Globals.MonDir[0] != filepath.Join(dir, "base", "rel.d") {
+		t.Errorf("globals = %+v", c.Globals)
+	}
+}
+
+func TestParseTimevalExported(t *testing.T) {
+	if d, err := ParseTimeval("1.5m"); err != nil || d.Seconds() != 90 {
+		t.Errorf("ParseTimeval = %v, %v", d, err)
+	}
+	if _, err := ParseTimeval("60"); err == nil {
+		t.Error("a timeval without unit was accepted")
+	}
+}
