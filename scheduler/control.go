@@ -196,11 +196,10 @@ func (s *Scheduler) DisableService(group, service, who string) error {
 	}
 	if !svc.st.Disabled {
 		now := s.clk.Now()
-		pre := *svc.st
 		d := decide.Disable(svc.cfg, svc.st, who, s.world(svc, now))
 		s.addTrace(svc, d.Trace)
 		for _, a := range d.Actions {
-			s.dispatch(svc, a, s.alertEnv(svc, a, &pre), now)
+			s.dispatch(svc, a, s.alertEnv(svc, a), now)
 		}
 	}
 	svc.st.Disabled = true
@@ -292,11 +291,10 @@ func (s *Scheduler) Ack(group, service, who, comment string) error {
 		return ErrNotFailing
 	}
 	now := s.clk.Now()
-	pre := *svc.st
 	d := decide.Acknowledge(svc.cfg, svc.st, who, comment, s.world(svc, now))
 	s.addTrace(svc, d.Trace)
 	for _, a := range d.Actions {
-		s.dispatch(svc, a, s.alertEnv(svc, a, &pre), now)
+		s.dispatch(svc, a, s.alertEnv(svc, a), now)
 	}
 	return nil
 }
@@ -351,12 +349,12 @@ func (s *Scheduler) TestAlert(typ alerts.Type, group, service string, retval int
 		lines = p.Alerts
 	}
 	now := s.clk.Now()
-	pre := *svc.st
+	env := decide.EnvOf(svc.st)
 	for _, l := range lines {
 		// The exit= filter is not applied to test alerts; unlike mon the
 		// exit=R word is not mistaken for the alert name (Q-SCH-10).
-		a := decide.Action{Period: -1, Line: l, Type: typ, Input: "test\ntest detail\n", Retval: &retval}
-		s.dispatch(svc, a, s.alertEnv(svc, a, &pre), now)
+		a := decide.Action{Period: -1, Line: l, Type: typ, Input: "test\ntest detail\n", Retval: &retval, Env: env}
+		s.dispatch(svc, a, s.alertEnv(svc, a), now)
 	}
 	return nil
 }

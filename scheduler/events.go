@@ -16,7 +16,7 @@ import (
 // processEvent feeds one event to the decision engine and carries out
 // what it decided. Called with s.mu held.
 func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time) {
-	pre := *svc.st
+	pre := *svc.st // for the downtime log
 	d := decide.Process(svc.cfg, svc.st, res, s.world(svc, now))
 	if d.Failure {
 		svc.lastFailureTime = now
@@ -29,7 +29,7 @@ func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time)
 	}
 	s.addTrace(svc, d.Trace)
 	for _, a := range d.Actions {
-		s.dispatch(svc, a, s.alertEnv(svc, a, &pre), now)
+		s.dispatch(svc, a, s.alertEnv(svc, a), now)
 	}
 }
 
@@ -58,50 +58,40 @@ func (s *Scheduler) hasAlert(name string) bool {
 	return err == nil
 }
 
-// alertEnv builds the MON_* environment of an alert (spec §10.2). mon
-// calls alerts in the middle of updating the service, so some variables
-// show the state before the event: for upalerts everything but the
-// status, for failures the previous output.
-func (s *Scheduler) alertEnv(svc *service, a decide.Action, pre *decide.State) []string {
-	st := *svc.st
-	switch a.Type {
-	case alerts.Up:
-		status := st.OpStatus
-		st = *pre
-		st.OpStatus = status
-	case alerts.Failure, alerts.Trap, alerts.TrapTimeout:
-		st.LastOutput = pre.LastOutput
-	}
+// alertEnv builds the MON_* environment of an alert (spec §10.2) from the
+// engine's snapshot of the state at the moment mon would call it.
+func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
+	e := a.Env
 	env := serviceVars(svc.cfg)
 	env = append(env,
 		"MON_GROUP="+svc.w.name,
 		"MON_SERVICE="+svc.cfg.Name,
 		"MON_ALERTTYPE="+string(a.Type),
-		"MON_OPSTATUS="+strconv.Itoa(int(st.OpStatus)),
-		"MON_LAST_FAILURE="+itoa(st.LastFailure),
-		"MON_LAST_SUCCESS="+itoa(st.LastSuccess),
+		"MON_OPSTATUS="+strconv.Itoa(int(e.OpStatus)),
+		"MON_LAST_FAILURE="+itoa(e.LastFailure),
+		"MON_LAST_SUCCESS="+itoa(e.LastSuccess),
 		"MON_FIRST_SUCCESS=",
 	)
 	if a.Retval != nil {
 		env = append(env, "MON_RETVAL="+strconv.Itoa(*a.Retval))
 	}
-	if st.HasLastEvent || svc.st.HasLastEvent {
-		env = append(env, "MON_LAST_SUMMARY="+st.LastSummary)
+	if e.HasLastSummary {
+		env = append(env, "MON_LAST_SUMMARY="+e.LastSummary)
 	}
-	if pre.HasLastEvent {
-		env = append(env, "MON_LAST_OUTPUT="+st.LastOutput)
+	if e.HasLastOutput {
+		env = append(env, "MON_LAST_OUTPUT="+e.LastOutput)
 	}
-	if st.HasFirstFailure {
-		env = append(env, "MON_FIRST_FAILURE="+itoa(st.FirstFailure))
+	if e.HasFirstFailure {
+		env = append(env, "MON_FIRST_FAILURE="+itoa(e.FirstFailure))
 	}
 	if d := svc.cfg.Description; d != "" {
 		env = append(env, "MON_DESCRIPTION="+d)
 	}
-	if st.Ack != 0 {
-		env = append(env, "MON_ACK="+st.AckComment)
+	if e.Ack != "" {
+		env = append(env, "MON_ACK="+e.Ack)
 	}
-	if st.Intended != "" {
-		env = append(env, "MON_TRAP_INTENDED="+st.Intended)
+	if e.Intended != "" {
+		env = append(env, "MON_TRAP_INTENDED="+e.Intended)
 	}
 	return append(env, s.dirEnv()...)
 }

@@ -123,11 +123,10 @@ func readHistoric(path string, maxAge time.Duration, now time.Time, keep int) ([
 // startupAlerts sends every service's startup alerts. Called with s.mu held.
 func (s *Scheduler) startupAlerts(now time.Time) {
 	for _, svc := range s.services {
-		pre := *svc.st
 		d := decide.Startup(svc.cfg, svc.st, s.world(svc, now))
 		s.addTrace(svc, d.Trace)
 		for _, a := range d.Actions {
-			s.dispatch(svc, a, s.alertEnv(svc, a, &pre), now)
+			s.dispatch(svc, a, s.alertEnv(svc, a), now)
 		}
 	}
 }

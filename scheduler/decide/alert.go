@@ -278,11 +278,18 @@ func (c *decider) hasAlert(name string) bool {
 
 // env captures the MON_* view of the state at this point of the event.
 func (c *decider) env() Env {
-	st := c.st
+	e := EnvOf(c.st)
+	e.HasLastSummary = e.HasLastSummary || c.summaryPending
+	return e
+}
+
+// EnvOf is the MON_* view of a service's state between events (for test
+// alerts, which do not go through the engine).
+func EnvOf(st *State) Env {
 	e := Env{
 		OpStatus:        st.OpStatus,
 		LastSummary:     st.LastSummary,
-		HasLastSummary:  st.HasLastEvent || c.summaryPending,
+		HasLastSummary:  st.HasLastEvent,
 		LastOutput:      st.LastOutput,
 		HasLastOutput:   st.HasLastEvent,
 		LastFailure:     st.LastFailure,
