@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// script writes an executable shell script and returns its path.
-func script(t *testing.T, body string) string {
+// execScript writes an executable shell script and returns its path.
+func execScript(t *testing.T, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "test.monitor")
 	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
@@ -22,7 +22,7 @@ func script(t *testing.T, body string) string {
 }
 
 func TestExternalArgvExact(t *testing.T) {
-	p := script(t, `for a in "$0" "$@"; do printf '[%s]\n' "$a"; done; exit 3`)
+	p := execScript(t, `for a in "$0" "$@"; do printf '[%s]\n' "$a"; done; exit 3`)
 	res := (&External{Path: p}).Check(context.Background(), Request{
 		Args:  []string{"-p", "80", "a b", "$HOME", "*", ""},
 		Hosts: []string{"h1", "h2;rm"},
@@ -38,7 +38,7 @@ func TestExternalArgvExact(t *testing.T) {
 
 func TestExternalEnvStdinStderr(t *testing.T) {
 	t.Setenv("GOMON_TEST_INHERITED", "yes")
-	p := script(t, `
+	p := execScript(t, `
 echo "summary line"
 echo "to stderr" >&2
 echo "G=$MON_GROUP I=$GOMON_TEST_INHERITED O=$GOMON_TEST_OVERRIDE"
@@ -59,7 +59,7 @@ echo end
 
 func TestExternalOutputBounded(t *testing.T) {
 	// 8 MiB through a 64 KiB cap: the child must not block on the pipe.
-	p := script(t, `head -c 8388608 /dev/zero | tr '\0' x; echo; echo done >&2; exit 1`)
+	p := execScript(t, `head -c 8388608 /dev/zero | tr '\0' x; echo; echo done >&2; exit 1`)
 	e := &External{Path: p, MaxOutput: 64 << 10}
 	res := e.Check(context.Background(), Request{Timeout: time.Minute})
 	if len(res.Output) != 64<<10 {
@@ -76,7 +76,7 @@ func TestExternalOutputBounded(t *testing.T) {
 func TestExternalTimeoutKillsGroup(t *testing.T) {
 	// The child ignores SIGTERM, so only the SIGKILL to the whole group
 	// ends it.
-	p := script(t, `
+	p := execScript(t, `
 echo
 sh -c 'trap "" TERM; echo child $$; exec sleep 300' &
 sleep 300
@@ -103,11 +103,11 @@ sleep 300
 	if child == 0 {
 		t.Fatalf("no child pid in output %q", res.Output)
 	}
-	waitDead(t, child)
+	waitProcDead(t, child)
 }
 
 func TestExternalCancelKillsGroup(t *testing.T) {
-	p := script(t, `sleep 300 & echo child $!; wait`)
+	p := execScript(t, `sleep 300 & echo child $!; wait`)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	res := (&External{Path: p}).Check(ctx, Request{})
@@ -126,11 +126,11 @@ func TestExternalCancelKillsGroup(t *testing.T) {
 	if child == 0 {
 		t.Fatalf("no child pid in %q", res.Output)
 	}
-	waitDead(t, child)
+	waitProcDead(t, child)
 }
 
 func TestExternalSignalIsFailure(t *testing.T) {
-	p := script(t, `echo "\$\$ $$"; echo some detail; kill -KILL $$`)
+	p := execScript(t, `echo "\$\$ $$"; echo some detail; kill -KILL $$`)
 	res := (&External{Path: p}).Check(context.Background(), Request{})
 	if res.Exit != 128+9 || res.Signal != "SIGKILL" || res.TimedOut {
 		t.Errorf("exit %d signal %q timedout %v", res.Exit, res.Signal, res.TimedOut)
@@ -145,7 +145,7 @@ func TestExternalSignalIsFailure(t *testing.T) {
 	}
 
 	// Without a summary of its own, the run says what happened.
-	p = script(t, `kill -SEGV $$`)
+	p = execScript(t, `kill -SEGV $$`)
 	res = (&External{Path: p}).Check(context.Background(), Request{})
 	if res.Exit != 128+11 || string(res.Output) != "killed by signal SIGSEGV\n" {
 		t.Errorf("exit %d output %q", res.Exit, res.Output)
@@ -153,7 +153,7 @@ func TestExternalSignalIsFailure(t *testing.T) {
 }
 
 func TestExternalNoZombies(t *testing.T) {
-	p := script(t, `echo $$; exit 0`)
+	p := execScript(t, `echo $$; exit 0`)
 	for i := 0; i < 20; i++ {
 		res := (&External{Path: p}).Check(context.Background(), Request{})
 		pid := strings.TrimSpace(string(res.Output))
@@ -175,7 +175,7 @@ func TestExternalStartFailure(t *testing.T) {
 
 func TestExternalBackgroundChildDoesNotHoldRun(t *testing.T) {
 	// The script exits at once but leaves a child holding the pipe.
-	p := script(t, `echo summary; sleep 30 & exit 0`)
+	p := execScript(t, `echo summary; sleep 30 & exit 0`)
 	start := time.Now()
 	res := (&External{Path: p}).Check(context.Background(), Request{})
 	if d := time.Since(start); d > 15*time.Second {
@@ -188,12 +188,12 @@ func TestExternalBackgroundChildDoesNotHoldRun(t *testing.T) {
 
 // waitDead waits until pid is gone or a zombie (a killed grandchild is
 // reparented to init, which may reap it late).
-func waitDead(t *testing.T, pid int) {
+func waitProcDead(t *testing.T, pid int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || procState(stat) == "Z" {
+		if err != nil || procStateOf(stat) == "Z" {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -202,7 +202,7 @@ func waitDead(t *testing.T, pid int) {
 }
 
 // procState returns the state field of a /proc/PID/stat line.
-func procState(stat []byte) string {
+func procStateOf(stat []byte) string {
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 || i+2 >= len(stat) {
 		return ""

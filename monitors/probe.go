@@ -1,0 +1,145 @@
+package monitors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// This file holds what the network built-ins share: running one check
+// per host concurrently, dialling with the host's deadline, and the
+// option and error conventions of the bundled Perl scripts.
+
+// maxParallel bounds the host checks of one run in flight at once, so a
+// huge host group cannot exhaust file descriptors.
+const maxParallel = 256
+
+// checkHosts runs check for every host concurrently, each under its own
+// deadline of perHost (and ctx), and returns the results in host order.
+func checkHosts[T any](ctx context.Context, hosts []string, perHost time.Duration, check func(ctx context.Context, host string) T) []T {
+	results := make([]T, len(hosts))
+	sem := make(chan struct{}, maxParallel)
+	var wg sync.WaitGroup
+	for i, host := range hosts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			hctx, cancel := context.WithTimeout(ctx, perHost)
+			defer cancel()
+			results[i] = check(hctx, host)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// withHostArgs makes the positional arguments left after the flags hosts
+// that come before the ones mon appends, as they are for the script (and
+// as the drop-in form passes them).
+func withHostArgs(m Monitor, extra []string) Monitor {
+	if len(extra) == 0 {
+		return m
+	}
+	return MonitorFunc(func(ctx context.Context, req Request) Result {
+		req.Hosts = append(append([]string{}, extra...), req.Hosts...)
+		return m.Check(ctx, req)
+	})
+}
+
+// withRunTimeout bounds the whole run by req.Timeout, when one is set.
+func withRunTimeout(ctx context.Context, req Request) (context.Context, context.CancelFunc) {
+	if req.Timeout > 0 {
+		return context.WithTimeout(ctx, req.Timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// dialTCP connects to host:port and gives the connection ctx's deadline,
+// so every later read and write is bounded too.
+func dialTCP(ctx context.Context, host, port string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	return conn, nil
+}
+
+// isTimeout reports whether err comes from a deadline running out.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
+
+// isNotFound reports whether err is a failed name lookup.
+func isNotFound(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de)
+}
+
+// errText renders err the way Perl's $! does ("Connection refused"),
+// falling back to Go's text when there is no errno.
+func errText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		s := errno.Error()
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		return de.Err
+	}
+	return err.Error()
+}
+
+// secondsOpt parses a -t value in seconds (fractions allowed). Like the
+// scripts' `$opt_t || DEFAULT`, an absent or zero value means def.
+func secondsOpt(opts map[byte]string, flag byte, def time.Duration) (time.Duration, error) {
+	v, ok := opts[flag]
+	if !ok || v == "0" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1e6 {
+		return 0, fmt.Errorf("-%c %q: not a number of seconds", flag, v)
+	}
+	if f == 0 {
+		return def, nil
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+// portOpt parses a -p value: a number or a service name from
+// /etc/services, as the scripts accept. Absent or "0" means def.
+func portOpt(opts map[byte]string, flag byte, def string) (string, error) {
+	v, ok := opts[flag]
+	if !ok || v == "0" {
+		return def, nil
+	}
+	n, err := net.LookupPort("tcp", v)
+	if err != nil || n == 0 {
+		return "", fmt.Errorf("-%c %q: not a port", flag, v)
+	}
+	return strconv.Itoa(n), nil
+}
+
+// secondsText prints a duration as the whole or fractional seconds the
+// user gave ("30", "0.5").
+func secondsText(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
