@@ -231,6 +231,9 @@ func (r *Rig) Dial(t testing.TB) *Conn {
 	return &Conn{t: t, Conn: c, R: bufio.NewReader(c)}
 }
 
+// Close closes the connection.
+func (c *Conn) Close() error { return c.Conn.Close() }
+
 // Send writes raw bytes.
 func (c *Conn) Send(s string) {
 	c.t.Helper()
