@@ -120,7 +120,7 @@ func TestTCPMatchesPerl(t *testing.T) {
 
 func BenchmarkTCPCheck(b *testing.B) {
 	port := serveTCP(b, func(c net.Conn) {})
-	hosts := make([]string, 100)
+	hosts := make([]string, 1000)
 	for i := range hosts {
 		hosts[i] = "127.0.0.1"
 	}
