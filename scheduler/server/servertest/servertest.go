@@ -183,7 +183,7 @@ func Start(t testing.TB, c Config) *Rig {
 		c.Server.CheckConfig = func() error { _, err := load(); return err }
 	}
 	if len(c.Server.ClientAllow) == 0 {
-		c.Server.ClientAllow = cfg.Globals.ClientAllow
+		c.Server.ClientAllow = strings.Fields(strings.Join(cfg.Globals.ClientAllow, " "))
 	}
 	srv, err = server.New(sched, acc, login, c.Server)
 	if err != nil {
