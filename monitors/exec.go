@@ -74,6 +74,9 @@ func (e *External) run(ctx context.Context, req Request) Result {
 	if err != nil {
 		return startFailure(e.Path, err)
 	}
+	if req.Started != nil {
+		req.Started(cmd.Process.Pid)
+	}
 
 	capture := make(chan capturedOutput, 1)
 	go func() { capture <- readBounded(r, e.maxOutput()) }()

@@ -16,6 +16,9 @@ type Request struct {
 	Hosts          []string      // host arguments (already filtered); empty with `;;`
 	Env            []string      // MON_* and the service's VAR=value lines ("K=V")
 	Timeout        time.Duration // 0 = no limit beyond ctx
+	// Started, when set, is called with the process ID once an external
+	// monitor has started (for `list pids`).
+	Started func(pid int)
 }
 
 // HostResult is the verdict for one host.

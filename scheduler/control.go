@@ -584,9 +584,11 @@ func (s *Scheduler) Set(group, service, key, value string) error {
 	}
 	switch key {
 	case "interval":
-		if secs, err := strconv.ParseFloat(value, 64); err == nil && secs > 0 {
-			svc.st.Interval = time.Duration(secs * float64(time.Second))
-		}
+		// As in mon, a value that is not a positive number of seconds
+		// (even an empty one) leaves the service without an interval:
+		// it is no longer polled.
+		secs, _ := strconv.ParseFloat(value, 64)
+		svc.st.Interval = time.Duration(max(secs, 0) * float64(time.Second))
 		return nil
 	case "_ack_comment":
 		svc.st.AckComment = value

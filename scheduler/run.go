@@ -96,6 +96,13 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	svc.cancel = cancel
 	gen := s.gen
+	req.Started = func(pid int) {
+		s.mu.Lock()
+		if gen == s.gen && svc.running {
+			svc.pid = pid
+		}
+		s.mu.Unlock()
+	}
 	s.runs.Add(1)
 	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now})
 	go func() {

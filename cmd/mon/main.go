@@ -348,8 +348,8 @@ func bindAddr(configured string) string {
 // warningText prints config warnings: mon's own two warnings exactly as
 // mon prints them, others with their position.
 func warningText(d config.Diagnostic) string {
-	if strings.HasPrefix(d.Msg, "Warning: ") {
-		return d.Msg
+	if d.Legacy != "" {
+		return d.Legacy
 	}
 	return d.String()
 }

@@ -22,7 +22,7 @@ type reply struct {
 	after  func() // run after the reply was written (term)
 }
 
-func ok(final string, data ...string) reply  { return reply{data: data, final: final} }
+func ok(final string, data ...string) reply   { return reply{data: data, final: final} }
 func fail(final string, data ...string) reply { return reply{data: data, final: final} }
 
 const unknownCommand = "520 command could not be executed, unknown command"
@@ -240,7 +240,7 @@ func (srv *Server) cmdTest(args string) reply {
 			"startupalert": alerts.Startup, "ackalert": alerts.Ack, "disablealert": alerts.Disable}[what]
 		switch err := srv.sched.TestAlert(typ, f[0], f[1], retval, f[3]); err {
 		case nil:
-			return ok("220 test " + what + " completed")
+			return ok("220 test alert completed") // for every kind, as mon answers
 		case scheduler.ErrUnknownPeriod:
 			return fail("520 period not defined")
 		default:
@@ -310,8 +310,8 @@ func (srv *Server) cmdEnable(args string) reply {
 
 func (srv *Server) cmdAck(sess *session, args string) reply {
 	f := strings.SplitN(args, " ", 3)
-	if len(f) < 2 {
-		return fail("520 unknown group")
+	for len(f) < 2 {
+		f = append(f, "")
 	}
 	comment := ""
 	if len(f) == 3 {
