@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -86,7 +87,7 @@ func prepareWork(data, sdir string) (string, error) {
 	if tmp == "" {
 		tmp = "/tmp"
 	}
-	work, err := os.MkdirTemp(tmp, "monpeer.")
+	work, err := mktemp(tmp)
 	if err != nil {
 		return "", err
 	}
@@ -123,6 +124,28 @@ func prepareWork(data, sdir string) (string, error) {
 		}
 	}
 	return work, nil
+}
+
+// mktemp creates DIR/monpeer.XXXXXX like mktemp(1): six letters and
+// digits, so the path cannot contain a 10-digit number that the
+// normalization would take for a time stamp.
+func mktemp(dir string) (string, error) {
+	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	for range 100 {
+		b := make([]byte, 6)
+		for i := range b {
+			b[i] = chars[rand.IntN(len(chars))]
+		}
+		p := filepath.Join(dir, "monpeer."+string(b))
+		err := os.Mkdir(p, 0o700)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("cannot create a work directory in %s", dir)
 }
 
 // copyTree copies src into dst like cp -pR: modes and modification times
