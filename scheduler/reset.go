@@ -59,6 +59,7 @@ func (s *Scheduler) Reset(stopped, keepstate bool) error {
 	if cfg.Globals.StartupAlertsOnReset {
 		s.startupAlerts(now)
 	}
+	s.emit(Event{Kind: "load", Time: now})
 	s.poke()
 	return nil
 }

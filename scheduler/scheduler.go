@@ -39,7 +39,10 @@ type Options struct {
 
 // Event is reported to Options.Events after something happened.
 type Event struct {
-	Kind    string // "monitor-start", "monitor-done", "alert", "trap"
+	// Kind is "load" (after start and every reset), "monitor-start",
+	// "monitor-done", "alert" or "trap". Observers are called with the
+	// scheduler locked: they must not call back into it synchronously.
+	Kind    string
 	Group   string
 	Service string
 	Exit    int
@@ -128,6 +131,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.ctx = ctx
 	s.beginLog(s.clk.Now())
 	s.startupAlerts(s.clk.Now())
+	s.emit(Event{Kind: "load", Time: s.clk.Now()})
 	s.mu.Unlock()
 	for {
 		s.mu.Lock()

@@ -271,10 +271,12 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	lvs := newLVSReconciler(log)
 	sched := scheduler.New(cfg, scheduler.Options{
 		Logger:  log,
 		Stopped: o.stopped,
 		Reload:  load,
+		Events:  lvs.observe,
 	})
 	if o.loadState != "" {
 		sched.LoadState(o.loadState)
@@ -322,6 +324,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	go srv.Serve(ctx, tcp)
 	go srv.ServeTraps(ctx, udp)
 	go handleSignals(ctx, cancel, sched, log)
+	go lvs.run(ctx, sched)
 	if embedded {
 		go showStatus(ctx, sched, stdout)
 	}
