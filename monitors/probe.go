@@ -1,9 +1,12 @@
 package monitors
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -142,4 +145,44 @@ func portOpt(opts map[byte]string, flag byte, def string) (string, error) {
 // user gave ("30", "0.5").
 func secondsText(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// session is a line-oriented conversation with a server (FTP, SMTP,
+// IMAP, POP3). Its reads and writes are bounded by the deadline dialTCP
+// set on the connection.
+type session struct {
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func newSession(conn net.Conn) *session {
+	return &session{conn: conn, r: bufio.NewReader(conn)}
+}
+
+// readLine returns the next line with its line end, as Perl's <S> does
+// (a last line without one is returned too). At EOF it returns "" and
+// io.EOF.
+func (s *session) readLine() (string, error) {
+	line, err := s.r.ReadString('\n')
+	if line != "" {
+		return line, nil
+	}
+	return "", err
+}
+
+// send writes one command line, terminated by CRLF.
+func (s *session) send(line string) error {
+	_, err := io.WriteString(s.conn, line+"\r\n")
+	return err
+}
+
+// startTLS switches the session to TLS after a STARTTLS-style command
+// was accepted.
+func (s *session) startTLS(ctx context.Context, conf *tls.Config) error {
+	tc := tls.Client(s.conn, conf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return err
+	}
+	s.conn, s.r = tc, bufio.NewReader(tc)
+	return nil
 }
