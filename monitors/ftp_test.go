@@ -104,4 +104,3 @@ func TestFTPMatchesPerl(t *testing.T) {
 		}
 	}
 }
-
