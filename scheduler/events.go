@@ -76,10 +76,10 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 		env = append(env, "MON_RETVAL="+strconv.Itoa(*a.Retval))
 	}
 	if e.HasLastSummary {
-		env = append(env, "MON_LAST_SUMMARY="+e.LastSummary)
+		env = append(env, envVar("MON_LAST_SUMMARY", e.LastSummary))
 	}
 	if e.HasLastOutput {
-		env = append(env, "MON_LAST_OUTPUT="+e.LastOutput)
+		env = append(env, envVar("MON_LAST_OUTPUT", e.LastOutput))
 	}
 	if e.HasFirstFailure {
 		env = append(env, "MON_FIRST_FAILURE="+itoa(e.FirstFailure))

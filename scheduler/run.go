@@ -247,7 +247,7 @@ func (s *Scheduler) monitorEnv(svc *service) []string {
 		"MON_LAST_SUCCESS="+itoa(st.LastSuccess),
 	)
 	if st.HasLastEvent {
-		env = append(env, "MON_LAST_SUMMARY="+st.LastSummary, "MON_LAST_OUTPUT="+st.LastOutput)
+		env = append(env, envVar("MON_LAST_SUMMARY", st.LastSummary), envVar("MON_LAST_OUTPUT", st.LastOutput))
 	}
 	if st.HasFirstFailure {
 		env = append(env, "MON_FIRST_FAILURE="+itoa(st.FirstFailure))
@@ -273,6 +273,19 @@ func serviceVars(c *config.Service) []string {
 		env = append(env, v.Name+"="+v.Value)
 	}
 	return env
+}
+
+// maxEnvVar is the longest NAME=value string Linux passes to a program
+// (MAX_ARG_STRLEN, 128 KiB). mon passes longer monitor output in
+// MON_LAST_OUTPUT, which makes execve fail with E2BIG; gomon cuts the
+// value instead, keeping its head.
+const maxEnvVar = 128<<10 - 1
+
+func envVar(name, value string) string {
+	if len(name)+1+len(value) > maxEnvVar {
+		value = value[:maxEnvVar-len(name)-1]
+	}
+	return name + "=" + value
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

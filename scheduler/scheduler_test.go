@@ -461,3 +461,25 @@ watch g
 		t.Errorf("restored state: status %v summary %q alerts_sent %d", st.State.OpStatus, st.State.LastSummary, st.AlertsSent)
 	}
 }
+
+func TestHugeOutputDoesNotBreakTheNextRun(t *testing.T) {
+	// 300 kB of output: mon's next exec fails with E2BIG because the
+	// whole output goes into MON_LAST_OUTPUT.
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor big.monitor
+`, map[string]string{"big.monitor": `echo "run"; head -c 300000 /dev/zero | tr '\0' x; echo; echo "${#MON_LAST_OUTPUT}" > "$(dirname "$0")/../lastlen"` + "\n"})
+	for i := 0; i < 2; i++ {
+		r.advance(10 * time.Second)
+		if e := r.wait("monitor-done"); e.Exit != 0 {
+			t.Fatalf("run %d exited %d", i+1, e.Exit)
+		}
+	}
+	if got := strings.TrimSpace(r.file("lastlen")); got != fmt.Sprint(maxEnvVar-len("MON_LAST_OUTPUT=")) {
+		t.Errorf("MON_LAST_OUTPUT length %s in the second run", got)
+	}
+}
