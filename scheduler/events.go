@@ -147,11 +147,24 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 		defer s.alertsWG.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.AlertTimeout)
 		defer cancel()
-		if err := p.alert.Send(ctx, ev); err != nil {
-			s.log.Error("alert failed", "alert", a.Line.Name, "group", ev.Group, "service", ev.Service, "type", ev.Type, "err", err)
+		attrs := []any{"alert", a.Line.Name, "group", ev.Group, "service", ev.Service, "type", ev.Type}
+		// Programs report their exit status and output, which is logged.
+		if r, ok := p.alert.(interface {
+			Run(context.Context, alerts.Event) (alerts.Result, error)
+		}); ok {
+			res, err := r.Run(ctx, ev)
+			if err != nil {
+				s.log.Error("alert failed", append(attrs, "result", res, "err", err)...)
+				return
+			}
+			s.log.Info("alert done", append(attrs, "result", res)...)
 			return
 		}
-		s.log.Debug("alert done", "alert", a.Line.Name, "group", ev.Group, "service", ev.Service, "type", ev.Type)
+		if err := p.alert.Send(ctx, ev); err != nil {
+			s.log.Error("alert failed", append(attrs, "err", err)...)
+			return
+		}
+		s.log.Info("alert done", attrs...)
 	}()
 }
 
