@@ -163,7 +163,7 @@ func echoAll(ctx context.Context, targets []netip.Addr, p echoParams) []echoResu
 		sent := time.Unix(0, int64(binary.BigEndian.Uint64(data[12:20])))
 		mu.Lock()
 		defer mu.Unlock()
-		if i >= len(targets) || results[i].OK || targets[i].Unmap() != from.Unmap() {
+		if i >= len(targets) || results[i].OK || targets[i].Unmap().WithZone("") != from.Unmap() {
 			return
 		}
 		results[i] = echoResult{OK: true, RTT: time.Since(sent)}

@@ -32,12 +32,24 @@ func mustNew(t testing.TB, name string, args ...string) Monitor {
 	return m
 }
 
+// needICMP skips when no ICMP socket can be opened: neither raw (root or
+// CAP_NET_RAW) nor unprivileged (net.ipv4.ping_group_range).
+func needICMP(t testing.TB) {
+	t.Helper()
+	c, err := openEchoConn(false)
+	if err != nil {
+		t.Skipf("cannot open an ICMP socket: %v", err)
+	}
+	c.pc.Close()
+}
+
 func summary(r Result) string {
 	s, _, _ := strings.Cut(string(r.Output), "\n")
 	return s
 }
 
 func TestFpingLoopback(t *testing.T) {
+	needICMP(t)
 	m := mustNew(t, "fping.monitor")
 	r := m.Check(context.Background(), Request{Hosts: []string{"127.0.0.1", "127.0.0.2", "::1"}})
 	if r.Exit != 0 {
@@ -66,6 +78,7 @@ func TestFpingLoopback(t *testing.T) {
 }
 
 func TestFpingUnresolvable(t *testing.T) {
+	needICMP(t)
 	m := mustNew(t, "fping.monitor", "-r", "1", "-t", "300")
 	r := m.Check(context.Background(), Request{Hosts: []string{"127.0.0.1", unresolvable}})
 	if r.Exit != 2 {
@@ -90,6 +103,7 @@ func TestFpingUnresolvable(t *testing.T) {
 }
 
 func TestFpingSlow(t *testing.T) {
+	needICMP(t)
 	// No loopback echo returns within 100 ns.
 	m := mustNew(t, "fping.monitor", "-s", "0.0001")
 	r := m.Check(context.Background(), Request{Hosts: []string{"127.0.0.1"}})
@@ -102,6 +116,7 @@ func TestFpingSlow(t *testing.T) {
 }
 
 func TestFpingHostArgs(t *testing.T) {
+	needICMP(t)
 	// The drop-in form passes hosts as arguments after the flags.
 	r := mustNew(t, "fping", "-r", "1", "127.0.0.1").Check(context.Background(), Request{Hosts: []string{"::1"}})
 	if r.Exit != 0 || len(r.Hosts) != 2 || r.Hosts[0].Host != "127.0.0.1" {
@@ -133,6 +148,7 @@ func TestFpingFlags(t *testing.T) {
 }
 
 func TestPing(t *testing.T) {
+	needICMP(t)
 	m := mustNew(t, "ping.monitor", "-c", "2")
 	r := m.Check(context.Background(), Request{Hosts: []string{"127.0.0.1", unresolvable, "::1"}})
 	if r.Exit != 1 || string(r.Output) != unresolvable+"\n" {
@@ -151,6 +167,7 @@ func TestPing(t *testing.T) {
 // TestICMPSilentHosts pings loopback inside a network namespace of its own
 // that ignores echo requests, so nothing ever answers.
 func TestICMPSilentHosts(t *testing.T) {
+	needICMP(t)
 	ns := silentNetns(t)
 	hosts := []string{"::1", "127.0.0.1"}
 
@@ -247,6 +264,7 @@ func benchTargets() []string {
 // BenchmarkICMP5000 pings 5,000 loopback addresses with the built-in
 // (fping.monitor defaults); compare with BenchmarkFping5000.
 func BenchmarkICMP5000(b *testing.B) {
+	needICMP(b)
 	hosts := benchTargets()
 	m := mustNew(b, "fping.monitor")
 	for b.Loop() {
