@@ -39,6 +39,10 @@ type LVS struct {
 	Forward ipvs.Forward
 	Quiesce bool // -Q
 
+	// Backend and Ipvsadm are --backend ("" = auto) and --ipvsadm as
+	// given: lines with equal values share one table connection.
+	Backend, Ipvsadm string
+
 	// Open returns the Director to use for one Send (and a function to
 	// release it). Set by ParseLVS from --backend; tests replace it.
 	Open func() (ipvs.Director, func(), error)
@@ -74,7 +78,8 @@ func ParseLVS(args []string) (*LVS, error) {
 	if len(o.args) > 0 {
 		return nil, fmt.Errorf("lvs alert: unexpected argument %q", o.args[0])
 	}
-	if l.Open, err = openerFor(o.get("backend"), o.get("ipvsadm")); err != nil {
+	l.Backend, l.Ipvsadm = o.get("backend"), o.get("ipvsadm")
+	if l.Open, err = openerFor(l.Backend, l.Ipvsadm); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -183,6 +188,19 @@ func (l *LVS) Desired(ctx context.Context, members, failing []string) ([]ipvs.Re
 		out = append(out, rs)
 	}
 	return out, errors.Join(errs...)
+}
+
+// RealAddr returns the real-server address the alert uses for host: -R's
+// when it is set, else host's (resolved; the port defaults to the VIP's).
+func (l *LVS) RealAddr(ctx context.Context, host string) (netip.AddrPort, error) {
+	if l.Real != "" {
+		host = l.Real
+	}
+	addrs, err := l.resolve(ctx, []string{host})
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return addrs[0], nil
 }
 
 // failingMembers returns the words of summary that are group members, in

@@ -126,3 +126,32 @@ func TestLVSConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestLVSRealAddr(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		args []string
+		host string
+		want string
+	}{
+		{[]string{"-V", "192.0.2.3:80"}, "198.51.100.1", "198.51.100.1:80"},
+		{[]string{"-V", "192.0.2.3:80"}, "198.51.100.1:8080", "198.51.100.1:8080"},
+		{[]string{"-V", "192.0.2.3:80", "-R", "198.51.100.9:81"}, "198.51.100.1", "198.51.100.9:81"},
+	} {
+		l, err := ParseLVS(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.RealAddr(ctx, tc.host)
+		if err != nil || got.String() != tc.want {
+			t.Errorf("%q RealAddr(%s) = %v, %v; want %s", tc.args, tc.host, got, err, tc.want)
+		}
+	}
+	l, _ := ParseLVS([]string{"-V", "192.0.2.3:80", "--backend=ipvsadm", "--ipvsadm", "/x/ipvsadm"})
+	if l.Backend != "ipvsadm" || l.Ipvsadm != "/x/ipvsadm" {
+		t.Errorf("Backend %q Ipvsadm %q", l.Backend, l.Ipvsadm)
+	}
+	if _, err := l.RealAddr(ctx, "198.51.100.1:http"); err == nil {
+		t.Error("want an error for a bad port")
+	}
+}

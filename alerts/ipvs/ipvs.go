@@ -114,15 +114,28 @@ func (s *Service) findReal(addr netip.AddrPort) *RealServer {
 	return nil
 }
 
+// retry runs op once more when it fails. Other writers (an alert, the
+// reconciler, another tool) may change the table between op's listing and
+// its change, making the kernel refuse it; op's second run starts from a
+// fresh listing, which then shows the work already done.
+func retry(op func() error) error {
+	if err := op(); err == nil {
+		return nil
+	}
+	return op()
+}
+
 // SetReal makes rs a real server of vs with exactly its weight and
 // forwarding method, creating the virtual service if it is missing. It
 // succeeds without a change when that is already so.
 func SetReal(ctx context.Context, d Director, vs VirtualService, rs RealServer) error {
-	list, err := d.Services(ctx)
-	if err != nil {
-		return err
-	}
-	return setReal(ctx, d, find(list, vs), vs, rs)
+	return retry(func() error {
+		list, err := d.Services(ctx)
+		if err != nil {
+			return err
+		}
+		return setReal(ctx, d, find(list, vs), vs, rs)
+	})
 }
 
 func setReal(ctx context.Context, d Director, cur *Service, vs VirtualService, rs RealServer) error {
@@ -148,26 +161,33 @@ func setReal(ctx context.Context, d Director, cur *Service, vs VirtualService, r
 // RemoveReal deletes the real server at addr from vs; it succeeds when
 // the server or the virtual service is already absent.
 func RemoveReal(ctx context.Context, d Director, vs VirtualService, addr netip.AddrPort) error {
-	list, err := d.Services(ctx)
-	if err != nil {
-		return err
-	}
-	cur := find(list, vs)
-	if cur == nil || cur.findReal(addr) == nil {
+	return retry(func() error {
+		list, err := d.Services(ctx)
+		if err != nil {
+			return err
+		}
+		cur := find(list, vs)
+		if cur == nil || cur.findReal(addr) == nil {
+			return nil
+		}
+		if err := d.DeleteReal(ctx, vs, addr); err != nil {
+			return fmt.Errorf("delete real %s from %s: %w", addr, vs, err)
+		}
 		return nil
-	}
-	if err := d.DeleteReal(ctx, vs, addr); err != nil {
-		return fmt.Errorf("delete real %s from %s: %w", addr, vs, err)
-	}
-	return nil
+	})
 }
 
 // Reconcile converges the table to desired: every virtual service in
 // desired ends up with exactly the listed real servers (weights and
 // forwarding methods included), created if needed. Virtual services not
 // in desired are never touched, so tables shared with other tools are
-// safe. It goes on after a failed change and returns all errors joined.
+// safe. It goes on after a failed change; when a change failed it starts
+// over once from a fresh listing, and returns that pass's errors joined.
 func Reconcile(ctx context.Context, d Director, desired map[VirtualService][]RealServer) error {
+	return retry(func() error { return reconcile(ctx, d, desired) })
+}
+
+func reconcile(ctx context.Context, d Director, desired map[VirtualService][]RealServer) error {
 	list, err := d.Services(ctx)
 	if err != nil {
 		return err

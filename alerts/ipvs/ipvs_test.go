@@ -209,3 +209,46 @@ func FuzzParseList(f *testing.F) {
 		ParseList(b) // must not panic
 	})
 }
+
+// racer is a Director whose table is changed by "another writer" right
+// after its first listing, as when an alert and the reconciler act on the
+// same failure at once.
+type racer struct {
+	*Fake
+	listed bool
+	other  func(*Fake)
+}
+
+func (r *racer) Services(ctx context.Context) ([]Service, error) {
+	list, err := r.Fake.Services(ctx)
+	if !r.listed {
+		r.listed = true
+		r.other(r.Fake)
+	}
+	return list, err
+}
+
+// A change another writer already made is success, not an error.
+func TestConcurrentWriter(t *testing.T) {
+	ctx := context.Background()
+	table := func() *Fake {
+		return NewFake(Service{VirtualService: web, Scheduler: "wlc", Reals: []RealServer{{r1, 1, DirectRoute}, {r2, 1, DirectRoute}}})
+	}
+	removeR2 := func(f *Fake) { f.DeleteReal(ctx, web, r2) }
+	addR3 := func(f *Fake) { f.AddReal(ctx, web, RealServer{r3, 1, DirectRoute}) }
+	for name, tc := range map[string]struct {
+		other func(*Fake)
+		op    func(Director) error
+	}{
+		"remove": {removeR2, func(d Director) error { return RemoveReal(ctx, d, web, r2) }},
+		"set":    {addR3, func(d Director) error { return SetReal(ctx, d, web, RealServer{r3, 1, DirectRoute}) }},
+		"reconcile": {removeR2, func(d Director) error {
+			return Reconcile(ctx, d, map[VirtualService][]RealServer{web: {{r1, 1, DirectRoute}}})
+		}},
+	} {
+		f := table()
+		if err := tc.op(&racer{Fake: f, other: tc.other}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
