@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -458,6 +459,82 @@ func dnsHostResults(servers []string, ok map[string]bool) []HostResult {
 	return hosts
 }
 
+// --- dns-query.monitor ---
+
+// dns-query.monitor: resolve one name (-n, "mailhost") on every server
+// (-t seconds, 5). gomon adds -P PORT (53). The name is queried as given:
+// the script's resolver would also try the search domains of
+// /etc/resolv.conf for a name without dots.
+
+const dnsQueryUsage = "dns-query.monitor [-t secs] [-n name] [-P port] server [server...]"
+
+type dnsQueryMonitor struct {
+	name     string
+	resolver *dnsMonitor // for exchange: one try of -t seconds
+}
+
+func newDNSQuery(args []string) (Monitor, error) {
+	opts, rest, err := perlGetopts("t:n:P:", args)
+	if err != nil {
+		return nil, err
+	}
+	m := &dnsQueryMonitor{name: opts['n']}
+	if m.name == "" {
+		m.name = "mailhost"
+	}
+	timeout, err := secondsOpt(opts, 't', 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	port, err := portOpt(opts, 'P', "53")
+	if err != nil {
+		return nil, err
+	}
+	m.resolver = &dnsMonitor{retry: 1, retrans: timeout, timeout: timeout, port: port}
+	return withHostArgs(m, rest), nil
+}
+
+func (m *dnsQueryMonitor) Check(ctx context.Context, req Request) Result {
+	ctx, cancel := withRunTimeout(ctx, req)
+	defer cancel()
+	start := time.Now()
+	hosts := checkHosts(ctx, req.Hosts, m.resolver.timeout*2, func(ctx context.Context, server string) HostResult {
+		r, err := m.resolver.exchange(ctx, server, m.name, dns.TypeA, true)
+		if !answered(r, err) {
+			return HostResult{Host: server, Detail: dnsErrorString(r, err)}
+		}
+		rr := r.Answer[0]
+		h := rr.Header()
+		return HostResult{Host: server, OK: true,
+			Detail: h.Name + " " + dns.ClassToString[h.Class] + " " + dns.TypeToString[h.Rrtype] + " " + strings.TrimSpace(rdata(rr))}
+	})
+	// The script's layout, with its blocks sorted instead of in Perl
+	// hash order.
+	sorted := append([]HostResult(nil), hosts...)
+	slices.SortStableFunc(sorted, func(a, b HostResult) int { return strings.Compare(a.Host, b.Host) })
+	var b strings.Builder
+	b.WriteString(strings.Join(failedHosts(hosts), " ") + "\n")
+	if anyFailed(hosts) {
+		b.WriteString("failures:\n")
+		for _, h := range sorted {
+			if !h.OK {
+				b.WriteString("    " + h.Host + ": " + h.Detail + " (" + m.name + ")\n")
+			}
+		}
+		b.WriteString("\n")
+	}
+	if len(failedHosts(hosts)) < len(hosts) {
+		b.WriteString("successes:\n")
+		for _, h := range sorted {
+			if h.OK {
+				b.WriteString("    " + h.Host + ": successfull lookup for " + h.Detail + " (" + m.name + ")\n")
+			}
+		}
+	}
+	return Result{Exit: exitFor(hosts), Output: []byte(b.String()), Hosts: hosts, Duration: time.Since(start)}
+}
+
 func init() {
 	Register(&Builtin{Name: "dns", Aliases: []string{"dns.monitor"}, Usage: dnsUsage, New: newDNS})
+	Register(&Builtin{Name: "dns-query", Aliases: []string{"dns-query.monitor"}, Usage: dnsQueryUsage, New: newDNSQuery})
 }

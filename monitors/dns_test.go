@@ -220,4 +220,29 @@ func TestDNSMatchesPerl(t *testing.T) {
 			t.Errorf("%q: gomon exit %d %q, perl exit %d %q", args, code, got, wantCode, want)
 		}
 	}
+	// dns-query.monitor: the failure summary and exit status.
+	args := []string{"-n", "nx.example.test", "127.0.0.77", "127.0.0.78"}
+	want, wantCode := perlOriginal(t, "dns-query.monitor", args...)
+	got, code := dropIn(t, "dns-query.monitor", args...)
+	if firstLine(got) != firstLine(want) || code != wantCode {
+		t.Errorf("%q: gomon exit %d %q, perl exit %d %q", args, code, got, wantCode, want)
+	}
+}
+
+func TestDNSQueryMonitor(t *testing.T) {
+	port := dnsServers(t)
+	out, code := dropIn(t, "dns-query.monitor", "-P", port, "-n", "www.example.test", "-t", "2", "127.0.0.2", "127.0.0.1")
+	want := "\nsuccesses:\n" +
+		"    127.0.0.1: successfull lookup for www.example.test. IN A 192.0.2.10 (www.example.test)\n" +
+		"    127.0.0.2: successfull lookup for www.example.test. IN A 192.0.2.10 (www.example.test)\n"
+	if out != want || code != 0 {
+		t.Errorf("exit %d output %q, want %q", code, out, want)
+	}
+	out, code = dropIn(t, "dns-query.monitor", "-P", port, "-t", "2", "127.0.0.5", "127.0.0.1")
+	want = "127.0.0.1 127.0.0.5\nfailures:\n" +
+		"    127.0.0.1: NXDOMAIN (mailhost)\n" +
+		"    127.0.0.5: Connection refused (mailhost)\n\n"
+	if out != want || code != 1 {
+		t.Errorf("exit %d output %q, want %q", code, out, want)
+	}
 }
