@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/gomon/gomon/scheduler/config"
 	"github.com/gomon/gomon/scheduler/period"
 	"github.com/gomon/gomon/scheduler/server"
+	"github.com/gomon/gomon/scheduler/status"
 )
 
 // monVersion is what `mon -v` printed for mon 1.3.6; scripts compare it.
@@ -69,6 +71,9 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "mon: unknown command %q\n\n%s", o.args[0], usage)
 		return 2
+	}
+	if o.fork && !o.checkConfig && os.Getenv(daemonEnv) == "" {
+		return daemonize(argv, stdout, stderr)
 	}
 	return daemon(o, stdout, stderr)
 }
@@ -211,6 +216,8 @@ func configPath(o *options) (path string, embedded bool) {
 
 // daemon runs the monitoring daemon until it is told to stop.
 func daemon(o *options, stdout, stderr io.Writer) int {
+	child := takeDaemonChild() // non-nil in the background copy of -f
+	notify := takeNotifier()
 	log := newLogger(o, stderr)
 	if o.baseDir != nil {
 		if st, err := os.Stat(*o.baseDir); err != nil || !st.IsDir() {
@@ -248,6 +255,8 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: configuration OK\n", path)
 		return 0
 	}
+	log, closeSyslog := addSyslog(log, cfg.Globals.SyslogFacility, logLevel(o))
+	defer closeSyslog()
 	for _, p := range append(warns, errs...) {
 		log.Error(p)
 	}
@@ -269,14 +278,32 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	var statusLn net.Listener
+	if g.StatusListen != "" {
+		if statusLn, err = net.Listen("tcp", g.StatusListen); err != nil {
+			log.Error(fmt.Sprintf("fatal, could not bind status page address %s: %v", g.StatusListen, err))
+			return 1
+		}
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	lvs := newLVSReconciler(log)
+	counters := status.NewCounters()
+	var readyOnce sync.Once
 	sched := scheduler.New(cfg, scheduler.Options{
 		Logger:  log,
 		Stopped: o.stopped,
 		Reload:  load,
-		Events:  lvs.observe,
+		Events: func(e scheduler.Event) {
+			lvs.observe(e)
+			counters.Observe(e)
+			if e.Kind == "load" {
+				// The first load event comes from Run: sockets are bound
+				// and the scheduler is running.
+				readyOnce.Do(func() { notify.send("READY=1") })
+			}
+		},
 	})
 	if o.loadState != "" {
 		sched.LoadState(o.loadState)
@@ -321,16 +348,35 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if child != nil {
+		if err := child.detach(g.MonErrFile); err != nil {
+			log.Error(err.Error())
+			return 1
+		}
+		log.Info("running as daemon")
+	}
+
 	go srv.Serve(ctx, tcp)
 	go srv.ServeTraps(ctx, udp)
 	go handleSignals(ctx, cancel, sched, log)
 	go lvs.run(ctx, sched)
+	// A scheduler that stays locked stops the pings, and systemd restarts us.
+	go notify.keepAlive(ctx, func() bool { sched.Stopped(); return true })
+	if statusLn != nil {
+		url := "http://" + statusLn.Addr().String() + "/"
+		log.Info("status page", "url", url)
+		if embedded {
+			fmt.Fprintf(stdout, "status page: %s\n", url)
+		}
+		go serveStatus(ctx, statusLn, status.Handler(sched, counters), log)
+	}
 	if embedded {
 		go showStatus(ctx, sched, stdout)
 	}
 	log.Info("mon server started", "version", gomonVersion, "config", path,
 		"port", g.ServerPort, "trapport", g.TrapPort)
 	sched.Run(ctx)
+	notify.send("STOPPING=1")
 	return exitCode
 }
 
@@ -381,12 +427,15 @@ func handleSignals(ctx context.Context, cancel context.CancelFunc, sched *schedu
 	}
 }
 
-func newLogger(o *options, w io.Writer) *slog.Logger {
-	level := slog.LevelInfo
+func logLevel(o *options) slog.Level {
 	if o.debug > 0 {
-		level = slog.LevelDebug
+		return slog.LevelDebug
 	}
-	ho := &slog.HandlerOptions{Level: level}
+	return slog.LevelInfo
+}
+
+func newLogger(o *options, w io.Writer) *slog.Logger {
+	ho := &slog.HandlerOptions{Level: logLevel(o), ReplaceAttr: dropSyslogKey}
 	if o.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, ho))
 	}
