@@ -266,7 +266,8 @@ func (m *httpMonitor) fetch(ctx context.Context, host, path string) (*http.Respo
 	if err := req.Write(conn); err != nil {
 		return nil, nil, err
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	// Headers are bounded like the body.
+	resp, err := http.ReadResponse(bufio.NewReader(io.LimitReader(conn, 2*httpMaxBody)), req)
 	if err != nil {
 		return nil, nil, err
 	}

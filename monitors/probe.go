@@ -44,9 +44,9 @@ func checkHosts[T any](ctx context.Context, hosts []string, perHost time.Duratio
 	return results
 }
 
-// withHostArgs makes the positional arguments left after the flags hosts
-// that come before the ones mon appends, as they are for the script (and
-// as the drop-in form passes them).
+// withHostArgs treats the positional arguments left after the flags as
+// hosts, placed before the ones mon appends: that is what they are to the
+// script, and how the drop-in form passes its hosts.
 func withHostArgs(m Monitor, extra []string) Monitor {
 	if len(extra) == 0 {
 		return m
@@ -65,8 +65,9 @@ func withRunTimeout(ctx context.Context, req Request) (context.Context, context.
 	return context.WithCancel(ctx)
 }
 
-// dialTCP connects to host:port and gives the connection ctx's deadline,
-// so every later read and write is bounded too.
+// dialTCP connects to host:port and ties the connection to ctx: every
+// later read and write ends at ctx's deadline, or at once when ctx is
+// cancelled.
 func dialTCP(ctx context.Context, host, port string) (net.Conn, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
@@ -76,6 +77,7 @@ func dialTCP(ctx context.Context, host, port string) (net.Conn, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
+	context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	return conn, nil
 }
 
@@ -114,7 +116,7 @@ func errText(err error) string {
 // scripts' `$opt_t || DEFAULT`, an absent or zero value means def.
 func secondsOpt(opts map[byte]string, flag byte, def time.Duration) (time.Duration, error) {
 	v, ok := opts[flag]
-	if !ok || v == "0" {
+	if !ok {
 		return def, nil
 	}
 	f, err := strconv.ParseFloat(v, 64)
@@ -159,15 +161,27 @@ func newSession(conn net.Conn) *session {
 	return &session{conn: conn, r: bufio.NewReader(conn)}
 }
 
+// maxLine cuts overlong lines, so a server cannot make us buffer
+// without bound.
+const maxLine = 64 << 10
+
 // readLine returns the next line with its line end, as Perl's <S> does
 // (a last line without one is returned too). At EOF it returns "" and
 // io.EOF.
 func (s *session) readLine() (string, error) {
-	line, err := s.r.ReadString('\n')
-	if line != "" {
-		return line, nil
+	var line []byte
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		line = append(line, chunk...)
+		switch {
+		case err == bufio.ErrBufferFull && len(line) < maxLine:
+			continue
+		case len(line) > 0:
+			return string(line), nil
+		default:
+			return "", err
+		}
 	}
-	return "", err
 }
 
 // send writes one command line, terminated by CRLF.

@@ -137,3 +137,18 @@ func BenchmarkTCPCheck(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(hosts))/time.Since(start).Seconds(), "host-checks/s")
 }
+
+func TestTCPCancelAbortsReads(t *testing.T) {
+	port := silentServer(t)
+	m, _ := newTCP([]string{"-p", port, "-t", "60", "-e", "x"})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	res := m.Check(ctx, Request{Hosts: []string{"127.0.0.1"}})
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("cancel took %v", d)
+	}
+	if res.Exit != 1 {
+		t.Errorf("exit %d", res.Exit)
+	}
+}
