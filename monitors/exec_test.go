@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -175,7 +176,15 @@ func TestExternalStartFailure(t *testing.T) {
 
 func TestExternalBackgroundChildDoesNotHoldRun(t *testing.T) {
 	// The script exits at once but leaves a child holding the pipe.
-	p := execScript(t, `echo summary; sleep 30 & exit 0`)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	p := execScript(t, `echo summary; sleep 30 & echo $! >`+pidFile+`; exit 0`)
+	t.Cleanup(func() {
+		if pid, err := os.ReadFile(pidFile); err == nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
+				syscall.Kill(n, syscall.SIGKILL)
+			}
+		}
+	})
 	start := time.Now()
 	res := (&External{Path: p}).Check(context.Background(), Request{})
 	if d := time.Since(start); d > 15*time.Second {
