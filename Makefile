@@ -41,6 +41,7 @@ fuzz:
 # Benchmarks, with the real mon measured in the same run where it applies.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+	GOMON_BENCH=1 $(GO) test -count=1 -run '^TestSchedulerBench$$' -timeout 30m -v ./bench
 
 run:
 	$(GO) run ./cmd/mon --embedded-config

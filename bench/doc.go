@@ -1,0 +1,25 @@
+// Package bench holds gomon's scheduler performance benchmark. It starts
+// the real mon 1.3.6 and gomon as separate daemons on the same generated
+// configurations, measures both in one run together with the machine's
+// own spawn ceiling, and prints one table (docs/performance.md keeps the
+// latest one).
+//
+// The measurements take several minutes, so they only run when asked:
+//
+//	make bench
+//	GOMON_BENCH=1 go test ./bench -run TestSchedulerBench -timeout 30m -v
+//
+// Environment knobs (defaults are what `make bench` measures):
+//
+//	BENCH_N             service counts, comma separated   (10,1000,3000)
+//	BENCH_WARMUP        time before each window             (10s)
+//	BENCH_WINDOW        throughput measurement window       (30s)
+//	BENCH_CEILING       time per spawn-ceiling measurement  (5s)
+//	BENCH_DETECT_REPS   detection-latency repetitions       (15)
+//	BENCH_SYSTEMS       daemons to measure                  (mon,gomon)
+//
+// The monitor and the alerts are /bin/sh scripts that exec a tiny static
+// C program (testdata/stamp.c) which records CLOCK_REALTIME: dash has no
+// clock builtin and `date` would add a process per run. Both daemons and
+// the ceiling loop spawn exactly the same script.
+package bench

@@ -1,0 +1,357 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// realMon is where Debian's mon package installs the original daemon.
+const realMon = "/usr/sbin/mon"
+
+// clkTck is USER_HZ, the unit of the CPU times in /proc/PID/stat; it is
+// 100 on every Linux architecture Go supports.
+const clkTck = 100
+
+// tools are the programs every measurement needs, built once.
+type tools struct {
+	gomon string // gomon's daemon
+	stamp string // testdata/stamp.c, the monitor's and alerts' body
+}
+
+// buildTools compiles gomon and the stamp helper into dir.
+func buildTools(dir string) (tools, error) {
+	tl := tools{gomon: filepath.Join(dir, "gomon"), stamp: filepath.Join(dir, "stamp")}
+	out, err := exec.Command("go", "build", "-o", tl.gomon, "github.com/gomon/gomon/cmd/mon").CombinedOutput()
+	if err != nil {
+		return tl, fmt.Errorf("building gomon: %w\n%s", err, out)
+	}
+	if err := buildStamp(tl.stamp); err != nil {
+		return tl, err
+	}
+	return tl, nil
+}
+
+// errNoCC means there is no C compiler to build the stamp helper.
+var errNoCC = errors.New("no C compiler (cc) found; install gcc")
+
+func buildStamp(path string) error {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		return errNoCC
+	}
+	out, err := exec.Command(cc, "-O2", "-static", "-o", path, "testdata/stamp.c").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("building stamp: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// workDir is one daemon's directory, laid out as mon's -b/-D/-L/-a/-s
+// options expect.
+type workDir string
+
+func newWorkDir(t *testing.T, tl tools) workDir {
+	t.Helper()
+	w := workDir(t.TempDir())
+	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
+		if err := os.Mkdir(w.path(d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := "'" + tl.stamp + "' "
+	scripts := map[string]string{
+		// $1 is the single host of the service's group.
+		"mon.d/bench.monitor": "exec " + s + w.quoted("runs.log") + ` "$1"`,
+		"mon.d/flag.monitor":  "exec " + s + "-f " + w.quoted("flag") + " " + w.quoted("runs.log") + ` "$1"`,
+		"alert.d/fail.alert":  "exec " + s + "-i " + w.quoted("alerts.log") + " failure",
+		"alert.d/up.alert":    "exec " + s + "-i " + w.quoted("alerts.log") + " up",
+	}
+	for name, body := range scripts {
+		if err := os.WriteFile(w.path(name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	auth := "command section\nlist: all\nversion: all\n\ntrap section\n* * *\n"
+	if err := os.WriteFile(w.path("auth.cf"), []byte(auth), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w workDir) path(name string) string   { return filepath.Join(string(w), name) }
+func (w workDir) quoted(name string) string { return "'" + w.path(name) + "'" }
+
+func (w workDir) writeConfig(t *testing.T, cf string) {
+	t.Helper()
+	if err := os.WriteFile(w.path("mon.cf"), []byte(cf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// daemon is a running mon or gomon.
+type daemon struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once the process has been reaped
+}
+
+// startDaemon runs bin on w's mon.cf with mon's full command line and
+// waits until its client port answers.
+func startDaemon(t *testing.T, bin string, w workDir) *daemon {
+	t.Helper()
+	port := freePort(t)
+	cmd := exec.Command(bin,
+		"-c", w.path("mon.cf"), "-p", port, "-t", port,
+		"-b", string(w), "-B", string(w), "-D", w.path("state"), "-L", w.path("log"),
+		"-P", w.path("mon.pid"), "-a", w.path("alert.d"), "-s", w.path("mon.d"),
+		"-A", w.path("auth.cf"))
+	cmd.Dir = string(w)
+	cmd.Env = cleanEnv()
+	errFile, err := os.Create(w.path("daemon.err"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errFile.Close()
+	cmd.Stdout, cmd.Stderr = errFile, errFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(d.done) }()
+	t.Cleanup(d.stop)
+
+	deadline := time.Now().Add(60 * time.Second) // mon parses 3,000 watches slowly
+	for {
+		c, err := net.DialTimeout("tcp4", "127.0.0.1:"+port, time.Second)
+		if err == nil {
+			c.Close()
+			return d
+		}
+		select {
+		case <-d.done:
+			errText, _ := os.ReadFile(w.path("daemon.err"))
+			t.Fatalf("%s exited during start-up: %v\n%s", bin, cmd.ProcessState, errText)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: port %s not answering after 60 s", bin, port)
+		}
+	}
+}
+
+func (d *daemon) pid() int { return d.cmd.Process.Pid }
+
+// stop sends SIGTERM and, if the daemon lingers, SIGKILL.
+func (d *daemon) stop() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.done
+	}
+}
+
+// cleanEnv is our environment without mon's variables, so nothing leaks
+// into the daemon's monitors and alerts.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "MON_") || strings.HasPrefix(kv, "MONHOST=") || strings.HasPrefix(kv, "MONPORT=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// cpuTime is a process's own user+system CPU time (not its children's).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may contain spaces; the fields after it do not.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return time.Duration(utime+stime) * time.Second / clkTck, nil
+}
+
+// rssKiB is a process's resident set size (VmRSS).
+func rssKiB(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// stamp is one line written by the stamp helper.
+type stamp struct {
+	label  string // host name for monitors, "failure"/"up" for alerts
+	at     time.Time
+	failed bool // the monitor saw the flag file
+}
+
+// readStamps parses a stamp log; a missing file is an empty log.
+func readStamps(path string) ([]stamp, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []stamp
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		st, err := parseStamp(sc.Text())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, st)
+	}
+	return out, sc.Err()
+}
+
+func parseStamp(line string) (stamp, error) {
+	f := strings.Fields(line)
+	if len(f) != 3 {
+		return stamp{}, fmt.Errorf("bad stamp line %q", line)
+	}
+	secText, nsecText, _ := strings.Cut(f[1], ".")
+	sec, err1 := strconv.ParseInt(secText, 10, 64)
+	nsec, err2 := strconv.ParseInt(nsecText, 10, 64)
+	if err1 != nil || err2 != nil {
+		return stamp{}, fmt.Errorf("bad time in stamp line %q", line)
+	}
+	return stamp{label: f[0], at: time.Unix(sec, nsec), failed: f[2] == "fail"}, nil
+}
+
+// spawnCeiling runs script in `parallel` tight loops for d, each run with
+// its stdout and stderr captured through a pipe as a scheduler does, and
+// returns the achieved spawns per second.
+func spawnCeiling(ctx context.Context, script string, parallel int, d time.Duration) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	counts := make(chan int, parallel)
+	errs := make(chan error, parallel)
+	start := time.Now()
+	for range parallel {
+		go func() {
+			n := 0
+			for ctx.Err() == nil {
+				if out, err := exec.Command(script, "ceiling").CombinedOutput(); err != nil {
+					errs <- fmt.Errorf("%s: %w: %s", script, err, out)
+					return
+				}
+				n++
+			}
+			counts <- n
+		}()
+	}
+	total := 0
+	for range parallel {
+		select {
+		case n := <-counts:
+			total += n
+		case err := <-errs:
+			return 0, err
+		}
+	}
+	return float64(total) / time.Since(start).Seconds(), nil
+}
+
+// percentile is the nearest-rank p-th percentile (0 < p <= 1) of sorted.
+func percentile[T any](sorted []T, p float64) T {
+	var zero T
+	if len(sorted) == 0 {
+		return zero
+	}
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// gapStats describes the time between consecutive starts of each service.
+type gapStats struct {
+	n             int // gaps measured
+	p50, p99, max time.Duration
+	devP99        time.Duration // p99 of |gap - interval|
+	within        float64       // fraction of gaps within interval ± tolerance
+	covered       int           // services that ran at least twice
+}
+
+// gaps computes gapStats from each service's start times.
+func gaps(starts map[string][]time.Time, interval, tolerance time.Duration) gapStats {
+	var all, dev []time.Duration
+	var g gapStats
+	for _, ts := range starts {
+		slices.SortFunc(ts, time.Time.Compare)
+		if len(ts) >= 2 {
+			g.covered++
+		}
+		for i := 1; i < len(ts); i++ {
+			d := ts[i].Sub(ts[i-1])
+			all = append(all, d)
+			dev = append(dev, (d - interval).Abs())
+		}
+	}
+	if len(all) == 0 {
+		return g
+	}
+	slices.Sort(all)
+	slices.Sort(dev)
+	in := 0
+	for _, d := range dev {
+		if d <= tolerance {
+			in++
+		}
+	}
+	g.n = len(all)
+	g.p50, g.p99, g.max = percentile(all, 0.5), percentile(all, 0.99), all[len(all)-1]
+	g.devP99 = percentile(dev, 0.99)
+	g.within = float64(in) / float64(len(all))
+	return g
+}

@@ -1,0 +1,205 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// machine describes where the benchmark ran.
+type machine struct {
+	date, cpu, kernel, load string
+	cpus                    int
+}
+
+func machineInfo() machine {
+	m := machine{date: time.Now().Format("2006-01-02 15:04 MST"), cpus: runtime.NumCPU(), cpu: "unknown CPU"}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		m.load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	return m
+}
+
+// Goals from issue 3, item 9.
+const (
+	goalRunsShare    = 0.99 // of the wanted runs, up to 1,000 services
+	goalCeilingShare = 0.80 // of the machine's ceiling, above 1,000 services
+	goalCPURatio     = 0.10 // gomon CPU per run / mon CPU per run
+	goalDetectSlack  = 20 * time.Millisecond
+)
+
+// report renders the one table of docs/performance.md's Scheduler
+// section: both systems, the ceiling, the ratios and the goals.
+func report(m machine, cfg settings, c ceiling, systems []*system) string {
+	var mon, gomon *system
+	for _, s := range systems {
+		if s.bin == realMon {
+			mon = s
+		} else {
+			gomon = s
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured %s on %d × %s, Linux %s (load average at start %s).\n", m.date, m.cpus, m.cpu, m.kernel, m.load)
+	fmt.Fprintf(&b, "Interval 1s; %v warm-up, %v window per point; %d detection repetitions.\n\n", cfg.warmup, cfg.window, cfg.detectReps)
+	b.WriteString("| measurement | machine ceiling | mon 1.3.6 | gomon | gomon / mon | gomon goal | met |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	row := func(cells ...string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
+
+	row(fmt.Sprintf("spawns/s of the monitor, captured: 1 loop / %d loops", c.loops),
+		fmt.Sprintf("%.0f / %.0f", c.one, c.all), "", "", "", "", "")
+	for _, n := range cfg.ns {
+		tpMon, okMon := lookup(mon, n)
+		tpGo, okGo := lookup(gomon, n)
+		runs := func(tp throughput, ok bool) string {
+			if !ok {
+				return "–"
+			}
+			s := fmt.Sprintf("%.0f (%.0f%% of wanted", tp.perSec, 100*tp.perSec/tp.wanted())
+			if tp.wanted() >= c.all {
+				s += fmt.Sprintf(", %.0f%% of ceiling", 100*tp.perSec/c.all)
+			}
+			return s + ")"
+		}
+		var goal, met, ceil string
+		if n <= 1000 {
+			goal = fmt.Sprintf("≥ %.0f%% of wanted", 100*goalRunsShare)
+			met = yesNo(okGo, tpGo.perSec >= goalRunsShare*tpGo.wanted())
+		} else {
+			ceil = fmt.Sprintf("%.0f", c.all)
+			goal = fmt.Sprintf("≥ %.0f%% of ceiling", 100*goalCeilingShare)
+			met = yesNo(okGo, tpGo.perSec >= goalCeilingShare*c.all)
+		}
+		row(fmt.Sprintf("N=%d: monitor runs/s (wanted %.0f)", n, float64(n)/interval.Seconds()), ceil,
+			runs(tpMon, okMon), runs(tpGo, okGo), ratio(tpGo.perSec, tpMon.perSec, okMon && okGo), goal, met)
+
+		gap := func(tp throughput, ok bool) string {
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%.3f / %.3f / %.3f", sec(tp.gap.p50), sec(tp.gap.p99), sec(tp.gap.max))
+		}
+		row(fmt.Sprintf("N=%d: gap between a service's runs, p50 / p99 / max (s)", n), "",
+			gap(tpMon, okMon), gap(tpGo, okGo), "", "", "")
+
+		acc := func(tp throughput, ok bool) string {
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%.1f%%; %.1f ms", 100*tp.gap.within, ms(tp.gap.devP99))
+		}
+		goal, met = "", ""
+		if n <= 1000 {
+			goal = fmt.Sprintf("p99 ≤ %v", tolerance)
+			met = yesNo(okGo, tpGo.gap.devP99 <= tolerance)
+		}
+		row(fmt.Sprintf("N=%d: gaps within 1 s ± 10 ms; p99 of \\|gap − 1 s\\|", n), "",
+			acc(tpMon, okMon), acc(tpGo, okGo), "", goal, met)
+
+		cpu := func(tp throughput, ok bool) string {
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%.3f (%.1f%% of a core)", tp.cpuPer1000.Seconds(), 100*tp.cpuShare)
+		}
+		row(fmt.Sprintf("N=%d: daemon CPU s per 1,000 runs", n), "", cpu(tpMon, okMon), cpu(tpGo, okGo),
+			ratio(tpGo.cpuPer1000.Seconds(), tpMon.cpuPer1000.Seconds(), okMon && okGo),
+			fmt.Sprintf("≤ %.1f × mon", goalCPURatio),
+			yesNo(okMon && okGo, tpGo.cpuPer1000.Seconds() <= goalCPURatio*tpMon.cpuPer1000.Seconds()))
+
+		mem := func(tp throughput, ok bool) string {
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%.1f MiB; %.1f KiB", float64(tp.rssKiB)/1024, float64(tp.rssKiB)/float64(n))
+		}
+		row(fmt.Sprintf("N=%d: daemon RSS; RSS per configured service", n), "",
+			mem(tpMon, okMon), mem(tpGo, okGo), ratio(float64(tpGo.rssKiB), float64(tpMon.rssKiB), okMon && okGo), "reported", "")
+	}
+	if len(cfg.ns) >= 2 {
+		lo, hi := cfg.ns[0], cfg.ns[len(cfg.ns)-1]
+		marginal := func(s *system) (float64, bool) {
+			a, okA := lookup(s, lo)
+			z, okZ := lookup(s, hi)
+			return float64(z.rssKiB-a.rssKiB) / float64(hi-lo), okA && okZ && hi != lo
+		}
+		vm, okM := marginal(mon)
+		vg, okG := marginal(gomon)
+		row(fmt.Sprintf("RSS per added service, N=%d → %d (KiB)", lo, hi), "",
+			kib(vm, okM), kib(vg, okG), ratio(vg, vm, okM && okG), "reported", "")
+	}
+	if cfg.detectReps > 0 {
+		det := func(s *system) (detection, bool) {
+			if s == nil || len(s.det.latency) == 0 {
+				return detection{}, false
+			}
+			return s.det, true
+		}
+		dm, okM := det(mon)
+		dg, okG := det(gomon)
+		lat := func(d detection, ok bool) string {
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%.3f / %.3f", sec(percentile(d.latency, 0.5)), sec(percentile(d.latency, 0.99)))
+		}
+		p99 := func(d detection) float64 { return sec(percentile(d.latency, 0.99)) }
+		row("failure → alert process started, p50 / p99 (s)", "", lat(dm, okM), lat(dg, okG),
+			ratio(p99(dg), p99(dm), okM && okG), fmt.Sprintf("p99 ≤ %.3f s", sec(interval+goalDetectSlack)),
+			yesNo(okG, percentile(dg.latency, 0.99) <= interval+goalDetectSlack))
+		split := func(d detection, ok bool) string {
+			if !ok || len(d.runToAlert) == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.3f / %.3f", sec(percentile(d.waitRun, 0.5)), sec(percentile(d.runToAlert, 0.5)))
+		}
+		row("… of which flag → failing run, failing run → alert, p50 (s)", "", split(dm, okM), split(dg, okG), "", "", "")
+	}
+	return b.String()
+}
+
+func lookup(s *system, n int) (throughput, bool) {
+	if s == nil {
+		return throughput{}, false
+	}
+	tp, ok := s.tp[n]
+	return tp, ok
+}
+
+func ratio(a, b float64, ok bool) string {
+	if !ok || b == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func yesNo(ok, cond bool) string {
+	switch {
+	case !ok:
+		return "n/a"
+	case cond:
+		return "yes"
+	default:
+		return "**no**"
+	}
+}
+
+func kib(v float64, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
