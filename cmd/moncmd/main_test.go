@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,4 +247,72 @@ func TestTrapUsage(t *testing.T) {
 			t.Errorf("%q: %+v, want status 2 and a message", args, res)
 		}
 	}
+}
+
+// TestPasswordPrompt runs moncmd -a on a terminal (a pty made by
+// script(1)): it prompts "Password: " on stdout, turns echo off while the
+// password is typed, then logs in.
+func TestPasswordPrompt(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed (apt-get install bsdutils)")
+	}
+	r := startServer(t)
+	cmd := exec.Command(script, "-qec", strings.Join([]string{os.Args[0], "-a", "-l", "admin", "-s", "127.0.0.1", "-p", r.Port(),
+		"disable", "host", "h2"}, " "), "/dev/null")
+	cmd.Env = append(os.Environ(), "GOMON_MONCMD=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(servertest.Timeout)
+	for !strings.Contains(out.String(), "Password: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt, output %q", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stdin.Write([]byte("s3cret\n"))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("moncmd: %v, output %q", err, out.String())
+		}
+	case <-time.After(servertest.Timeout):
+		t.Fatalf("moncmd did not finish, output %q", out.String())
+	}
+	t.Logf("terminal output %q", out.String())
+	_, after, _ := strings.Cut(out.String(), "Password: ")
+	if strings.Contains(after, "s3cret") {
+		t.Errorf("password echoed: %q", out.String())
+	}
+	if !strings.Contains(after, "220 disable host completed") {
+		t.Errorf("login or command failed: %q", out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
