@@ -53,8 +53,10 @@ func (srv *Server) handle(sess *session, line string) reply {
 	case "quit":
 		return reply{final: "220 quitting", close: true}
 	case "protid":
-		n, _ := strconv.ParseFloat(strings.TrimSpace(args), 64)
-		if int(n) == protocol.ProtocolVersion {
+		// mon compares the argument string numerically (`$args != 9745`):
+		// trailing words do not count, a fraction does.
+		n, _ := strconv.ParseFloat(strings.Fields(args + " 0")[0], 64)
+		if n == protocol.ProtocolVersion {
 			return ok("220 protocol match")
 		}
 		return fail("520 protocol mismatch")

@@ -126,6 +126,10 @@ func TestCommandTable(t *testing.T) {
 		// Session (ungated).
 		{"protid 9745", `220 protocol match`},
 		{"protid 1", `520 protocol mismatch`},
+		{"protid", `520 protocol mismatch`},
+		{"protid 9745 extra", `220 protocol match`},
+		{"protid 9745.0", `220 protocol match`},
+		{"protid 9745.5", `520 protocol mismatch`},
 		{"version", `version 9745\n220 version completed`},
 		{"VeRsIoN", `version 9745\n220 version completed`},
 		{"setview", `no view selected -- all groups will be displayed\n220 setview completed`},
