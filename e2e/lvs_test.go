@@ -1,0 +1,476 @@
+// Package e2e runs the gomon binary against real peers on loopback.
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomon/gomon/alerts/ipvs"
+)
+
+// The LVS director end to end (issue 6): the real gomon binary watches
+// two real HTTP servers on loopback addresses and steers an IPVS table.
+// The build machines have no ip_vs, so the table is kept by a stand-in
+// ipvsadm program (testdata/fakeipvsadm) that gomon's ipvsadm backend
+// drives; the test reads that table from its file, as another process.
+//
+// Steps: one server stops; within interval + 100 ms the table has lost
+// exactly that server, and exactly one mail reaches the SMTP sink. It comes
+// back: it is re-added and exactly one upalert mail arrives. Then gomon is
+// restarted while a server is down (its state saved with `savestate
+// opstatus` and loaded with `-l opstatus`, as an operator who wants no
+// repeated mail does), with the table changed behind its back: the table is
+// reconciled, nothing is stranded or flaps, no mail is repeated, and the
+// recovery is still announced once.
+func TestLVSEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs gomon for about 20 s")
+	}
+	const interval = time.Second
+	dir := t.TempDir()
+	gomon := goBuild(t, dir, "mon", "../cmd/mon")
+	fake := goBuild(t, dir, "ipvsadm", "./testdata/fakeipvsadm")
+
+	a, b := startBackends(t)
+	sink := startSMTPSink(t)
+	port, trapPort := freePort(t, "tcp"), freePort(t, "udp")
+	vip := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.10"), a.addr.Port())
+	table := fakeTable{path: filepath.Join(dir, "table"), vs: ipvs.VirtualService{Protocol: ipvs.TCP, Addr: vip}}
+
+	for _, d := range []string{"state", "log"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lvs := fmt.Sprintf("lvs.alert -P tcp -V %s -F dr --backend ipvsadm --ipvsadm %s", vip, fake)
+	mail := fmt.Sprintf("mail.alert --smtp %s ops@example.com", sink.addr)
+	cf := filepath.Join(dir, "mon.cf")
+	writeFile(t, cf, `statedir = `+dir+`/state
+logdir = `+dir+`/log
+mondir = `+dir+`
+alertdir = `+dir+`
+
+hostgroup web 127.0.0.2 127.0.0.3
+
+watch web
+    service http
+        interval 1s
+        monitor http.monitor -p `+strconv.Itoa(int(a.addr.Port()))+` -t 2
+        period lvs: wd {Sun-Sat}
+            alert `+lvs+`
+            upalert `+lvs+`
+        period mail: wd {Sun-Sat}
+            alertevery 1h
+            alert `+mail+`
+            upalert `+mail+`
+`)
+	auth := filepath.Join(dir, "auth.cf")
+	writeFile(t, auth, "savestate: all\n")
+	args := []string{"-c", cf, "-A", auth, "-p", strconv.Itoa(port), "-t", strconv.Itoa(trapPort)}
+
+	// Start: nothing is known until the first check, then both servers
+	// are put in (the virtual service is created).
+	g := startGomon(t, gomon, dir, 1, args...)
+	table.waitFor(t, 5*time.Second, a.addr, b.addr)
+	sink.expect(t, 0*time.Second)
+
+	// A stops: out of the table within interval + 100 ms, one mail.
+	a.stop()
+	stopped := time.Now()
+	for table.has(t, a.addr) {
+		if time.Since(stopped) > 10*time.Second {
+			t.Fatalf("%s still in the table after 10 s: %v", a.addr, table.reals(t))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	took := time.Since(stopped)
+	t.Logf("the table lost %s %v after the server stopped", a.addr, took)
+	if took > interval+100*time.Millisecond {
+		t.Errorf("the table lost %s %v after the server stopped, want within %v", a.addr, took, interval+100*time.Millisecond)
+	}
+	table.check(t, b.addr)
+	sink.expect(t, 3*time.Second, "ALERT web/http: 127.0.0.2")
+	table.check(t, b.addr)
+
+	// A comes back: re-added, one upalert mail.
+	a.start(t)
+	table.waitFor(t, 5*time.Second, a.addr, b.addr)
+	sink.expect(t, 3*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2")
+
+	// B stops, then gomon restarts while it is down.
+	b.stop()
+	table.waitFor(t, 5*time.Second, a.addr)
+	sink.expect(t, 3*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2", "ALERT web/http: 127.0.0.3")
+	if reply := monCommand(t, port, "savestate opstatus"); reply != "220 savestate completed" {
+		t.Fatalf("savestate: %q", reply)
+	}
+	g.stop(t)
+	// Behind gomon's back (a reboot restoring an old table): B is back
+	// in, A is gone. No alert would ever re-add A.
+	table.run(t, fake, "-d", "-t", vip.String(), "-r", a.addr.String())
+	table.run(t, fake, "-a", "-t", vip.String(), "-r", b.addr.String(), "-g", "-w", "1")
+	table.check(t, b.addr)
+	opsBefore := table.ops(t)
+
+	g = startGomon(t, gomon, dir, 2, append(args, "-l", "opstatus")...)
+	table.waitFor(t, interval+time.Second, a.addr)
+	sink.expect(t, 3*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2", "ALERT web/http: 127.0.0.3")
+	table.check(t, a.addr)
+	for _, op := range table.ops(t)[len(opsBefore):] {
+		if strings.HasPrefix(op, "-a") && strings.Contains(op, b.addr.String()) {
+			t.Errorf("%s was added while it was down: %q", b.addr, op)
+		}
+	}
+
+	// B recovers: re-added, announced once.
+	b.start(t)
+	table.waitFor(t, 5*time.Second, a.addr, b.addr)
+	sink.expect(t, 3*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2",
+		"ALERT web/http: 127.0.0.3", "UPALERT web/http: 127.0.0.3")
+	g.stop(t)
+}
+
+// goBuild builds a package of this module into dir.
+func goBuild(t *testing.T, dir, name, pkg string) string {
+	t.Helper()
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freePort returns a port that was free on 127.0.0.1 a moment ago (mon's
+// options take a port number, not a socket).
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	var addr net.Addr
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = c.LocalAddr()
+		c.Close()
+	} else {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = l.Addr()
+		l.Close()
+	}
+	_, p, _ := net.SplitHostPort(addr.String())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// backend is one real server: an HTTP server on a loopback address.
+type backend struct {
+	addr netip.AddrPort
+	srv  *http.Server
+}
+
+// startBackends starts real servers on 127.0.0.2 and 127.0.0.3 with the
+// same port (http.monitor takes one port for the whole group).
+func startBackends(t *testing.T) (*backend, *backend) {
+	t.Helper()
+	for try := 0; try < 20; try++ {
+		l, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := netip.MustParseAddrPort(l.Addr().String()).Port()
+		a := &backend{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), port)}
+		b := &backend{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.3"), port)}
+		a.serve(l)
+		if err := b.listen(); err != nil {
+			a.stop()
+			continue // the port is taken on 127.0.0.3: try another
+		}
+		t.Cleanup(a.stop)
+		t.Cleanup(b.stop)
+		return a, b
+	}
+	t.Fatal("no port free on both 127.0.0.2 and 127.0.0.3")
+	return nil, nil
+}
+
+func (b *backend) listen() error {
+	l, err := net.Listen("tcp", b.addr.String())
+	if err != nil {
+		return err
+	}
+	b.serve(l)
+	return nil
+}
+
+func (b *backend) serve(l net.Listener) {
+	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})}
+	go b.srv.Serve(l)
+}
+
+func (b *backend) start(t *testing.T) {
+	t.Helper()
+	if err := b.listen(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (b *backend) stop() { b.srv.Close() }
+
+// fakeTable reads the stand-in ipvsadm's table file.
+type fakeTable struct {
+	path string
+	vs   ipvs.VirtualService
+}
+
+// reals returns the real servers of the test's virtual service, sorted.
+func (f fakeTable) reals(t *testing.T) []netip.AddrPort {
+	t.Helper()
+	b, err := os.ReadFile(f.path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	list, err := ipvs.ParseList(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []netip.AddrPort
+	for _, s := range list {
+		if s.VirtualService != f.vs {
+			t.Errorf("unexpected virtual service %s in the table", s.VirtualService)
+			continue
+		}
+		for _, r := range s.Reals {
+			if r.Weight != 1 || r.Forward != ipvs.DirectRoute {
+				t.Errorf("real server %+v, want weight 1, direct routing", r)
+			}
+			out = append(out, r.Addr)
+		}
+	}
+	slices.SortFunc(out, netip.AddrPort.Compare)
+	return out
+}
+
+func (f fakeTable) has(t *testing.T, addr netip.AddrPort) bool {
+	return slices.Contains(f.reals(t), addr)
+}
+
+// check asserts the table holds exactly want (sorted).
+func (f fakeTable) check(t *testing.T, want ...netip.AddrPort) {
+	t.Helper()
+	if got := f.reals(t); !slices.Equal(got, want) {
+		t.Errorf("table %v, want %v", got, want)
+	}
+}
+
+// waitFor waits until the table holds exactly want (sorted).
+func (f fakeTable) waitFor(t *testing.T, timeout time.Duration, want ...netip.AddrPort) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !slices.Equal(f.reals(t), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("table %v after %v, want %v", f.reals(t), timeout, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// run changes the table with the stand-in program, as an admin would.
+func (f fakeTable) run(t *testing.T, fake string, args ...string) {
+	t.Helper()
+	if b, err := exec.Command(fake, args...).CombinedOutput(); err != nil {
+		t.Fatalf("ipvsadm %q: %v %s", args, err, b)
+	}
+}
+
+// ops returns the change commands the stand-in has run so far.
+func (f fakeTable) ops(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(f.path), "ops"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// gomonProc is a running gomon daemon.
+type gomonProc struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func startGomon(t *testing.T, bin, dir string, n int, args ...string) *gomonProc {
+	t.Helper()
+	logPath := filepath.Join(dir, fmt.Sprintf("gomon-%d.log", n))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logFile.Close()
+	g := &gomonProc{cmd: cmd, done: make(chan error, 1)}
+	go func() { g.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() || os.Getenv("LVS_E2E_LOG") != "" {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("gomon run %d log:\n%s", n, b)
+		}
+	})
+	return g
+}
+
+// stop ends gomon with SIGTERM, as systemd does.
+func (g *gomonProc) stop(t *testing.T) {
+	t.Helper()
+	g.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-g.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("gomon did not exit within 10 s of SIGTERM")
+	}
+}
+
+// monCommand sends one protocol command and returns the reply line.
+func monCommand(t *testing.T, port int, command string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "%s\n", command)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("%s: %v", command, err)
+	}
+	fmt.Fprintf(c, "quit\n")
+	return strings.TrimRight(line, "\r\n")
+}
+
+// smtpSink is a minimal SMTP server on 127.0.0.1 that keeps the subject
+// of every message it accepts.
+type smtpSink struct {
+	addr     string
+	mu       sync.Mutex
+	subjects []string
+}
+
+func startSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	s := &smtpSink{addr: l.Addr().String()}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go s.session(c)
+		}
+	}()
+	return s
+}
+
+func (s *smtpSink) session(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(c)
+	reply := func(line string) { fmt.Fprintf(c, "%s\r\n", line) }
+	reply("220 sink ESMTP")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		verb := strings.ToUpper(strings.Fields(line + " x")[0])
+		switch verb {
+		case "EHLO", "HELO", "MAIL", "RCPT", "RSET", "NOOP":
+			reply("250 ok")
+		case "DATA":
+			reply("354 go ahead")
+			subject := ""
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				l = strings.TrimRight(l, "\r\n")
+				if l == "." {
+					break
+				}
+				if v, ok := strings.CutPrefix(l, "Subject: "); ok && subject == "" {
+					subject = v
+				}
+			}
+			s.mu.Lock()
+			s.subjects = append(s.subjects, subject)
+			s.mu.Unlock()
+			reply("250 queued")
+		case "QUIT":
+			reply("221 bye")
+			return
+		default:
+			reply("502 not implemented")
+		}
+	}
+}
+
+// expect waits up to timeout for as many mails as prefixes, checks
+// each subject starts with its prefix, then waits two more intervals to
+// see that no further mail comes.
+func (s *smtpSink) expect(t *testing.T, timeout time.Duration, prefixes ...string) {
+	t.Helper()
+	get := func() []string {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return slices.Clone(s.subjects)
+	}
+	deadline := time.Now().Add(timeout)
+	for len(get()) < len(prefixes) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	got := get()
+	ok := len(got) == len(prefixes)
+	for i := 0; ok && i < len(got); i++ {
+		ok = strings.HasPrefix(got[i], prefixes[i])
+	}
+	if !ok {
+		t.Errorf("mails:\n%s\nwant subjects starting:\n%s", strings.Join(got, "\n"), strings.Join(prefixes, "\n"))
+	}
+}
