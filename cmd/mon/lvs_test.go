@@ -22,9 +22,9 @@ var (
 	lvsC   = netip.MustParseAddrPort("198.51.100.3:80")
 )
 
-const hostA, hostB, hostC = "198.51.100.1", "198.51.100.2", "198.51.100.3"
+const lvsHostA, lvsHostB, lvsHostC = "198.51.100.1", "198.51.100.2", "198.51.100.3"
 
-func testLine(t *testing.T, group, service string, args ...string) lvsLine {
+func lvsTestLine(t *testing.T, group, service string, args ...string) lvsLine {
 	t.Helper()
 	l, err := alerts.ParseLVS(append([]string{"-V", lvsVIP.Addr.String()}, args...))
 	if err != nil {
@@ -33,27 +33,27 @@ func testLine(t *testing.T, group, service string, args ...string) lvsLine {
 	return lvsLine{ref: scheduler.ServiceRef{Group: group, Service: service}, lvs: l}
 }
 
-func ref(group, service string) scheduler.ServiceRef {
+func lvsRef(group, service string) scheduler.ServiceRef {
 	return scheduler.ServiceRef{Group: group, Service: service}
 }
 
-func up(members ...string) lvsHealth { return lvsHealth{known: true, members: members} }
+func lvsUp(members ...string) lvsHealth { return lvsHealth{known: true, members: members} }
 
-func down(summary string, members ...string) lvsHealth {
+func lvsDown(summary string, members ...string) lvsHealth {
 	return lvsHealth{known: true, failing: true, exit: 1, summary: summary, members: members}
 }
 
-func rs(addr netip.AddrPort, weight int) ipvs.RealServer {
+func lvsRS(addr netip.AddrPort, weight int) ipvs.RealServer {
 	return ipvs.RealServer{Addr: addr, Weight: weight, Forward: ipvs.DirectRoute}
 }
 
-func table(reals ...ipvs.RealServer) []ipvs.Service {
+func lvsTable(reals ...ipvs.RealServer) []ipvs.Service {
 	return []ipvs.Service{{VirtualService: lvsVIP, Scheduler: "wlc", Reals: reals}}
 }
 
 func TestLVSDesired(t *testing.T) {
-	web := ref("web", "http")
-	exitTwo := testLine(t, "web", "http")
+	web := lvsRef("web", "http")
+	exitTwo := lvsTestLine(t, "web", "http")
 	exitTwo.exit = &config.ExitRange{Lo: 2, Hi: 2}
 	for _, tc := range []struct {
 		name    string
@@ -64,75 +64,75 @@ func TestLVSDesired(t *testing.T) {
 	}{
 		{
 			name:    "untested since start: left alone, even when the table is wrong",
-			lines:   []lvsLine{testLine(t, "web", "http")},
-			health:  map[scheduler.ServiceRef]lvsHealth{web: {members: []string{hostA, hostB}}},
-			current: table(rs(lvsC, 1)),
+			lines:   []lvsLine{lvsTestLine(t, "web", "http")},
+			health:  map[scheduler.ServiceRef]lvsHealth{web: {members: []string{lvsHostA, lvsHostB}}},
+			current: lvsTable(lvsRS(lvsC, 1)),
 		},
 		{
 			name:   "all up: every member with -W, the service created",
-			lines:  []lvsLine{testLine(t, "web", "http", "-W", "3")},
-			health: map[scheduler.ServiceRef]lvsHealth{web: up(hostA, hostB)},
-			want:   []ipvs.RealServer{rs(lvsA, 3), rs(lvsB, 3)},
+			lines:  []lvsLine{lvsTestLine(t, "web", "http", "-W", "3")},
+			health: map[scheduler.ServiceRef]lvsHealth{web: lvsUp(lvsHostA, lvsHostB)},
+			want:   []ipvs.RealServer{lvsRS(lvsA, 3), lvsRS(lvsB, 3)},
 		},
 		{
 			name:    "failing member left out, a stranded one put back, a stray one removed",
-			lines:   []lvsLine{testLine(t, "web", "http")},
-			health:  map[scheduler.ServiceRef]lvsHealth{web: down(hostB+" notamember", hostA, hostB)},
-			current: table(rs(lvsB, 1), rs(lvsC, 1)),
-			want:    []ipvs.RealServer{rs(lvsA, 1)},
+			lines:   []lvsLine{lvsTestLine(t, "web", "http")},
+			health:  map[scheduler.ServiceRef]lvsHealth{web: lvsDown(lvsHostB+" notamember", lvsHostA, lvsHostB)},
+			current: lvsTable(lvsRS(lvsB, 1), lvsRS(lvsC, 1)),
+			want:    []ipvs.RealServer{lvsRS(lvsA, 1)},
 		},
 		{
 			name:   "-Q keeps the failing member at weight 0",
-			lines:  []lvsLine{testLine(t, "web", "http", "-Q", "-W", "2")},
-			health: map[scheduler.ServiceRef]lvsHealth{web: down(hostB, hostA, hostB)},
-			want:   []ipvs.RealServer{rs(lvsA, 2), rs(lvsB, 0)},
+			lines:  []lvsLine{lvsTestLine(t, "web", "http", "-Q", "-W", "2")},
+			health: map[scheduler.ServiceRef]lvsHealth{web: lvsDown(lvsHostB, lvsHostA, lvsHostB)},
+			want:   []ipvs.RealServer{lvsRS(lvsA, 2), lvsRS(lvsB, 0)},
 		},
 		{
 			name:    "a failure naming no member gives no verdict",
-			lines:   []lvsLine{testLine(t, "web", "http")},
-			health:  map[scheduler.ServiceRef]lvsHealth{web: down("connection timed out", hostA, hostB)},
-			current: table(rs(lvsA, 1)),
+			lines:   []lvsLine{lvsTestLine(t, "web", "http")},
+			health:  map[scheduler.ServiceRef]lvsHealth{web: lvsDown("connection timed out", lvsHostA, lvsHostB)},
+			current: lvsTable(lvsRS(lvsA, 1)),
 		},
 		{
 			name:    "a failure outside the line's exit= range gives no verdict",
 			lines:   []lvsLine{exitTwo},
-			health:  map[scheduler.ServiceRef]lvsHealth{web: down(hostB, hostA, hostB)},
-			current: table(rs(lvsA, 1), rs(lvsB, 1)),
+			health:  map[scheduler.ServiceRef]lvsHealth{web: lvsDown(lvsHostB, lvsHostA, lvsHostB)},
+			current: lvsTable(lvsRS(lvsA, 1), lvsRS(lvsB, 1)),
 		},
 		{
 			name:  "disabled (unchecked) members keep their kernel entry or absence",
-			lines: []lvsLine{testLine(t, "web", "http")},
-			health: map[scheduler.ServiceRef]lvsHealth{web: {known: true, members: []string{hostA},
-				unchecked: []string{hostB, hostC}}},
-			current: table(rs(lvsB, 7)),
-			want:    []ipvs.RealServer{rs(lvsA, 1), rs(lvsB, 7)},
+			lines: []lvsLine{lvsTestLine(t, "web", "http")},
+			health: map[scheduler.ServiceRef]lvsHealth{web: {known: true, members: []string{lvsHostA},
+				unchecked: []string{lvsHostB, lvsHostC}}},
+			current: lvsTable(lvsRS(lvsB, 7)),
+			want:    []ipvs.RealServer{lvsRS(lvsA, 1), lvsRS(lvsB, 7)},
 		},
 		{
 			name:  "failing in one service wins over up in another",
-			lines: []lvsLine{testLine(t, "web", "http"), testLine(t, "web", "ping")},
+			lines: []lvsLine{lvsTestLine(t, "web", "http"), lvsTestLine(t, "web", "ping")},
 			health: map[scheduler.ServiceRef]lvsHealth{
-				web: up(hostA, hostB), ref("web", "ping"): down(hostA, hostA, hostB)},
-			want: []ipvs.RealServer{rs(lvsB, 1)},
+				web: lvsUp(lvsHostA, lvsHostB), lvsRef("web", "ping"): lvsDown(lvsHostA, lvsHostA, lvsHostB)},
+			want: []ipvs.RealServer{lvsRS(lvsB, 1)},
 		},
 		{
 			name:  "a service without a result keeps the kernel entries it covers",
-			lines: []lvsLine{testLine(t, "web", "http"), testLine(t, "web2", "ping")},
+			lines: []lvsLine{lvsTestLine(t, "web", "http"), lvsTestLine(t, "web2", "ping")},
 			health: map[scheduler.ServiceRef]lvsHealth{
-				web: up(hostA, hostB, hostC), ref("web2", "ping"): {members: []string{hostA, hostB}}},
-			current: table(rs(lvsA, 1)),
-			want:    []ipvs.RealServer{rs(lvsA, 1), rs(lvsC, 1)},
+				web: lvsUp(lvsHostA, lvsHostB, lvsHostC), lvsRef("web2", "ping"): {members: []string{lvsHostA, lvsHostB}}},
+			current: lvsTable(lvsRS(lvsA, 1)),
+			want:    []ipvs.RealServer{lvsRS(lvsA, 1), lvsRS(lvsC, 1)},
 		},
 		{
 			name: "-R: one watch per real server",
 			lines: []lvsLine{
-				testLine(t, "a", "http", "-R", lvsA.String()),
-				testLine(t, "b", "http", "-R", lvsB.String()),
-				testLine(t, "c", "http", "-R", lvsC.String())},
+				lvsTestLine(t, "a", "http", "-R", lvsA.String()),
+				lvsTestLine(t, "b", "http", "-R", lvsB.String()),
+				lvsTestLine(t, "c", "http", "-R", lvsC.String())},
 			health: map[scheduler.ServiceRef]lvsHealth{
-				ref("a", "http"): up("a"), ref("b", "http"): down("timeout", "b"),
-				ref("c", "http"): {members: []string{"c"}}},
-			current: table(rs(lvsB, 1), rs(lvsC, 4)),
-			want:    []ipvs.RealServer{rs(lvsA, 1), rs(lvsC, 4)},
+				lvsRef("a", "http"): lvsUp("a"), lvsRef("b", "http"): lvsDown("timeout", "b"),
+				lvsRef("c", "http"): {members: []string{"c"}}},
+			current: lvsTable(lvsRS(lvsB, 1), lvsRS(lvsC, 4)),
+			want:    []ipvs.RealServer{lvsRS(lvsA, 1), lvsRS(lvsC, 4)},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,9 +154,9 @@ func TestLVSDesired(t *testing.T) {
 // A host that gives no address (here a bad port: tests look up no names)
 // skips its virtual service, whose kernel entry for it is unknown.
 func TestLVSDesiredUnresolvable(t *testing.T) {
-	lines := []lvsLine{testLine(t, "web", "http")}
-	health := map[scheduler.ServiceRef]lvsHealth{ref("web", "http"): up(hostA, hostB+":http")}
-	got, err := lvsDesired(context.Background(), lines, health, table(rs(lvsC, 1)))
+	lines := []lvsLine{lvsTestLine(t, "web", "http")}
+	health := map[scheduler.ServiceRef]lvsHealth{lvsRef("web", "http"): lvsUp(lvsHostA, lvsHostB+":http")}
+	got, err := lvsDesired(context.Background(), lines, health, lvsTable(lvsRS(lvsC, 1)))
 	if err == nil || len(got) != 0 {
 		t.Errorf("desired %v, err %v; want nothing and an error", got, err)
 	}
