@@ -1,10 +1,9 @@
 package alerts
 
 import (
-	"fmt"
-	"sort"
 	"strings"
-	"sync"
+
+	"github.com/gomon/gomon/internal/registry"
 )
 
 // Factory builds a built-in alert from its configured arguments. It
@@ -20,43 +19,23 @@ type Builtin struct {
 	New     Factory
 }
 
-var (
-	mu       sync.RWMutex
-	builtins = map[string]*Builtin{}
-)
+var builtins registry.Registry[*Builtin]
 
 // Register adds a built-in under its name and aliases. It is called from
 // init functions; a duplicate name is a programming error.
 func Register(b *Builtin) {
-	mu.Lock()
-	defer mu.Unlock()
-	for _, n := range append([]string{b.Name}, b.Aliases...) {
-		if _, dup := builtins[n]; dup {
-			panic(fmt.Sprintf("alerts: %q registered twice", n))
-		}
-		builtins[n] = b
-	}
+	builtins.Register(b, append([]string{b.Name}, b.Aliases...)...)
 }
 
 // Lookup returns the built-in registered under name (canonical name or
-// script alias), or nil.
+// script alias, with or without the builtin: prefix), or nil.
 func Lookup(name string) *Builtin {
-	mu.RLock()
-	defer mu.RUnlock()
-	return builtins[strings.TrimPrefix(name, BuiltinPrefix)]
+	b, _ := builtins.Lookup(strings.TrimPrefix(name, BuiltinPrefix))
+	return b
 }
 
 // Names returns every registered name and alias, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	names := make([]string, 0, len(builtins))
-	for n := range builtins {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return builtins.Names() }
 
 // Prefixes that force one kind of implementation in an alert line.
 const (
