@@ -48,17 +48,18 @@ func TestLVSEndToEnd(t *testing.T) {
 	sink := startSMTPSink(t)
 	port, trapPort := freePort(t, "tcp"), freePort(t, "udp")
 	vip := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.10"), a.addr.Port())
-	table := fakeTable{path: filepath.Join(dir, "table"), vs: ipvs.VirtualService{Protocol: ipvs.TCP, Addr: vip}}
+	table := &fakeTable{path: filepath.Join(dir, "table"), vs: ipvs.VirtualService{Protocol: ipvs.TCP, Addr: vip}, weight: 1}
 
 	for _, d := range []string{"state", "log"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	lvs := fmt.Sprintf("lvs.alert -P tcp -V %s -F dr --backend ipvsadm --ipvsadm %s", vip, fake)
-	mail := fmt.Sprintf("mail.alert --smtp %s ops@example.com", sink.addr)
 	cf := filepath.Join(dir, "mon.cf")
-	writeFile(t, cf, `statedir = `+dir+`/state
+	writeConfig := func(weight int) {
+		lvs := fmt.Sprintf("lvs.alert -P tcp -V %s -F dr -W %d --backend ipvsadm --ipvsadm %s", vip, weight, fake)
+		mail := fmt.Sprintf("mail.alert --smtp %s ops@example.com", sink.addr)
+		writeFile(t, cf, `statedir = `+dir+`/state
 logdir = `+dir+`/log
 mondir = `+dir+`
 alertdir = `+dir+`
@@ -77,6 +78,8 @@ watch web
             alert `+mail+`
             upalert `+mail+`
 `)
+	}
+	writeConfig(1)
 	auth := filepath.Join(dir, "auth.cf")
 	writeFile(t, auth, "savestate: all\n")
 	args := []string{"-c", cf, "-A", auth, "-p", strconv.Itoa(port), "-t", strconv.Itoa(trapPort)}
@@ -128,6 +131,20 @@ watch web
 	g = startGomon(t, gomon, dir, 2, append(args, "-l", "opstatus")...)
 	table.waitFor(t, interval+time.Second, a.addr)
 	sink.expect(t, 3*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2", "ALERT web/http: 127.0.0.3")
+	table.check(t, a.addr)
+	for _, op := range table.ops(t)[len(opsBefore):] {
+		if strings.HasPrefix(op, "-a") && strings.Contains(op, b.addr.String()) {
+			t.Errorf("%s was added while it was down: %q", b.addr, op)
+		}
+	}
+
+	// A reload (SIGHUP: reset keepstate) with a new weight converges at
+	// once from the kept state; B stays out.
+	writeConfig(2)
+	table.weight = 2
+	g.cmd.Process.Signal(syscall.SIGHUP)
+	table.waitFor(t, time.Second, a.addr)
+	sink.expect(t, 0, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2", "ALERT web/http: 127.0.0.3")
 	table.check(t, a.addr)
 	for _, op := range table.ops(t)[len(opsBefore):] {
 		if strings.HasPrefix(op, "-a") && strings.Contains(op, b.addr.String()) {
@@ -244,12 +261,13 @@ func (b *backend) stop() { b.srv.Close() }
 
 // fakeTable reads the stand-in ipvsadm's table file.
 type fakeTable struct {
-	path string
-	vs   ipvs.VirtualService
+	path   string
+	vs     ipvs.VirtualService
+	weight int // every real server's expected weight (-W)
 }
 
 // reals returns the real servers of the test's virtual service, sorted.
-func (f fakeTable) reals(t *testing.T) []netip.AddrPort {
+func (f *fakeTable) reals(t *testing.T) []netip.AddrPort {
 	t.Helper()
 	b, err := os.ReadFile(f.path)
 	if err != nil && !os.IsNotExist(err) {
@@ -266,42 +284,49 @@ func (f fakeTable) reals(t *testing.T) []netip.AddrPort {
 			continue
 		}
 		for _, r := range s.Reals {
-			if r.Weight != 1 || r.Forward != ipvs.DirectRoute {
-				t.Errorf("real server %+v, want weight 1, direct routing", r)
+			if r.Weight == f.weight && r.Forward == ipvs.DirectRoute {
+				out = append(out, r.Addr)
+			} else {
+				out = append(out, netip.AddrPort{}) // never wanted; raw() shows it
 			}
-			out = append(out, r.Addr)
 		}
 	}
 	slices.SortFunc(out, netip.AddrPort.Compare)
 	return out
 }
 
-func (f fakeTable) has(t *testing.T, addr netip.AddrPort) bool {
+// raw is the table file's text, for failure messages.
+func (f *fakeTable) raw() string {
+	b, _ := os.ReadFile(f.path)
+	return string(b)
+}
+
+func (f *fakeTable) has(t *testing.T, addr netip.AddrPort) bool {
 	return slices.Contains(f.reals(t), addr)
 }
 
 // check asserts the table holds exactly want (sorted).
-func (f fakeTable) check(t *testing.T, want ...netip.AddrPort) {
+func (f *fakeTable) check(t *testing.T, want ...netip.AddrPort) {
 	t.Helper()
 	if got := f.reals(t); !slices.Equal(got, want) {
-		t.Errorf("table %v, want %v", got, want)
+		t.Errorf("table %v, want %v\n%s", got, want, f.raw())
 	}
 }
 
 // waitFor waits until the table holds exactly want (sorted).
-func (f fakeTable) waitFor(t *testing.T, timeout time.Duration, want ...netip.AddrPort) {
+func (f *fakeTable) waitFor(t *testing.T, timeout time.Duration, want ...netip.AddrPort) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !slices.Equal(f.reals(t), want) {
 		if time.Now().After(deadline) {
-			t.Fatalf("table %v after %v, want %v", f.reals(t), timeout, want)
+			t.Fatalf("table %v after %v, want %v (weight %d)\n%s", f.reals(t), timeout, want, f.weight, f.raw())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
 // run changes the table with the stand-in program, as an admin would.
-func (f fakeTable) run(t *testing.T, fake string, args ...string) {
+func (f *fakeTable) run(t *testing.T, fake string, args ...string) {
 	t.Helper()
 	if b, err := exec.Command(fake, args...).CombinedOutput(); err != nil {
 		t.Fatalf("ipvsadm %q: %v %s", args, err, b)
@@ -309,7 +334,7 @@ func (f fakeTable) run(t *testing.T, fake string, args ...string) {
 }
 
 // ops returns the change commands the stand-in has run so far.
-func (f fakeTable) ops(t *testing.T) []string {
+func (f *fakeTable) ops(t *testing.T) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(filepath.Dir(f.path), "ops"))
 	if err != nil {
