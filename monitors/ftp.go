@@ -37,12 +37,7 @@ func newFTP(args []string) (Monitor, error) {
 }
 
 func (m *ftpMonitor) Check(ctx context.Context, req Request) Result {
-	ctx, cancel := withRunTimeout(ctx, req)
-	defer cancel()
-	start := time.Now()
-	res := conversationResult(checkHosts(ctx, req.Hosts, m.timeout, m.check))
-	res.Duration = time.Since(start)
-	return res
+	return checkConversations(ctx, req, m.timeout, m.check)
 }
 
 // check talks to one host. The transcript is kept in the script's form:

@@ -43,20 +43,10 @@ func newIMAP(args []string) (Monitor, error) {
 }
 
 func (m *imapMonitor) Check(ctx context.Context, req Request) Result {
-	ctx, cancel := withRunTimeout(ctx, req)
-	defer cancel()
-	start := time.Now()
-	hosts := checkHosts(ctx, req.Hosts, m.timeout, m.check)
-	res := Result{Hosts: hosts, Exit: exitFor(hosts), Duration: time.Since(start)}
+	res := checkAll(ctx, req, m.timeout, m.check)
 	if res.Exit != 0 {
 		// The script: summary, empty line, one reason per failed host.
-		var reasons []string
-		for _, h := range hosts {
-			if !h.OK {
-				reasons = append(reasons, h.Host+": "+h.Detail)
-			}
-		}
-		res.Output = []byte(strings.Join(failedHosts(hosts), " ") + "\n\n" + strings.Join(reasons, "\n") + "\n")
+		res.Output = failureReport(res.Hosts, "\n", ": ")
 	}
 	return res
 }
@@ -148,21 +138,10 @@ func newPOP3(args []string) (Monitor, error) {
 }
 
 func (m *pop3Monitor) Check(ctx context.Context, req Request) Result {
-	ctx, cancel := withRunTimeout(ctx, req)
-	defer cancel()
-	start := time.Now()
-	hosts := checkHosts(ctx, req.Hosts, m.timeout, m.check)
-	res := Result{Hosts: hosts, Exit: exitFor(hosts), Duration: time.Since(start)}
+	res := checkAll(ctx, req, m.timeout, m.check)
 	if res.Exit != 0 {
 		// The script: summary, then one line per failed host.
-		var b strings.Builder
-		b.WriteString(strings.Join(failedHosts(hosts), " ") + "\n")
-		for _, h := range hosts {
-			if !h.OK {
-				b.WriteString(h.Host + ": " + h.Detail + "\n")
-			}
-		}
-		res.Output = []byte(b.String())
+		res.Output = failureReport(res.Hosts, "", ": ")
 	}
 	return res
 }

@@ -1,8 +1,10 @@
 package monitors
 
 import (
+	"context"
 	"sort"
 	"strings"
+	"time"
 )
 
 // This file builds the text the bundled scripts print, so that alerts and
@@ -96,6 +98,17 @@ func conversationReport(convs []conversation) string {
 }
 
 // conversationResult turns conversations into a Result.
+// checkConversations talks to every host under the run's timeout and
+// reports in the ftp/smtp scripts' format.
+func checkConversations(ctx context.Context, req Request, perHost time.Duration, check func(context.Context, string) conversation) Result {
+	ctx, cancel := withRunTimeout(ctx, req)
+	defer cancel()
+	start := time.Now()
+	res := conversationResult(checkHosts(ctx, req.Hosts, perHost, check))
+	res.Duration = time.Since(start)
+	return res
+}
+
 func conversationResult(convs []conversation) Result {
 	hosts := make([]HostResult, len(convs))
 	for i, c := range convs {

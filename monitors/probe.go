@@ -57,6 +57,30 @@ func withHostArgs(m Monitor, extra []string) Monitor {
 	})
 }
 
+// checkAll checks every host under the run's timeout and returns the
+// verdicts with mon's exit code and the run's duration.
+func checkAll(ctx context.Context, req Request, perHost time.Duration, check func(context.Context, string) HostResult) Result {
+	ctx, cancel := withRunTimeout(ctx, req)
+	defer cancel()
+	start := time.Now()
+	hosts := checkHosts(ctx, req.Hosts, perHost, check)
+	return Result{Hosts: hosts, Exit: exitFor(hosts), Duration: time.Since(start)}
+}
+
+// failureReport is the output most scripts print when hosts fail: the
+// failing hosts on the summary line, then head, then one line per failing
+// host: HOST SEP DETAIL.
+func failureReport(hosts []HostResult, head, sep string) []byte {
+	var b strings.Builder
+	b.WriteString(strings.Join(failedHosts(hosts), " ") + "\n" + head)
+	for _, h := range hosts {
+		if !h.OK {
+			b.WriteString(h.Host + sep + h.Detail + "\n")
+		}
+	}
+	return []byte(b.String())
+}
+
 // withRunTimeout bounds the whole run by req.Timeout, when one is set.
 func withRunTimeout(ctx context.Context, req Request) (context.Context, context.CancelFunc) {
 	if req.Timeout > 0 {

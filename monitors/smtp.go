@@ -42,12 +42,7 @@ func newSMTP(args []string) (Monitor, error) {
 }
 
 func (m *smtpMonitor) Check(ctx context.Context, req Request) Result {
-	ctx, cancel := withRunTimeout(ctx, req)
-	defer cancel()
-	start := time.Now()
-	res := conversationResult(checkHosts(ctx, req.Hosts, m.timeout, m.check))
-	res.Duration = time.Since(start)
-	return res
+	return checkConversations(ctx, req, m.timeout, m.check)
 }
 
 // check talks to one host. As in the script, the detail is the server's

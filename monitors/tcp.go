@@ -47,20 +47,9 @@ func newTCP(args []string) (Monitor, error) {
 }
 
 func (m *tcpMonitor) Check(ctx context.Context, req Request) Result {
-	ctx, cancel := withRunTimeout(ctx, req)
-	defer cancel()
-	start := time.Now()
-	hosts := checkHosts(ctx, req.Hosts, m.timeout, m.check)
-	res := Result{Hosts: hosts, Exit: exitFor(hosts), Duration: time.Since(start)}
+	res := checkAll(ctx, req, m.timeout, m.check)
 	if res.Exit != 0 {
-		var b strings.Builder
-		b.WriteString(strings.Join(failedHosts(hosts), " ") + "\n\n")
-		for _, h := range hosts {
-			if !h.OK {
-				b.WriteString(h.Host + " " + h.Detail + "\n")
-			}
-		}
-		res.Output = []byte(b.String())
+		res.Output = failureReport(res.Hosts, "\n", " ")
 	}
 	return res
 }
