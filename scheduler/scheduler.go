@@ -138,18 +138,25 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		next := s.runDue(s.clk.Now())
 		s.mu.Unlock()
 
-		var tc <-chan time.Time
+		var (
+			t  clock.Timer
+			tc <-chan time.Time
+		)
 		if !next.IsZero() {
-			t := s.clk.NewTimer(next.Sub(s.clk.Now()))
-			defer t.Stop()
+			t = s.clk.NewTimer(next.Sub(s.clk.Now()))
 			tc = t.C()
 		}
 		select {
 		case <-ctx.Done():
-			s.shutdown()
-			return nil
 		case <-tc:
 		case <-s.wake:
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			s.shutdown()
+			return nil
 		}
 	}
 }
