@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/gomon/gomon/internal/shellwords"
@@ -207,7 +208,7 @@ func (r *runner) step(st step) ([]string, error) {
 	case "chmod":
 		w := append(perlFields(rest), "", "")
 		mode, _ := strconv.ParseUint(leadingOctal(w[0]), 8, 32)
-		os.Chmod(r.path(w[1]), os.FileMode(mode)&os.ModePerm|unixModeBits(mode))
+		syscall.Chmod(r.path(w[1]), uint32(mode))
 		return nil, nil
 	case "file", "file_sorted":
 		d, err := os.ReadFile(r.path(rest))
@@ -481,21 +482,6 @@ func leadingOctal(s string) string {
 	return s[:i]
 }
 
-// unixModeBits maps setuid, setgid and sticky from a numeric mode.
-func unixModeBits(mode uint64) os.FileMode {
-	var m os.FileMode
-	if mode&0o4000 != 0 {
-		m |= os.ModeSetuid
-	}
-	if mode&0o2000 != 0 {
-		m |= os.ModeSetgid
-	}
-	if mode&0o1000 != 0 {
-		m |= os.ModeSticky
-	}
-	return m
-}
-
 func processExists(pid int) bool {
 	return pid > 0 && syscall.Kill(pid, 0) == nil
 }
@@ -518,8 +504,10 @@ func (r *runner) spit(path, data string, appendTo bool) error {
 		return harnessError("cannot write %s: %s", path, strerror(err))
 	}
 	defer f.Close()
-	_, err = f.WriteString(data)
-	return err
+	if _, err := f.WriteString(data); err != nil {
+		return harnessError("cannot write %s: %s", path, strerror(err))
+	}
+	return nil
 }
 
 // strerror renders an error like Perl's $! (C library wording).
@@ -760,4 +748,27 @@ func (r *runner) trap(argstr string) []string {
 		return []string{"trap not sent: " + err.Error() + "\n"}
 	}
 	return []string{string(out)}
+}
+
+func TestReadSteps(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "steps")
+	text := "# comment\n\n  send list watch \nseq k <<END\n1 fail\n\nEND\nsendraw@p a\\r\\n\\x41\n"
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps, err := readSteps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 4 || !steps[0].comment || steps[1].line != "send list watch " ||
+		steps[2].line != "seq k" || steps[2].here != "1 fail\n\n" || !steps[2].hasHeredoc {
+		t.Fatalf("steps = %+v", steps)
+	}
+	verb, rest := splitVerb(steps[3].line)
+	if verb != "sendraw@p" || unescapeRaw(rest) != "a\r\nA" {
+		t.Errorf("splitVerb = %q %q", verb, rest)
+	}
+	if got := perlSplitFunc("\nversion\r\nlist\n\n", func(b byte) bool { return b == '\r' || b == '\n' }); strings.Join(got, "|") != "|version|list" {
+		t.Errorf("perlSplitFunc = %q", got)
+	}
 }
