@@ -22,11 +22,15 @@ type Netlink struct {
 // NewNetlink opens a netlink handle in the caller's network namespace.
 // It fails when the kernel has no IPVS: the library would otherwise try
 // modprobe and then silently list nothing.
-func NewNetlink() (*Netlink, error) {
+func NewNetlink() (*Netlink, error) { return NewNetlinkAt("") }
+
+// NewNetlinkAt opens a netlink handle in the network namespace at nsPath
+// (e.g. /proc/PID/ns/net or /run/netns/NAME; "" = the caller's).
+func NewNetlinkAt(nsPath string) (*Netlink, error) {
 	if _, err := os.Stat("/proc/net/ip_vs"); err != nil {
 		return nil, fmt.Errorf("ipvs netlink: IPVS not available in this kernel (load the ip_vs module): %w", err)
 	}
-	h, err := ipvs.New("")
+	h, err := ipvs.New(nsPath)
 	if err != nil {
 		return nil, fmt.Errorf("ipvs netlink: %w", err)
 	}
