@@ -183,3 +183,133 @@ func checkEnv(t *testing.T, what string, got, want map[string]string, absent ...
 		}
 	}
 }
+
+// TestReset: SIGHUP re-reads the configuration and keeps the state
+// (reset keepstate); a broken configuration leaves the running one and
+// its state alone.
+func TestReset(t *testing.T) {
+	d := newMonDir(t)
+	d.script("mon.d/flip.monitor", flipMonitor)
+	d.write("down", "", 0o644)
+	cf := d.config(`
+hostgroup g1 h1
+
+watch g1
+    service s1
+        interval 1s
+        monitor flip.monitor
+`)
+	p := d.start(nil, "-c", cf)
+	before := p.waitStatus("g1/s1", "fail")
+	if r := p.command("disable service g1 s1"); !strings.HasPrefix(r, "220") {
+		t.Fatalf("disable service: %q", r)
+	}
+
+	// A valid new configuration: s1 now runs hourly (so its state can
+	// only come from before the reset), and a new service s2.
+	d.config(`
+hostgroup g1 h1
+
+watch g1
+    service s1
+        interval 1h
+        monitor flip.monitor
+    service s2
+        interval 1s
+        monitor flip.monitor
+`)
+	p.signal(syscall.SIGHUP)
+	p.waitFor("resetting, and re-reading configuration")
+	s2 := p.waitStatus("g1/s2", "fail")
+	s1 := p.services()["g1/s1"]
+	if s1.Status != "fail" || s1.Summary != "h1 h2 failed" || !s1.Disabled || s1.LastFailure != before.LastFailure {
+		t.Errorf("state of g1/s1 not kept over SIGHUP: %+v (before: %+v)", s1, before)
+	}
+
+	// A broken configuration: logged, and nothing changes.
+	d.write("mon.cf", "watch g1\n    service s1\n        interval 5x\n", 0o644)
+	p.signal(syscall.SIGHUP)
+	p.waitFor("error reading config file")
+	time.Sleep(500 * time.Millisecond)
+	after := p.services()
+	if len(after) != 2 || after["g1/s1"] != s1 || after["g1/s2"].Status != s2.Status {
+		t.Errorf("services changed by a broken reset:\n got %+v\nwant s1 %+v, s2 %+v", after, s1, s2)
+	}
+	if r := p.command("list opstatus"); !strings.Contains(r, "service=s2") {
+		t.Errorf("list opstatus after the broken reset: %q", r)
+	}
+	p.signal(syscall.SIGTERM)
+	p.wait()
+}
+
+// TestTerm: SIGTERM ends mon with status 1, killing the process group of
+// a hanging monitor; the `term` command ends it with status 0.
+func TestTerm(t *testing.T) {
+	d := newMonDir(t)
+	d.script("mon.d/hang.monitor", `echo $$ > DIR/out/hang.pid.tmp && mv DIR/out/hang.pid.tmp DIR/out/hang.pid
+sleep 300 &
+echo $! > DIR/out/sleep.pid.tmp && mv DIR/out/sleep.pid.tmp DIR/out/sleep.pid
+wait`)
+	cf := d.config(`
+hostgroup g1 h1
+
+watch g1
+    service hang
+        interval 1s
+        monitor hang.monitor
+`)
+	p := d.start(nil, "-c", cf)
+	var pids []int
+	waitUntil(t, 30*time.Second, "the hanging monitor", func() bool {
+		pids = pids[:0]
+		for _, f := range []string{"out/hang.pid", "out/sleep.pid"} {
+			b, err := os.ReadFile(d.path(f))
+			if err != nil {
+				return false
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			pids = append(pids, pid)
+		}
+		return true
+	})
+	for _, pid := range pids {
+		if st := procState(pid); st == "" || st == "Z" {
+			t.Fatalf("monitor process %d not running before SIGTERM (%q)", pid, st)
+		}
+	}
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(); code != 1 {
+		t.Errorf("exit status after SIGTERM: %d, want 1", code)
+	}
+	if !strings.Contains(p.out.String(), "caught TERM signal, exiting") {
+		t.Error("no 'caught TERM signal, exiting' log line")
+	}
+	// Killed processes whose parent is gone are reaped by init; a zombie
+	// is dead, so only a live process counts as left behind.
+	waitUntil(t, 10*time.Second, "the monitor processes to end", func() bool {
+		for _, pid := range pids {
+			if st := procState(pid); st != "" && st != "Z" {
+				return false
+			}
+		}
+		return true
+	})
+	if _, err := os.Stat(d.path("mon.pid")); !os.IsNotExist(err) {
+		t.Errorf("pid file left behind: %v", err)
+	}
+
+	// The term command: exit status 0.
+	d.config(`
+hostgroup g1 h1
+
+watch g1
+    service s1
+        interval 1h
+        monitor hang.monitor
+`)
+	p = d.start(nil, "-c", d.path("mon.cf"))
+	p.command("term")
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit status after term: %d, want 0", code)
+	}
+}
