@@ -17,6 +17,7 @@
 //	BENCH_CEILING       time per spawn-ceiling measurement  (5s)
 //	BENCH_DETECT_REPS   detection-latency repetitions       (15)
 //	BENCH_SYSTEMS       daemons to measure                  (mon,gomon)
+//	BENCH_DAEMON_ARGS   extra options for both daemons, e.g. "-r 1s"
 //
 // The monitor and the alerts are /bin/sh scripts that exec a tiny static
 // C program (testdata/stamp.c) which records CLOCK_REALTIME: dash has no

@@ -55,9 +55,9 @@ func TestHarness(t *testing.T) {
 		t.Fatalf("alerts.log = %+v, %v", alerts, err)
 	}
 
-	rate, err := spawnCeiling(context.Background(), w.path("mon.d/bench.monitor"), 2, 200*time.Millisecond)
-	if err != nil || rate <= 0 {
-		t.Fatalf("spawnCeiling = %v, %v", rate, err)
+	rate, cpu, err := spawnCeiling(context.Background(), w.path("mon.d/bench.monitor"), 2, 200*time.Millisecond)
+	if err != nil || rate <= 0 || cpu < 0 {
+		t.Fatalf("spawnCeiling = %v, %v, %v", rate, cpu, err)
 	}
 	if _, err := cpuTime(os.Getpid()); err != nil {
 		t.Error(err)

@@ -10,8 +10,9 @@ import (
 
 // machine describes where the benchmark ran.
 type machine struct {
-	date, cpu, kernel, load string
-	cpus                    int
+	date, cpu, kernel  string
+	loadStart, loadEnd string // load averages: the host may be shared
+	cpus               int
 }
 
 func machineInfo() machine {
@@ -27,10 +28,17 @@ func machineInfo() machine {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.kernel = strings.TrimSpace(string(b))
 	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		m.load = strings.Join(strings.Fields(string(b))[:3], " ")
-	}
+	m.loadStart = loadAvg()
 	return m
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // Goals from issue 3, item 9.
@@ -53,7 +61,8 @@ func report(m machine, cfg settings, c ceiling, systems []*system) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s on %d × %s, Linux %s (load average at start %s).\n", m.date, m.cpus, m.cpu, m.kernel, m.load)
+	fmt.Fprintf(&b, "Measured %s on %d × %s, Linux %s; load average %s at start, %s at end.\n",
+		m.date, m.cpus, m.cpu, m.kernel, m.loadStart, m.loadEnd)
 	fmt.Fprintf(&b, "Interval 1s; %v warm-up, %v window per point; %d detection repetitions.\n\n", cfg.warmup, cfg.window, cfg.detectReps)
 	b.WriteString("| measurement | machine ceiling | mon 1.3.6 | gomon | gomon / mon | gomon goal | met |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
@@ -115,7 +124,7 @@ func report(m machine, cfg settings, c ceiling, systems []*system) string {
 			}
 			return fmt.Sprintf("%.3f (%.1f%% of a core)", tp.cpuPer1000.Seconds(), 100*tp.cpuShare)
 		}
-		row(fmt.Sprintf("N=%d: daemon CPU s per 1,000 runs", n), "", cpu(tpMon, okMon), cpu(tpGo, okGo),
+		row(fmt.Sprintf("N=%d: daemon CPU s per 1,000 runs", n), fmt.Sprintf("%.3f", c.cpuPer1000.Seconds()), cpu(tpMon, okMon), cpu(tpGo, okGo),
 			ratio(tpGo.cpuPer1000.Seconds(), tpMon.cpuPer1000.Seconds(), okMon && okGo),
 			fmt.Sprintf("≤ %.1f × mon", goalCPURatio),
 			yesNo(okMon && okGo, tpGo.cpuPer1000.Seconds() <= goalCPURatio*tpMon.cpuPer1000.Seconds()))
