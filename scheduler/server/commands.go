@@ -213,7 +213,10 @@ func (srv *Server) cmdClear(args string) reply {
 	if len(words) < 1 || !strings.EqualFold(words[0], "timers") {
 		return fail("520 unknown clear command")
 	}
-	if len(words) < 3 || srv.sched.ClearTimers(words[1], words[2]) != nil {
+	if len(words) < 3 {
+		return fail("520 unknown clear command") // mon's pattern needs both names
+	}
+	if srv.sched.ClearTimers(words[1], words[2]) != nil {
 		return fail("520 unknown group")
 	}
 	return ok("220 clear timers completed")
@@ -223,20 +226,15 @@ func (srv *Server) cmdTest(args string) reply {
 	what, rest, _ := strings.Cut(args, " ")
 	switch what {
 	case "monitor":
-		f := strings.Fields(rest)
-		if len(f) < 2 {
-			return fail("520 test error")
-		}
+		// Missing names count as empty, as in mon ("G  not defined").
+		f := padFields(strings.Fields(rest), 2)
 		if err := srv.sched.TestMonitor(f[0], f[1]); err != nil {
 			return ok("220 test monitor completed", f[0]+" "+f[1]+" not defined")
 		}
 		srv.remote("test", f[0], f[1])
 		return ok("220 test monitor completed")
 	case "alert", "upalert", "startupalert", "ackalert", "disablealert":
-		f := strings.SplitN(strings.TrimLeft(rest, " "), " ", 4)
-		if len(f) < 4 {
-			return fail("520 test error")
-		}
+		f := padFields(strings.SplitN(strings.TrimLeft(rest, " "), " ", 4), 4)
 		retval, _ := strconv.Atoi(f[2])
 		typ := map[string]alerts.Type{"alert": alerts.Test, "upalert": alerts.Up,
 			"startupalert": alerts.Startup, "ackalert": alerts.Ack, "disablealert": alerts.Disable}[what]
@@ -260,23 +258,35 @@ func (srv *Server) cmdTest(args string) reply {
 	return fail("520 test error")
 }
 
+// padFields returns f with at least n elements, the missing ones empty:
+// mon splits its arguments into variables that are then undefined, which
+// its messages print as empty strings.
+func padFields(f []string, n int) []string {
+	for len(f) < n {
+		f = append(f, "")
+	}
+	return f
+}
+
 func (srv *Server) cmdDisable(sess *session, args string) reply {
 	what, rest, _ := strings.Cut(args, " ")
 	f := strings.Fields(rest)
-	switch {
-	case what == "watch" && len(f) >= 1:
+	switch what {
+	case "watch":
+		f = padFields(f, 1)
 		if srv.sched.DisableWatch(f[0]) != nil {
 			return fail(`520 disable error, unknown watch "` + f[0] + `"`)
 		}
 		srv.remote("disable", "watch", f[0])
 		return ok("220 disable watch completed")
-	case what == "service" && len(f) >= 2:
+	case "service":
+		f = padFields(f, 2)
 		if srv.sched.DisableService(f[0], f[1], sess.user) != nil {
 			return fail("520 disable error, unknown service")
 		}
 		srv.remote("disable", "service", f[0], f[1])
 		return ok("220 disable service completed")
-	case what == "host" && len(f) >= 1:
+	case "host":
 		if missing := srv.sched.DisableHosts(f); len(missing) > 0 {
 			return fail("520 disable host failed, host(s) " + strings.Join(missing, " ") + " do not exist")
 		}
@@ -289,20 +299,22 @@ func (srv *Server) cmdDisable(sess *session, args string) reply {
 func (srv *Server) cmdEnable(args string) reply {
 	what, rest, _ := strings.Cut(args, " ")
 	f := strings.Fields(rest)
-	switch {
-	case what == "watch" && len(f) >= 1:
+	switch what {
+	case "watch":
+		f = padFields(f, 1)
 		if srv.sched.EnableWatch(f[0]) != nil {
 			return fail("520 enable error, unknown watch")
 		}
 		srv.remote("enable", "watch", f[0])
 		return ok("220 enable watch completed")
-	case what == "service" && len(f) >= 2:
+	case "service":
+		f = padFields(f, 2)
 		if srv.sched.EnableService(f[0], f[1]) != nil {
 			return fail("520 enable error, unknown group")
 		}
 		srv.remote("enable", "service", f[0], f[1])
 		return ok("220 enable completed")
-	case what == "host" && len(f) >= 1:
+	case "host":
 		srv.sched.EnableHosts(f)
 		srv.remote(append([]string{"enable", "host"}, f...)...)
 		return ok("220 enable completed")
@@ -376,9 +388,7 @@ func (srv *Server) cmdGet(args string) reply {
 	if len(f) == 1 && f[0] == "maxkeep" {
 		return ok("220 set completed", fmt.Sprintf("maxkeep = %d", srv.sched.MaxKeep()))
 	}
-	if len(f) < 3 {
-		return fail("520 " + strings.Join(f, ",") + " not defined")
-	}
+	f = padFields(f, 3)
 	v, err := srv.sched.Get(f[0], f[1], f[2])
 	if err != nil {
 		return fail("520 " + f[0] + "," + f[1] + " not defined")

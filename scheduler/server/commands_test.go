@@ -180,6 +180,8 @@ func TestCommandTable(t *testing.T) {
 		{"get g1 s1 interval", `g1 s1 interval='3600'\n220 get completed`},
 		{"get g1 s1 nosuchvar", `g1 s1 nosuchvar=''\n220 get completed`},
 		{"get nosuch s1 interval", `520 nosuch,s1 not defined`},
+		{"get g1 s1", `g1 s1 =''\n220 get completed`},
+		{"get g1", `520 g1, not defined`},
 		{"get maxkeep", `maxkeep = 100\n220 set completed`}, // sic (Q-PRO-13)
 		{"set maxkeep 100", `220 set completed`},
 		{"set g1 s1 note 'a\\20b'", `g1 s1 note='a b'\n220 set completed`},
@@ -192,6 +194,8 @@ func TestCommandTable(t *testing.T) {
 		{"ack g1 s1 x", `520 service is in a non-failure state`},
 		{"ack nosuch s1 x", `520 unknown group`}, // a single final line (Q-PRO-9)
 		{"ack g1 nosuch x", `520 unknown service`},
+		{"ack g1", `520 unknown service`},
+		{"ack", `520 unknown group`},
 
 		// Disabling.
 		{"disable host h1", `220 disable host completed`},
@@ -208,6 +212,12 @@ func TestCommandTable(t *testing.T) {
 		{"enable watch g2", `220 enable watch completed`},
 		{"enable watch nosuch", `520 enable error, unknown watch`},
 		{"disable foo", `520 command could not be executed`},
+		{"disable service g1", `520 disable error, unknown service`},
+		{"disable watch", `520 disable error, unknown watch ""`}, // mon creates a phantom watch "" (Q-PRO-7)
+		{"disable host", `220 disable host completed`},
+		{"enable service g1", `520 enable error, unknown group`},
+		{"enable watch", `520 enable error, unknown watch`},
+		{"enable host", `220 enable completed`},
 		{"enable", `520 command could not be executed`},
 
 		// Tests.
@@ -219,6 +229,10 @@ func TestCommandTable(t *testing.T) {
 		{"test alert nosuch s1 1 wd {Sun-Sat}", `520 nosuch s1 not defined`},
 		{"test config", `220 test config completed OK, no errors found`},
 		{"test bogus", `520 test error`},
+		{"test monitor g1", `g1  not defined\n220 test monitor completed`},
+		{"test monitor", `  not defined\n220 test monitor completed`},
+		{"test alert g1 s1", `520 period not defined`},
+		{"test alert", `520   not defined`},
 
 		// State and control.
 		{"savestate", `520 savestate error, arguments required`},
@@ -229,6 +243,7 @@ func TestCommandTable(t *testing.T) {
 		{"clear timers g1 nosuch", `520 unknown group`},
 		{"clear TIMERS g1 s1", `220 clear timers completed`},
 		{"clear bogus", `520 unknown clear command`},
+		{"clear timers g1", `520 unknown clear command`},
 		{"reload", `220 reload completed`},
 		{"reload auth", `220 reload completed`},
 		{"reload bogus", `520 unknown reload command`},
