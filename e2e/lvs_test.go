@@ -86,7 +86,7 @@ watch web
 
 	// Start: nothing is known until the first check, then both servers
 	// are put in (the virtual service is created).
-	g := startGomon(t, gomon, dir, 1, args...)
+	g := startGomon(t, dir, 1, append([]string{gomon}, args...)...)
 	table.waitFor(t, 5*time.Second, a.addr, b.addr)
 	sink.expect(t, 0*time.Second)
 
@@ -117,7 +117,10 @@ watch web
 	b.stop()
 	table.waitFor(t, 5*time.Second, a.addr)
 	sink.expect(t, 3*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2", "ALERT web/http: 127.0.0.3")
-	if reply := monCommand(t, port, "savestate opstatus"); reply != "220 savestate completed" {
+	dial := func() (net.Conn, error) {
+		return net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	}
+	if reply := monCommand(t, dial, "savestate opstatus"); reply != "220 savestate completed" {
 		t.Fatalf("savestate: %q", reply)
 	}
 	g.stop(t)
@@ -128,7 +131,7 @@ watch web
 	table.check(t, b.addr)
 	opsBefore := table.ops(t)
 
-	g = startGomon(t, gomon, dir, 2, append(args, "-l", "opstatus")...)
+	g = startGomon(t, dir, 2, append([]string{gomon}, append(args, "-l", "opstatus")...)...)
 	table.waitFor(t, interval+time.Second, a.addr)
 	sink.expect(t, 3*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2", "ALERT web/http: 127.0.0.3")
 	table.check(t, a.addr)
@@ -349,14 +352,16 @@ type gomonProc struct {
 	done chan error
 }
 
-func startGomon(t *testing.T, bin, dir string, n int, args ...string) *gomonProc {
+// startGomon runs argv (gomon, or a program that execs it) with its
+// output in dir/gomon-N.log, shown when the test fails.
+func startGomon(t *testing.T, dir string, n int, argv ...string) *gomonProc {
 	t.Helper()
 	logPath := filepath.Join(dir, fmt.Sprintf("gomon-%d.log", n))
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -386,9 +391,9 @@ func (g *gomonProc) stop(t *testing.T) {
 }
 
 // monCommand sends one protocol command and returns the reply line.
-func monCommand(t *testing.T, port int, command string) string {
+func monCommand(t *testing.T, dial func() (net.Conn, error), command string) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	c, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
