@@ -34,6 +34,8 @@ type lvsReconciler struct {
 
 	mu      sync.Mutex
 	watched map[scheduler.ServiceRef]bool // services with lvs lines, as of the last pass
+
+	lastErr string // the previous pass's error, logged once while it repeats
 }
 
 func newLVSReconciler(log *slog.Logger) *lvsReconciler {
@@ -78,10 +80,7 @@ func (r *lvsReconciler) run(ctx context.Context, sched *scheduler.Scheduler) {
 
 // pass converges every table the configuration's lvs lines manage.
 func (r *lvsReconciler) pass(ctx context.Context, sched *scheduler.Scheduler) {
-	lines, errs := lvsLines(sched.Config())
-	for _, err := range errs {
-		r.log.Error("lvs reconcile: line ignored", "err", err)
-	}
+	lines, lineErrs := lvsLines(sched.Config())
 	watched := map[scheduler.ServiceRef]bool{}
 	for _, l := range lines {
 		watched[l.ref] = true
@@ -91,14 +90,27 @@ func (r *lvsReconciler) pass(ctx context.Context, sched *scheduler.Scheduler) {
 	r.mu.Lock()
 	r.watched = watched
 	r.mu.Unlock()
-	if len(lines) == 0 {
-		return
-	}
-	health := lvsHealthOf(sched)
-	for _, group := range byBackend(lines) {
-		if err := r.converge(ctx, group, health); err != nil {
-			r.log.Error("lvs reconcile failed", "err", err)
+	errs := lineErrs
+	if len(lines) > 0 {
+		health := lvsHealthOf(sched)
+		for _, group := range byBackend(lines) {
+			errs = append(errs, r.converge(ctx, group, health))
 		}
+	}
+	// A pass follows every result: an error that persists (no IPVS, a
+	// missing ipvsadm) is logged when it first appears, not every interval.
+	err := errors.Join(errs...)
+	switch {
+	case err == nil && r.lastErr != "":
+		r.log.Info("lvs reconcile works again")
+	case err != nil && err.Error() != r.lastErr:
+		r.log.Error("lvs reconcile failed", "err", err)
+	case err != nil:
+		r.log.Debug("lvs reconcile still failing", "err", err)
+	}
+	r.lastErr = ""
+	if err != nil {
+		r.lastErr = err.Error()
 	}
 }
 

@@ -210,3 +210,38 @@ watch web
 		t.Errorf("byBackend: %d groups", len(groups))
 	}
 }
+
+// observe only signals (it runs with the scheduler locked): once for a
+// load or a result of a service with lvs lines, never blocking.
+func TestLVSObserve(t *testing.T) {
+	r := newLVSReconciler(nil)
+	r.watched = map[scheduler.ServiceRef]bool{lvsRef("web", "http"): true}
+	pending := func() bool {
+		select {
+		case <-r.wake:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, tc := range []struct {
+		ev   scheduler.Event
+		want bool
+	}{
+		{scheduler.Event{Kind: "load"}, true},
+		{scheduler.Event{Kind: "monitor-done", Group: "web", Service: "http"}, true},
+		{scheduler.Event{Kind: "trap", Group: "web", Service: "http"}, true},
+		{scheduler.Event{Kind: "monitor-done", Group: "web", Service: "ping"}, false},
+		{scheduler.Event{Kind: "monitor-start", Group: "web", Service: "http"}, false},
+		{scheduler.Event{Kind: "alert", Group: "web", Service: "http"}, false},
+	} {
+		r.observe(tc.ev)
+		r.observe(tc.ev) // a second signal while one is pending must not block
+		if got := pending(); got != tc.want {
+			t.Errorf("%+v: signalled %v, want %v", tc.ev, got, tc.want)
+		}
+		if pending() {
+			t.Errorf("%+v: more than one pass pending", tc.ev)
+		}
+	}
+}
