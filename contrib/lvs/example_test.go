@@ -8,6 +8,8 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
 	"github.com/gomon/gomon/internal/shellwords"
+	"github.com/gomon/gomon/scheduler/auth"
 	"github.com/gomon/gomon/scheduler/config"
 )
 
@@ -92,5 +95,60 @@ func TestContribLVSExample(t *testing.T) {
 	list, _ := table.Services(ctx)
 	if len(list) != 1 || list[0].Addr != netip.MustParseAddrPort("10.0.0.3:80") || len(list[0].Reals) != 2 {
 		t.Errorf("table %+v", list)
+	}
+}
+
+// mon.service starts the daemon with options it accepts (the real binary
+// checks the configuration with them), and its ExecStop is allowed by
+// auth.cf without a login.
+func TestContribLVSUnit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gomon")
+	}
+	unit, err := os.ReadFile("mon.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{}
+	for _, line := range strings.Split(string(unit), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			keys[k] = v
+		}
+	}
+	if keys["Type"] != "notify" {
+		t.Errorf("Type=%s, want notify (gomon speaks sd_notify)", keys["Type"])
+	}
+	argv, err := shellwords.Split(keys["ExecStart"])
+	if err != nil || len(argv) < 2 {
+		t.Fatalf("ExecStart=%s: %v", keys["ExecStart"], err)
+	}
+	// The installed paths become this directory's files.
+	local := map[string]string{"/etc/mon/mon.cf": "mon.cf", "/etc/mon/auth.cf": "auth.cf"}
+	args := []string{"-C"}
+	for _, a := range argv[1:] {
+		if l, ok := local[a]; ok {
+			a = l
+		}
+		args = append(args, a)
+	}
+	bin := filepath.Join(t.TempDir(), "mon")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/mon").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "configuration OK") {
+		t.Errorf("mon %q: %v\n%s", args, err, out)
+	}
+
+	stop, _ := shellwords.Split(strings.TrimPrefix(keys["ExecStop"], "-"))
+	if len(stop) < 2 || stop[len(stop)-2] != "savestate" {
+		t.Fatalf("ExecStop=%s: want moncmd … savestate WHAT", keys["ExecStop"])
+	}
+	tab, err := auth.Load("auth.cf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := tab.Allowed("", false, "savestate"); !ok {
+		t.Errorf("auth.cf denies savestate without a login: %s", why)
 	}
 }
