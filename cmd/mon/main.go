@@ -216,6 +216,9 @@ func configPath(o *options) (path string, embedded bool) {
 
 // daemon runs the monitoring daemon until it is told to stop.
 func daemon(o *options, stdout, stderr io.Writer) int {
+	// As in mon, SIGPIPE is ignored, and so monitors and alerts inherit
+	// it ignored: a script writing to a closed pipe gets EPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 	child := takeDaemonChild() // non-nil in the background copy of -f
 	notify := takeNotifier()
 	log := newLogger(o, stderr)
@@ -277,6 +280,11 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		log.Error(fmt.Sprintf("fatal, could not bind UDP trap port %d: %v", g.TrapPort, err))
 		return 1
 	}
+
+	// Signals are caught from here on, before the pid file is written and
+	// before -f releases its parent, so an early TERM still cleans up.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 
 	var statusLn net.Listener
 	if g.StatusListen != "" {
@@ -358,7 +366,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 
 	go srv.Serve(ctx, tcp)
 	go srv.ServeTraps(ctx, udp)
-	go handleSignals(ctx, cancel, sched, log)
+	go handleSignals(ctx, sigs, cancel, sched, log)
 	go lvs.run(ctx, sched)
 	// A scheduler that stays locked stops the pings, and systemd restarts us.
 	go notify.keepAlive(ctx, func() bool { sched.Stopped(); return true })
@@ -405,10 +413,7 @@ func warningText(d config.Diagnostic) string {
 
 // handleSignals: SIGHUP resets with keepstate (as mon does, Q-SCH-19);
 // SIGTERM and SIGINT end the daemon, reaping running monitors.
-func handleSignals(ctx context.Context, cancel context.CancelFunc, sched *scheduler.Scheduler, log *slog.Logger) {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	signal.Ignore(syscall.SIGPIPE)
+func handleSignals(ctx context.Context, ch <-chan os.Signal, cancel context.CancelFunc, sched *scheduler.Scheduler, log *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
