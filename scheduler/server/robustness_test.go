@@ -129,10 +129,12 @@ func TestSlowReaderDoesNotBlock(t *testing.T) {
 // TestCLTimeout: an idle connection is closed silently after cltimeout;
 // a connection that keeps talking is not.
 func TestCLTimeout(t *testing.T) {
-	r := startWith(t, server.Options{CLTimeout: 500 * time.Millisecond})
+	// The busy client talks every 100 ms, far inside the 2 s timeout even
+	// on a loaded machine.
+	r := startWith(t, server.Options{CLTimeout: 2 * time.Second})
 	idle := r.Dial(t)
 	busy := r.Dial(t)
-	stop := time.Now().Add(1500 * time.Millisecond)
+	stop := time.Now().Add(3 * time.Second)
 	for time.Now().Before(stop) {
 		expect(t, busy.Do("version"), "version 9745", "220 version completed")
 		time.Sleep(100 * time.Millisecond)
