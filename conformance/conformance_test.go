@@ -23,7 +23,7 @@ import (
 //	CONFORMANCE_JOBS       scenarios run at the same time (default 3, at most -parallel)
 //	CONFORMANCE_OUT        directory for the transcripts of failing scenarios
 //	PEER_KEEP_WORK=1       keep the work directories
-//	PEER_WAIT_TIMEOUT      default timeout of the wait_* steps in seconds (30)
+//	PEER_WAIT_TIMEOUT      default timeout of the wait_* steps in seconds (20)
 //	PEER_START_TIMEOUT     seconds to wait for the daemon's port (15)
 //	PEER_LOOSE_EXIT=1      print "nonzero" for a failed start's exit status
 const dataDir = "../testdata/conformance"
