@@ -20,8 +20,26 @@ func Escape(s string) string { return escape(s, true) }
 func EscapeRaw(s string) string { return escape(s, false) }
 
 func escape(s string, doubleBackslash bool) string {
+	if !needsEscape(s, doubleBackslash) {
+		return s // the common case: no copy
+	}
 	var b strings.Builder
-	b.Grow(len(s))
+	b.Grow(len(s) + 16)
+	writeEscaped(&b, s, doubleBackslash)
+	return b.String()
+}
+
+func needsEscape(s string, doubleBackslash bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || (c == '\\' && doubleBackslash) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeEscaped appends the escaped form of s to b.
+func writeEscaped(b *strings.Builder, s string, doubleBackslash bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -35,7 +53,6 @@ func escape(s string, doubleBackslash bool) string {
 			b.WriteByte(c)
 		}
 	}
-	return b.String()
 }
 
 // Unescape decodes what clients send: every backslash followed by two

@@ -48,10 +48,11 @@ type OpStatus struct {
 // pairs separated by single blanks in mon's exact order.
 func Record(s OpStatus) string {
 	var r recordBuilder
+	r.b.Grow(384 + len(s.LastSummary) + len(s.LastDetail) + len(s.Monitor))
 	r.add("group", s.Group)
 	r.add("service", s.Service)
-	r.add("opstatus", strconv.Itoa(s.OpStatus))
-	r.add("last_opstatus", strconv.Itoa(s.LastOpStatus))
+	r.addInt("opstatus", int64(s.OpStatus))
+	r.addInt("last_opstatus", int64(s.LastOpStatus))
 	r.add("exitval", s.ExitVal)
 	r.addInt("timer", s.Timer)
 	r.addInt("last_success", s.LastSuccess)
@@ -64,19 +65,19 @@ func Record(s OpStatus) string {
 	}
 	r.addInt("ack", s.Ack)
 	if s.Ack != 0 {
-		r.add("ackcomment", Escape(s.AckComment))
+		r.addEscaped("ackcomment", s.AckComment, true)
 	} else {
 		r.add("ackcomment", "")
 	}
-	r.add("alerts_sent", strconv.Itoa(s.AlertsSent))
+	r.addInt("alerts_sent", int64(s.AlertsSent))
 	r.add("depstatus", s.DepStatus)
-	r.add("depend", Escape(s.Depend))
-	r.add("hostdepend", Escape(s.HostDepend))
-	r.add("monitordepend", Escape(s.MonitorDepend))
-	r.add("alertdepend", Escape(s.AlertDepend))
-	r.add("monitor", Escape(s.Monitor))
-	r.add("last_summary", Escape(s.LastSummary))
-	r.add("last_detail", Escape(s.LastDetail))
+	r.addEscaped("depend", s.Depend, true)
+	r.addEscaped("hostdepend", s.HostDepend, true)
+	r.addEscaped("monitordepend", s.MonitorDepend, true)
+	r.addEscaped("alertdepend", s.AlertDepend, true)
+	r.addEscaped("monitor", s.Monitor, true)
+	r.addEscaped("last_summary", s.LastSummary, true)
+	r.addEscaped("last_detail", s.LastDetail, true)
 	if s.LastFailure != 0 {
 		r.addInt("last_failure", s.LastFailure)
 	}
@@ -90,10 +91,10 @@ func Record(s OpStatus) string {
 		r.add("monitor_running", running)
 	}
 	if s.ExcludePeriod != "" {
-		r.add("exclude_period", EscapeRaw(s.ExcludePeriod))
+		r.addEscaped("exclude_period", s.ExcludePeriod, false)
 	}
 	if len(s.ExcludeHosts) > 0 {
-		r.add("exclude_hosts", EscapeRaw(strings.Join(s.ExcludeHosts, " ")))
+		r.addEscaped("exclude_hosts", strings.Join(s.ExcludeHosts, " "), false)
 	}
 	if s.RandSkew != 0 {
 		r.addInt("randskew", s.RandSkew)
@@ -108,15 +109,32 @@ func Record(s OpStatus) string {
 	return r.b.String()
 }
 
-type recordBuilder struct{ b strings.Builder }
+// recordBuilder writes key=value pairs straight into one buffer: a
+// `list opstatus` of many services is built without a string per field.
+type recordBuilder struct {
+	b   strings.Builder
+	num [20]byte
+}
 
-func (r *recordBuilder) add(key, value string) {
+func (r *recordBuilder) key(key string) {
 	if r.b.Len() > 0 {
 		r.b.WriteByte(' ')
 	}
 	r.b.WriteString(key)
 	r.b.WriteByte('=')
+}
+
+func (r *recordBuilder) add(key, value string) {
+	r.key(key)
 	r.b.WriteString(value)
 }
 
-func (r *recordBuilder) addInt(key string, v int64) { r.add(key, strconv.FormatInt(v, 10)) }
+func (r *recordBuilder) addEscaped(key, value string, doubleBackslash bool) {
+	r.key(key)
+	writeEscaped(&r.b, value, doubleBackslash)
+}
+
+func (r *recordBuilder) addInt(key string, v int64) {
+	r.key(key)
+	r.b.Write(strconv.AppendInt(r.num[:0], v, 10))
+}
