@@ -17,6 +17,7 @@ import (
 	"github.com/gomon/gomon/scheduler/clock"
 	"github.com/gomon/gomon/scheduler/config"
 	"github.com/gomon/gomon/scheduler/decide"
+	"github.com/gomon/gomon/scheduler/state"
 )
 
 // Options configure a Scheduler. Zero values are sensible defaults.
@@ -118,6 +119,7 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 	if s.stopped {
 		s.stoppedAt = s.start
 	}
+	state.RemoveStaleTemps(cfg.Globals.StateDir, "disabled", "opstatus")
 	s.mu.Lock()
 	s.load(cfg, s.start)
 	s.mu.Unlock()

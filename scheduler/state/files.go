@@ -64,3 +64,14 @@ func AppendLine(path, line string) error {
 	}
 	return cerr
 }
+
+// RemoveStaleTemps deletes temporary files that WriteFileAtomic left
+// behind in dir for the named files when the process died mid-write.
+func RemoveStaleTemps(dir string, names ...string) {
+	for _, n := range names {
+		stale, _ := filepath.Glob(filepath.Join(dir, "."+n+".tmp*"))
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
+}
