@@ -142,9 +142,10 @@ func (r *lvsReconciler) converge(ctx context.Context, lines []lvsLine, health ma
 
 // lvsLine is one lvs alert or upalert line of a service.
 type lvsLine struct {
-	ref  scheduler.ServiceRef
-	exit *config.ExitRange // the line's exit= range, nil = any
-	lvs  *alerts.LVS
+	ref    scheduler.ServiceRef
+	period int               // index of the line's period in the service
+	exit   *config.ExitRange // the line's exit= range, nil = any
+	lvs    *alerts.LVS
 }
 
 // isLVSAlert reports whether an alert line names the built-in lvs alert
@@ -163,7 +164,7 @@ func lvsLines(cfg *config.Config) ([]lvsLine, []error) {
 	for _, w := range cfg.Watches {
 		for _, s := range w.Services {
 			ref := scheduler.ServiceRef{Group: w.Name, Service: s.Name}
-			for _, p := range s.Periods {
+			for i, p := range s.Periods {
 				for _, al := range slices.Concat(p.Alerts, p.UpAlerts) {
 					if !isLVSAlert(al.Name) {
 						continue
@@ -173,7 +174,7 @@ func lvsLines(cfg *config.Config) ([]lvsLine, []error) {
 						errs = append(errs, fmt.Errorf("%s/%s: %w", w.Name, s.Name, err))
 						continue
 					}
-					out = append(out, lvsLine{ref: ref, exit: al.Exit, lvs: l})
+					out = append(out, lvsLine{ref: ref, period: i, exit: al.Exit, lvs: l})
 				}
 			}
 		}
@@ -211,6 +212,7 @@ type lvsHealth struct {
 	// or its watch is disabled.
 	known   bool
 	failing bool     // its status is a failure
+	alerted []bool   // per period: a down alert was sent for this failure
 	exit    int      // exit value of the last result
 	summary string   // summary of the last result
 	members []string // checked group members
@@ -231,6 +233,9 @@ func lvsHealthOf(sched *scheduler.Scheduler) map[scheduler.ServiceRef]lvsHealth 
 			failing: op.IsFailure(),
 			exit:    st.State.ExitVal,
 			summary: st.State.LastSummary,
+		}
+		for _, p := range st.State.Periods {
+			h.alerted = append(h.alerted, p.AlertSent > 0)
 		}
 		members, _ := sched.GroupMembers(st.Group)
 		for _, m := range members {
@@ -348,15 +353,19 @@ func lvsDesired(ctx context.Context, lines []lvsLine, health map[scheduler.Servi
 
 // lineFailing returns the members a line's service reports failing (an
 // empty, non-nil list when it is up), or nil when it gives no verdict:
-// no result yet, a failure outside the line's exit= range (the alert
-// would not run), or a failure naming no member without -R (the alert
-// would not know whom to take out either).
+// no result yet, a failure for which the line's period has sent no alert
+// yet (alertafter, outside the period…: the alert has not acted either),
+// a failure outside the line's exit= range (the alert would not run), or
+// a failure naming no member without -R (the alert would not know whom
+// to take out either).
 func lineFailing(l lvsLine, h lvsHealth) []string {
 	switch {
 	case !h.known:
 		return nil
 	case !h.failing:
 		return []string{}
+	case l.period >= len(h.alerted) || !h.alerted[l.period]:
+		return nil
 	case l.exit != nil && !l.exit.Contains(h.exit):
 		return nil
 	case l.lvs.Real != "":

@@ -39,8 +39,9 @@ func lvsRef(group, service string) scheduler.ServiceRef {
 
 func lvsUp(members ...string) lvsHealth { return lvsHealth{known: true, members: members} }
 
+// lvsDown is a failure whose down alert was sent (in period 0).
 func lvsDown(summary string, members ...string) lvsHealth {
-	return lvsHealth{known: true, failing: true, exit: 1, summary: summary, members: members}
+	return lvsHealth{known: true, failing: true, alerted: []bool{true}, exit: 1, summary: summary, members: members}
 }
 
 func lvsRS(addr netip.AddrPort, weight int) ipvs.RealServer {
@@ -92,6 +93,13 @@ func TestLVSDesired(t *testing.T) {
 			lines:   []lvsLine{lvsTestLine(t, "web", "http")},
 			health:  map[scheduler.ServiceRef]lvsHealth{web: lvsDown("connection timed out", lvsHostA, lvsHostB)},
 			current: lvsTable(lvsRS(lvsA, 1)),
+		},
+		{
+			name:  "a failure not alerted yet (alertafter) gives no verdict",
+			lines: []lvsLine{lvsTestLine(t, "web", "http")},
+			health: map[scheduler.ServiceRef]lvsHealth{web: {known: true, failing: true, alerted: []bool{false},
+				exit: 1, summary: lvsHostB, members: []string{lvsHostA, lvsHostB}}},
+			current: lvsTable(lvsRS(lvsA, 1), lvsRS(lvsB, 1)),
 		},
 		{
 			name:    "a failure outside the line's exit= range gives no verdict",
