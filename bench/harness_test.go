@@ -272,48 +272,92 @@ func parseStamp(line string) (stamp, error) {
 	return stamp{label: f[0], at: time.Unix(sec, nsec), failed: f[2] == "fail"}, nil
 }
 
-// spawnCeiling runs script in `parallel` tight loops for d, each run with
-// its stdout and stderr captured through a pipe as a scheduler does. It
-// returns the achieved spawns per second and this process's own CPU time
-// per 1,000 spawns (the least a Go daemon spends on os/exec alone).
-func spawnCeiling(ctx context.Context, script string, parallel int, d time.Duration) (float64, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	counts := make(chan int, parallel)
-	errs := make(chan error, parallel)
-	start := time.Now()
+// spawnLoopEnv, when set in the environment, makes the test binary a
+// spawner process (see TestMain): it runs the script named by the
+// variable in a tight loop for spawnLoopTimeEnv and prints its counts.
+const (
+	spawnLoopEnv     = "BENCH_SPAWN_LOOP_SCRIPT"
+	spawnLoopTimeEnv = "BENCH_SPAWN_LOOP_TIME"
+)
+
+func TestMain(m *testing.M) {
+	if script := os.Getenv(spawnLoopEnv); script != "" {
+		os.Exit(spawnLoopMain(script, os.Getenv(spawnLoopTimeEnv)))
+	}
+	os.Exit(m.Run())
+}
+
+// spawnLoopMain runs script, each run with its stdout and stderr captured
+// through a pipe as a scheduler does, until the time is up, and prints
+// "spawns ELAPSED_NS CPU_NS" (CPU is this process's own).
+func spawnLoopMain(script, duration string) int {
+	d, err := time.ParseDuration(duration)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
 	cpu0, err := selfCPU()
 	if err != nil {
-		return 0, 0, err
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	for range parallel {
-		go func() {
-			n := 0
-			for ctx.Err() == nil {
-				if out, err := exec.Command(script, "ceiling").CombinedOutput(); err != nil {
-					errs <- fmt.Errorf("%s: %w: %s", script, err, out)
-					return
-				}
-				n++
-			}
-			counts <- n
-		}()
-	}
-	total := 0
-	for range parallel {
-		select {
-		case n := <-counts:
-			total += n
-		case err := <-errs:
-			return 0, 0, err
+	start := time.Now()
+	n := 0
+	for time.Since(start) < d {
+		if out, err := exec.Command(script, "ceiling").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v: %s\n", script, err, out)
+			return 1
 		}
+		n++
 	}
 	elapsed := time.Since(start)
 	cpu1, err := selfCPU()
-	if err != nil || total == 0 {
-		return 0, 0, errors.Join(err, errors.New("no spawn completed"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	return float64(total) / elapsed.Seconds(), (cpu1 - cpu0) * 1000 / time.Duration(total), nil
+	fmt.Println(n, int64(elapsed), int64(cpu1-cpu0))
+	return 0
+}
+
+// spawnCeiling runs `parallel` spawner processes (separate processes, as
+// separate programs would be, so they share no Go runtime lock) looping
+// over script for d. It returns their total spawns per second and their
+// own CPU time per 1,000 spawns: what a Go program spends on os/exec alone.
+func spawnCeiling(ctx context.Context, script string, parallel int, d time.Duration) (float64, time.Duration, error) {
+	cmds := make([]*exec.Cmd, parallel)
+	outs := make([]*strings.Builder, parallel)
+	for i := range cmds {
+		outs[i] = &strings.Builder{}
+		cmds[i] = exec.CommandContext(ctx, os.Args[0])
+		cmds[i].Env = append(os.Environ(), spawnLoopEnv+"="+script, spawnLoopTimeEnv+"="+d.String())
+		cmds[i].Stdout, cmds[i].Stderr = outs[i], outs[i]
+		if err := cmds[i].Start(); err != nil {
+			return 0, 0, err
+		}
+	}
+	var rate float64
+	var spawns int64
+	var cpu time.Duration
+	var errs []error
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			errs = append(errs, fmt.Errorf("spawner: %w: %s", err, outs[i]))
+			continue
+		}
+		var n, elapsed, cpuNs int64
+		if _, err := fmt.Sscan(outs[i].String(), &n, &elapsed, &cpuNs); err != nil || n == 0 || elapsed <= 0 {
+			errs = append(errs, fmt.Errorf("spawner printed %q", outs[i]))
+			continue
+		}
+		rate += float64(n) / time.Duration(elapsed).Seconds()
+		spawns += n
+		cpu += time.Duration(cpuNs)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return 0, 0, err
+	}
+	return rate, cpu * 1000 / time.Duration(spawns), nil
 }
 
 // selfCPU is this process's user+system CPU time.

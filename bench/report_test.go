@@ -51,7 +51,7 @@ const (
 
 // report renders the one table of docs/performance.md's Scheduler
 // section: both systems, the ceiling, the ratios and the goals.
-func report(m machine, cfg settings, c ceiling, systems []*system) string {
+func report(m machine, cfg settings, ceil map[int]ceiling, systems []*system) string {
 	var mon, gomon *system
 	for _, s := range systems {
 		if s.bin == realMon {
@@ -68,9 +68,10 @@ func report(m machine, cfg settings, c ceiling, systems []*system) string {
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	row := func(cells ...string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
 
-	row(fmt.Sprintf("spawns/s of the monitor, captured: 1 loop / %d loops", c.loops),
-		fmt.Sprintf("%.0f / %.0f", c.one, c.all), "", "", "", "", "")
 	for _, n := range cfg.ns {
+		c := ceil[n]
+		row(fmt.Sprintf("N=%d: machine spawns/s of the monitor, captured: 1 loop / %d loops", n, c.loops),
+			fmt.Sprintf("%.0f / %.0f", c.one, c.all), "", "", "", "", "")
 		tpMon, okMon := lookup(mon, n)
 		tpGo, okGo := lookup(gomon, n)
 		runs := func(tp throughput, ok bool) string {
@@ -83,21 +84,24 @@ func report(m machine, cfg settings, c ceiling, systems []*system) string {
 			}
 			return s + ")"
 		}
-		var goal, met, ceil string
+		var goal, met, ceilCell string
 		if n <= 1000 {
 			goal = fmt.Sprintf("≥ %.0f%% of wanted", 100*goalRunsShare)
 			met = yesNo(okGo, tpGo.perSec >= goalRunsShare*tpGo.wanted())
 		} else {
-			ceil = fmt.Sprintf("%.0f", c.all)
+			ceilCell = fmt.Sprintf("%.0f", c.all)
 			goal = fmt.Sprintf("≥ %.0f%% of ceiling", 100*goalCeilingShare)
 			met = yesNo(okGo, tpGo.perSec >= goalCeilingShare*c.all)
 		}
-		row(fmt.Sprintf("N=%d: monitor runs/s (wanted %.0f)", n, float64(n)/interval.Seconds()), ceil,
+		row(fmt.Sprintf("N=%d: monitor runs/s (wanted %.0f)", n, float64(n)/interval.Seconds()), ceilCell,
 			runs(tpMon, okMon), runs(tpGo, okGo), ratio(tpGo.perSec, tpMon.perSec, okMon && okGo), goal, met)
 
 		gap := func(tp throughput, ok bool) string {
-			if !ok {
+			switch {
+			case !ok:
 				return "–"
+			case tp.gap.n == 0:
+				return "no service ran twice"
 			}
 			return fmt.Sprintf("%.3f / %.3f / %.3f", sec(tp.gap.p50), sec(tp.gap.p99), sec(tp.gap.max))
 		}
@@ -105,7 +109,7 @@ func report(m machine, cfg settings, c ceiling, systems []*system) string {
 			gap(tpMon, okMon), gap(tpGo, okGo), "", "", "")
 
 		acc := func(tp throughput, ok bool) string {
-			if !ok {
+			if !ok || tp.gap.n == 0 {
 				return "–"
 			}
 			return fmt.Sprintf("%.1f%%; %.1f ms", 100*tp.gap.within, ms(tp.gap.devP99))
@@ -113,7 +117,7 @@ func report(m machine, cfg settings, c ceiling, systems []*system) string {
 		goal, met = "", ""
 		if n <= 1000 {
 			goal = fmt.Sprintf("p99 ≤ %v", tolerance)
-			met = yesNo(okGo, tpGo.gap.devP99 <= tolerance)
+			met = yesNo(okGo, tpGo.gap.n > 0 && tpGo.gap.devP99 <= tolerance)
 		}
 		row(fmt.Sprintf("N=%d: gaps within 1 s ± 10 ms; p99 of \\|gap − 1 s\\|", n), "",
 			acc(tpMon, okMon), acc(tpGo, okGo), "", goal, met)

@@ -108,21 +108,22 @@ func TestSchedulerBench(t *testing.T) {
 	}
 	m := machineInfo()
 
-	// The ceiling is measured before and after the daemons; the higher
-	// value is the machine's (the host may be shared).
+	// The ceiling is measured for every N between the two daemons'
+	// windows: the host may be shared, so each N is compared with the
+	// machine as it was at that moment.
 	ceilWork := newWorkDir(t, tl)
-	var ceil ceiling
-	measureCeiling(t, ceilWork, cfg.ceiling, &ceil)
+	ceil := map[int]ceiling{}
 	for _, n := range cfg.ns {
-		for _, sys := range systems { // interleaved, so load drift hits both
+		for i, sys := range systems {
+			if i == len(systems)/2 {
+				ceil[n] = measureCeiling(t, ceilWork, cfg.ceiling)
+				fmt.Printf("ceiling   %s\n", ceil[n])
+			}
 			tp := measureThroughput(t, sys.bin, tl, cfg, n)
 			sys.tp[n] = tp
 			fmt.Printf("%-9s %s\n", sys.name, tp)
 		}
 	}
-	measureCeiling(t, ceilWork, cfg.ceiling, &ceil)
-	fmt.Printf("ceiling   1 loop %.0f/s, %d loops %.0f/s, loop CPU %.3fs per 1000 spawns\n",
-		ceil.one, ceil.loops, ceil.all, ceil.cpuPer1000.Seconds())
 	if cfg.detectReps > 0 {
 		for _, sys := range systems {
 			sys.det = measureDetection(t, sys.bin, tl, cfg)
@@ -134,30 +135,30 @@ func TestSchedulerBench(t *testing.T) {
 	fmt.Print(report(m, cfg, ceil, systems))
 }
 
-// ceiling is the machine's spawn rate for the benchmark monitor, keeping
-// the best of repeated measurements.
+// ceiling is the machine's spawn rate for the benchmark monitor.
 type ceiling struct {
 	one        float64       // one sequential loop
 	loops      int           // one loop per CPU
 	all        float64       // with `loops` loops in parallel
-	cpuPer1000 time.Duration // the loop's own CPU per 1,000 spawns (Go os/exec)
+	cpuPer1000 time.Duration // a loop's own CPU per 1,000 spawns (Go os/exec)
 }
 
-func measureCeiling(t *testing.T, w workDir, d time.Duration, c *ceiling) {
+func (c ceiling) String() string {
+	return fmt.Sprintf("1 loop %.0f/s, %d loops %.0f/s, loop CPU %.3fs per 1000 spawns",
+		c.one, c.loops, c.all, c.cpuPer1000.Seconds())
+}
+
+func measureCeiling(t *testing.T, w workDir, d time.Duration) ceiling {
 	t.Helper()
-	c.loops = runtime.NumCPU()
-	one, cpu, err := spawnCeiling(context.Background(), w.path("mon.d/bench.monitor"), 1, d)
-	if err != nil {
+	c := ceiling{loops: runtime.NumCPU()}
+	var err error
+	if c.one, c.cpuPer1000, err = spawnCeiling(context.Background(), w.path("mon.d/bench.monitor"), 1, d); err != nil {
 		t.Fatal(err)
 	}
-	all, _, err := spawnCeiling(context.Background(), w.path("mon.d/bench.monitor"), c.loops, d)
-	if err != nil {
+	if c.all, _, err = spawnCeiling(context.Background(), w.path("mon.d/bench.monitor"), c.loops, d); err != nil {
 		t.Fatal(err)
 	}
-	if c.cpuPer1000 == 0 || cpu < c.cpuPer1000 {
-		c.cpuPer1000 = cpu
-	}
-	c.one, c.all = max(c.one, one), max(c.all, all)
+	return c
 }
 
 // throughput is one daemon's scheduling performance with n services.
