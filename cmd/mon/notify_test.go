@@ -42,8 +42,12 @@ watch g1
 		return string(buf[:n])
 	}
 	p := d.start([]string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"}, "-c", cf)
-	if got := read(); got != "READY=1" {
-		t.Fatalf("first notification %q, want READY=1", got)
+	// The watchdog pings start with the daemon; READY=1 follows once the
+	// scheduler runs.
+	for got := read(); got != "READY=1"; got = read() {
+		if got != "WATCHDOG=1" {
+			t.Fatalf("notification %q, want READY=1", got)
+		}
 	}
 	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
 	if err != nil {
