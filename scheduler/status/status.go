@@ -19,6 +19,8 @@ type Source interface {
 	StatusAll() []scheduler.Status
 	Stopped() (bool, time.Time)
 	Trace(group, service string) ([]decide.Trace, error)
+	AlertHistory() []string
+	FailureHistory() []string
 }
 
 // Counters counts scheduler events for the metrics that the scheduler's
@@ -67,6 +69,7 @@ func (c *Counters) Observe(e scheduler.Event) {
 //	/metrics        Prometheus text exposition
 //	/api/status     every service as JSON
 //	/api/decisions  ?group=G&service=S: the decision trace as JSON
+//	/api/history    alert and failure history (mon's lines) as JSON
 func Handler(src Source, c *Counters) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -78,6 +81,9 @@ func Handler(src Source, c *Counters) http.Handler {
 	})
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, statusReport(src))
+	})
+	mux.HandleFunc("GET /api/history", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, history{Alerts: nonNil(src.AlertHistory()), Failures: nonNil(src.FailureHistory())})
 	})
 	mux.HandleFunc("GET /api/decisions", func(w http.ResponseWriter, r *http.Request) {
 		g, s := r.URL.Query().Get("group"), r.URL.Query().Get("service")
@@ -101,6 +107,21 @@ func Handler(src Source, c *Counters) http.Handler {
 		writeJSON(w, http.StatusOK, out)
 	})
 	return mux
+}
+
+// history holds the lines of `list alerthist` and `list failurehist`,
+// oldest first.
+type history struct {
+	Alerts   []string `json:"alerts"`
+	Failures []string `json:"failures"`
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
 
 type apiError struct {

@@ -254,6 +254,16 @@ func TestAPI(t *testing.T) {
 	if !sent {
 		t.Errorf("no sent alert in the trace: %s", body)
 	}
+	_, _, body = get(t, srv.URL+"/api/history")
+	var hist struct{ Alerts, Failures []string }
+	if err := json.Unmarshal([]byte(body), &hist); err != nil {
+		t.Fatalf("%v:\n%s", err, body)
+	}
+	if len(hist.Alerts) != 1 || !strings.HasPrefix(hist.Alerts[0], "alert g2 broken ") || len(hist.Failures) == 0 ||
+		!strings.HasPrefix(hist.Failures[0], "g2 broken ") {
+		t.Errorf("history: %+v", hist)
+	}
+
 	for q, want := range map[string]int{
 		"group=g2&service=nope": http.StatusNotFound,
 		"group=nope&service=x":  http.StatusNotFound,
