@@ -50,7 +50,7 @@ func (s *Scheduler) evalDepend(expr *depend.Expr, depth int, kind byte, now time
 		return up, nil
 	})
 	if err != nil && depth == 0 {
-		s.log.Warn(fmt.Sprintf("eval error for dependency starting at %s: %v", expr, err))
+		s.log.Warn(fmt.Sprintf("eval error for dependency starting at %s: %v", expr, err), "syslog", "notice")
 	}
 	return ok, err
 }

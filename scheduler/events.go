@@ -22,7 +22,7 @@ func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time)
 		svc.lastFailureTime = now
 		line := fmt.Sprintf("%s %s %d %s", svc.w.name, svc.cfg.Name, now.Unix(), svc.st.LastSummary)
 		s.failHist = s.appendHist(s.failHist, line)
-		s.log.Error("failure for " + line)
+		s.log.Error("failure for "+line, "syslog", "crit")
 	}
 	if d.Recovered {
 		s.writeDTLog(svc, &pre, now)
@@ -132,7 +132,7 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 	if a.Record {
 		typ := historyType(a.Type)
 		sum := ev.Summary()
-		s.log.Warn(fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, a.Line.RawArgs, sum))
+		s.log.Warn(fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, a.Line.RawArgs, sum), "syslog", "alert")
 		line := fmt.Sprintf("%s %s %s %d %s (%s) %s", typ, svc.w.name, svc.cfg.Name, now.Unix(), p.path, a.Line.RawArgs, sum)
 		s.alertHist = s.appendHist(s.alertHist, line)
 		if f := s.cfg.Globals.HistoricFile; f != "" {
@@ -141,7 +141,7 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 			}
 		}
 	}
-	s.emit(Event{Kind: "alert", Group: svc.w.name, Service: svc.cfg.Name, Alert: a.Line.Name, Time: now})
+	s.emit(Event{Kind: "alert", Group: svc.w.name, Service: svc.cfg.Name, Alert: a.Line.Name, AlertType: a.Type, Time: now})
 	s.alertsWG.Add(1)
 	go func() {
 		defer s.alertsWG.Done()

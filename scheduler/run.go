@@ -124,9 +124,14 @@ func (s *Scheduler) finish(svc *service, gen uint64, res monitors.Result) {
 	svc.running = false
 	svc.cancel = nil
 	svc.pid = 0
+	s.running--
+	if s.ctx.Err() != nil {
+		// Killed because the daemon is stopping: not a verdict on the
+		// service, so no event and no alert.
+		return
+	}
 	svc.ran = true
 	svc.duration = now.Sub(svc.lastCheck)
-	s.running--
 	if res.Truncated > 0 {
 		s.log.Warn("monitor output truncated", "group", svc.w.name, "service", svc.cfg.Name, "dropped_bytes", res.Truncated)
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/scheduler/clock"
 	"github.com/gomon/gomon/scheduler/config"
 	"github.com/gomon/gomon/scheduler/decide"
@@ -43,12 +44,13 @@ type Event struct {
 	// Kind is "load" (after start and every reset), "monitor-start",
 	// "monitor-done", "alert" or "trap". Observers are called with the
 	// scheduler locked: they must not call back into it synchronously.
-	Kind    string
-	Group   string
-	Service string
-	Exit    int
-	Alert   string // alert name for Kind "alert"
-	Time    time.Time
+	Kind      string
+	Group     string
+	Service   string
+	Exit      int
+	Alert     string      // alert name for Kind "alert"
+	AlertType alerts.Type // and its type
+	Time      time.Time
 }
 
 // Scheduler runs one configuration.

@@ -483,3 +483,24 @@ watch g
 		t.Errorf("MON_LAST_OUTPUT length %s in the second run", got)
 	}
 }
+
+func TestStoppingTheDaemonSendsNoAlertForKilledMonitors(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor hang.monitor
+        period
+            alert rec.alert
+`, map[string]string{"hang.monitor": "sleep 60\n", "rec.alert": "cat >/dev/null\n"})
+	r.advance(10 * time.Second)
+	r.wait("monitor-start")
+	r.cancel()
+	<-r.done
+	r.none("alert")
+	if st := r.status("g", "s"); st.State.OpStatus != decide.Untested || len(r.s.FailureHistory()) != 0 {
+		t.Errorf("a monitor killed at shutdown counted: status %v, failures %q", st.State.OpStatus, r.s.FailureHistory())
+	}
+}

@@ -385,6 +385,12 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		"port", g.ServerPort, "trapport", g.TrapPort)
 	sched.Run(ctx)
 	notify.send("STOPPING=1")
+	// Unlike mon, the run-time state is saved on the way out, so that a
+	// restart with -l opstatus|all carries on where this one stopped
+	// (no repeated down alerts for services still failing).
+	if st, err := os.Stat(g.StateDir); err == nil && st.IsDir() {
+		sched.SaveState("opstatus")
+	}
 	return exitCode
 }
 

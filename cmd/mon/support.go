@@ -16,7 +16,6 @@ import (
 	"github.com/gomon/gomon/internal/shellwords"
 	"github.com/gomon/gomon/scheduler"
 	"github.com/gomon/gomon/scheduler/config"
-	"github.com/gomon/gomon/scheduler/decide"
 )
 
 //go:embed embedded/mon.cf embedded/auth.cf
@@ -58,12 +57,6 @@ func checkPrograms(cfg *config.Config) (errs, warns []string) {
 	return errs, warns
 }
 
-var statusNames = map[decide.Status]string{
-	decide.Fail: "FAIL", decide.OK: "ok", decide.ColdStart: "coldstart", decide.WarmStart: "warmstart",
-	decide.LinkDown: "linkdown", decide.Unknown: "unknown", decide.Timeout: "timeout",
-	decide.Untested: "untested", decide.Depend: "depend", decide.Warn: "warn",
-}
-
 // showStatus prints a status table every 10 seconds, so that running the
 // embedded configuration in a terminal shows what gomon sees.
 func showStatus(ctx context.Context, sched *scheduler.Scheduler, w io.Writer) {
@@ -98,7 +91,7 @@ func writeStatus(w io.Writer, all []scheduler.Status, now time.Time) {
 		if sum == "" {
 			sum = st.Description
 		}
-		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\n", st.Group, st.Service, statusNames[st.State.OpStatus], checked, sum)
+		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\n", st.Group, st.Service, st.State.OpStatus, checked, sum)
 	}
 	tw.Flush()
 }

@@ -28,6 +28,27 @@ const (
 	Warn      Status = 9
 )
 
+var statusNames = [...]string{"fail", "ok", "coldstart", "warmstart", "linkdown", "unknown", "timeout", "untested", "depend", "warn"}
+
+// String is the lower-case name of the status ("fail", "ok", ...).
+func (s Status) String() string {
+	if s >= 0 && int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "unknown"
+}
+
+// ParseStatus returns the status called name, as `set G S opstatus NAME`
+// takes it: one of the eight names mon accepts there.
+func ParseStatus(name string) (Status, bool) {
+	for i, n := range statusNames[:Depend] {
+		if n == name {
+			return Status(i), true
+		}
+	}
+	return 0, false
+}
+
 // IsFailure reports membership in mon's FAILURE set.
 func (s Status) IsFailure() bool { return s == Fail || s == LinkDown || s == Timeout }
 

@@ -345,10 +345,6 @@ func (srv *Server) cmdAck(sess *session, args string) reply {
 	}
 }
 
-var opstatusNames = map[string]decide.Status{
-	"fail": decide.Fail, "ok": decide.OK, "coldstart": decide.ColdStart, "warmstart": decide.WarmStart,
-	"linkdown": decide.LinkDown, "unknown": decide.Unknown, "timeout": decide.Timeout, "untested": decide.Untested,
-}
 
 func (srv *Server) cmdSet(args string) reply {
 	f := strings.SplitN(args, " ", 4)
@@ -372,7 +368,7 @@ func (srv *Server) cmdSet(args string) reply {
 	if key == "opstatus" {
 		// mon accepts only the bare name; a quoted one (as Mon::Client
 		// sends) is accepted too (Q-PRO-10), and the code is stored.
-		code, known := opstatusNames[value]
+		code, known := decide.ParseStatus(value)
 		if !known {
 			return fail("520 undefined opstatus")
 		}

@@ -151,7 +151,7 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		ip, _, _ := net.SplitHostPort(c.RemoteAddr().String())
 		if !srv.allowed(ip) {
-			srv.log.Warn("closing unwanted client: " + ip)
+			srv.log.Warn("closing unwanted client: "+ip, "syslog", "notice")
 			c.Close()
 			continue
 		}

@@ -44,7 +44,7 @@ func rowOf(st scheduler.Status, now time.Time) pageRow {
 	r := pageRow{
 		Name:        st.Group + "/" + st.Service,
 		Description: st.Description,
-		Status:      Name(st.State.OpStatus),
+		Status:      st.State.OpStatus.String(),
 		Class:       "ok",
 		Checked:     "never",
 		Summary:     st.State.LastSummary,

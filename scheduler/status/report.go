@@ -9,21 +9,6 @@ import (
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
-var statusNames = map[decide.Status]string{
-	decide.Fail: "fail", decide.OK: "ok", decide.ColdStart: "coldstart", decide.WarmStart: "warmstart",
-	decide.LinkDown: "linkdown", decide.Unknown: "unknown", decide.Timeout: "timeout",
-	decide.Untested: "untested", decide.Depend: "depend", decide.Warn: "warn",
-}
-
-// Name is the lower-case name of an opstatus code, as `set … opstatus`
-// takes it; unknown codes read as "unknown".
-func Name(s decide.Status) string {
-	if n, ok := statusNames[s]; ok {
-		return n
-	}
-	return "unknown"
-}
-
 // report is the /api/status document.
 type report struct {
 	Now          time.Time  `json:"now"`
@@ -75,7 +60,7 @@ func serviceOf(st scheduler.Status) service {
 		Group:           st.Group,
 		Service:         st.Service,
 		Description:     st.Description,
-		Status:          Name(s.OpStatus),
+		Status:          s.OpStatus.String(),
 		StatusCode:      int(s.OpStatus),
 		Failing:         s.OpStatus.IsFailure(),
 		Summary:         s.LastSummary,
