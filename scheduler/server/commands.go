@@ -345,7 +345,6 @@ func (srv *Server) cmdAck(sess *session, args string) reply {
 	}
 }
 
-
 func (srv *Server) cmdSet(args string) reply {
 	f := strings.SplitN(args, " ", 4)
 	if len(f) == 2 && f[0] == "maxkeep" {
