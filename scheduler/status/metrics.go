@@ -60,12 +60,12 @@ func writeMetrics(w io.Writer, src Source, c *Counters) {
 	for _, k := range sortedKeys(c.runs) {
 		sample(b, "gomon_monitor_runs_total", svcLabels(k.group, k.service), float64(c.runs[k]))
 	}
-	family(b, "gomon_alerts_total", "counter", "Alerts started, by alert program.")
+	family(b, "gomon_alerts_total", "counter", "Alerts started, by alert program and type (failure, up, trap, ...).")
 	alertKeys := slices.SortedFunc(maps.Keys(c.alerts), func(x, y alertKey) int {
-		return cmp.Or(compareKeys(x.key, y.key), cmp.Compare(x.alert, y.alert))
+		return cmp.Or(compareKeys(x.key, y.key), cmp.Compare(x.alert, y.alert), cmp.Compare(x.typ, y.typ))
 	})
 	for _, k := range alertKeys {
-		l := append(svcLabels(k.group, k.service), "alert", k.alert)
+		l := append(svcLabels(k.group, k.service), "alert", k.alert, "type", k.typ)
 		sample(b, "gomon_alerts_total", l, float64(c.alerts[k]))
 	}
 	family(b, "gomon_traps_total", "counter", "Accepted traps.")

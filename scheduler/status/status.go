@@ -37,7 +37,7 @@ type key struct{ group, service string }
 
 type alertKey struct {
 	key
-	alert string
+	alert, typ string
 }
 
 // NewCounters returns zeroed counters.
@@ -55,7 +55,7 @@ func (c *Counters) Observe(e scheduler.Event) {
 	case "monitor-done":
 		c.runs[k]++
 	case "alert":
-		c.alerts[alertKey{k, e.Alert}]++
+		c.alerts[alertKey{k, e.Alert, string(e.AlertType)}]++
 	case "trap":
 		c.traps[k]++
 	case "load":

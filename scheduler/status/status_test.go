@@ -157,7 +157,7 @@ func TestMetrics(t *testing.T) {
 		`gomon_service_up{group="g2",service="broken"} 0`,
 		`gomon_service_up{group="g1",service="okay"} 1`,
 		`gomon_service_status{group="g2",service="broken"} 0`,
-		`gomon_alerts_total{group="g2",service="broken",alert="true.alert"} 1`,
+		`gomon_alerts_total{group="g2",service="broken",alert="true.alert",type="failure"} 1`,
 		`gomon_scheduler_stopped 0`,
 		`gomon_config_loads_total 1`,
 	)
