@@ -8,50 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gomon/gomon/scheduler/protocol"
 )
-
-var (
-	buildOnce sync.Once
-	builtMon  string
-	buildErr  error
-)
-
-// gomonBinary builds cmd/mon once per test run.
-func gomonBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gomon-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtMon = filepath.Join(dir, "mon")
-		out, err := exec.Command("go", "build", "-o", builtMon, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtMon
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // TestDropInMonitorsUnderPerlMon runs gomon's built-ins as drop-in
 // scripts (links to the mon binary named tcp.monitor, http.monitor,
@@ -62,7 +24,7 @@ func TestDropInMonitorsUnderPerlMon(t *testing.T) {
 	if _, err := os.Stat(perlMon); err != nil {
 		t.Skip("the original mon is not installed (apt-get install mon)")
 	}
-	bin := gomonBinary(t)
+	bin := monBinary(t)
 	dir := t.TempDir()
 	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
 		os.Mkdir(filepath.Join(dir, d), 0o755)
@@ -92,7 +54,7 @@ func TestDropInMonitorsUnderPerlMon(t *testing.T) {
 			c.Close()
 		}
 	}()
-	closed := freePort(t)
+	closed := rigFreePort(t)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "broken", http.StatusInternalServerError)
 	})}
@@ -130,7 +92,7 @@ watch local
 	os.WriteFile(filepath.Join(dir, "mon.cf"), []byte(cfg), 0o644)
 	os.WriteFile(filepath.Join(dir, "auth.cf"), []byte("command section\nlist: all\n\ntrap section\n"), 0o644)
 
-	port := freePort(t)
+	port := rigFreePort(t)
 	cmd := exec.Command(perlMon, "-c", filepath.Join(dir, "mon.cf"), "-p", fmt.Sprint(port), "-t", fmt.Sprint(port),
 		"-b", dir, "-B", dir, "-D", filepath.Join(dir, "state"), "-L", filepath.Join(dir, "log"),
 		"-P", filepath.Join(dir, "mon.pid"), "-a", filepath.Join(dir, "alert.d"), "-s", filepath.Join(dir, "mon.d"),
