@@ -18,6 +18,7 @@
 //	BENCH_DETECT_REPS   detection-latency repetitions       (15)
 //	BENCH_SYSTEMS       daemons to measure                  (mon,gomon)
 //	BENCH_DAEMON_ARGS   extra options for both daemons, e.g. "-r 1s"
+//	BENCH_GOMON         a prebuilt gomon binary to measure instead of this tree's
 //
 // The monitor and the alerts are /bin/sh scripts that exec a tiny static
 // C program (testdata/stamp.c) which records CLOCK_REALTIME: dash has no

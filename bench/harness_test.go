@@ -30,12 +30,16 @@ type tools struct {
 	stamp string // testdata/stamp.c, the monitor's and alerts' body
 }
 
-// buildTools compiles gomon and the stamp helper into dir.
-func buildTools(dir string) (tools, error) {
-	tl := tools{gomon: filepath.Join(dir, "gomon"), stamp: filepath.Join(dir, "stamp")}
-	out, err := exec.Command("go", "build", "-o", tl.gomon, "github.com/gomon/gomon/cmd/mon").CombinedOutput()
-	if err != nil {
-		return tl, fmt.Errorf("building gomon: %w\n%s", err, out)
+// buildTools compiles the stamp helper and, unless a prebuilt gomon is
+// given, gomon into dir.
+func buildTools(dir, gomon string) (tools, error) {
+	tl := tools{gomon: gomon, stamp: filepath.Join(dir, "stamp")}
+	if tl.gomon == "" {
+		tl.gomon = filepath.Join(dir, "gomon")
+		out, err := exec.Command("go", "build", "-o", tl.gomon, "github.com/gomon/gomon/cmd/mon").CombinedOutput()
+		if err != nil {
+			return tl, fmt.Errorf("building gomon: %w\n%s", err, out)
+		}
 	}
 	if err := buildStamp(tl.stamp); err != nil {
 		return tl, err

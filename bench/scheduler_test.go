@@ -28,6 +28,7 @@ type settings struct {
 	detectReps int
 	systems    []string
 	extraArgs  []string // for both daemons
+	gomonBin   string   // a prebuilt gomon instead of this tree's
 }
 
 func loadSettings() (settings, error) {
@@ -61,6 +62,7 @@ func loadSettings() (settings, error) {
 		s.detectReps = n
 	}
 	s.extraArgs = strings.Fields(os.Getenv("BENCH_DAEMON_ARGS"))
+	s.gomonBin = os.Getenv("BENCH_GOMON")
 	if v := os.Getenv("BENCH_SYSTEMS"); v != "" {
 		s.systems = strings.Split(v, ",")
 	}
@@ -87,7 +89,7 @@ func TestSchedulerBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl, err := buildTools(t.TempDir())
+	tl, err := buildTools(t.TempDir(), cfg.gomonBin)
 	if err != nil {
 		t.Fatal(err)
 	}
