@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -379,7 +380,7 @@ func percentile[T any](sorted []T, p float64) T {
 	if len(sorted) == 0 {
 		return zero
 	}
-	i := int(p*float64(len(sorted))+0.999999) - 1
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
