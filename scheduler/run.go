@@ -96,18 +96,37 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	svc.cancel = cancel
 	gen := s.gen
-	req.Started = func(pid int) {
-		s.mu.Lock()
-		if gen == s.gen && svc.running {
-			svc.pid = pid
-		}
-		s.mu.Unlock()
-	}
+	_, external := svc.mon.(*monitors.External)
 	s.runs.Add(1)
 	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now})
 	go func() {
 		defer s.runs.Done()
 		defer cancel()
+		if external {
+			// Hold a spawn slot until the process has started.
+			select {
+			case s.spawning <- struct{}{}:
+			case <-ctx.Done():
+				s.finish(svc, gen, monitors.Result{}) // dropped: reset or shutdown
+				return
+			}
+			held := true
+			release := func() {
+				if held {
+					held = false
+					<-s.spawning
+				}
+			}
+			defer release()
+			req.Started = func(pid int) {
+				release()
+				s.mu.Lock()
+				if gen == s.gen && svc.running {
+					svc.pid = pid
+				}
+				s.mu.Unlock()
+			}
+		}
 		res := svc.mon.Check(ctx, req)
 		s.finish(svc, gen, res)
 	}()

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -80,6 +81,7 @@ type Scheduler struct {
 	alertHist       []string
 	failHist        []string
 	alertProgs      map[string]alertProg // resolved alert programs by line key
+	spawning        chan struct{}        // slots for monitor processes being started
 	wake            chan struct{}
 	runs            sync.WaitGroup // running monitors
 	alertsWG        sync.WaitGroup // running alerts
@@ -115,6 +117,7 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 		disabledWatches: map[string]bool{},
 		stopped:         opts.Stopped,
 		wake:            make(chan struct{}, 1),
+		spawning:        make(chan struct{}, spawnSlots()),
 		ctx:             context.Background(),
 	}
 	s.start = s.clk.Now()
@@ -164,6 +167,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// spawnSlots bounds how many monitor processes are being started at once.
+// Starting thousands together (fork, exec, pipes) makes them compete and
+// lowers the rate at which the machine can start them; a bound of a few
+// per CPU keeps it at its ceiling. Only the start is bounded: a monitor
+// that runs long does not hold a slot.
+func spawnSlots() int { return 8 * runtime.NumCPU() }
 
 // poke wakes the loop so it recomputes its next deadline.
 func (s *Scheduler) poke() {

@@ -236,7 +236,7 @@ watch g
         interval 10s
         monitor slow.monitor
 `, map[string]string{"slow.monitor": "sleep 0.3\n"})
-	r.advance(10 * time.Second)
+	r.advance(10*time.Second + phaseStep) // b's phase is one step after a's
 	first := r.wait("monitor-start")
 	r.none("monitor-start")
 	r.wait("monitor-done")
@@ -502,5 +502,42 @@ watch g
 	r.none("alert")
 	if st := r.status("g", "s"); st.State.OpStatus != decide.Untested || len(r.s.FailureHistory()) != 0 {
 		t.Errorf("a monitor killed at shutdown counted: status %v, failures %q", st.State.OpStatus, r.s.FailureHistory())
+	}
+}
+
+func TestServicesOfOneIntervalAreStaggered(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service a
+        interval 10s
+        monitor ok.monitor
+    service b
+        interval 10s
+        monitor ok.monitor
+    service c
+        interval 5s
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	r.advance(5 * time.Second)
+	r.advance(5 * time.Second)
+	r.advance(phaseStep)
+	var got []string
+	for i := 0; i < 500 && len(got) < 4; i++ {
+		time.Sleep(10 * time.Millisecond)
+		got = got[:0]
+		r.mu.Lock()
+		for _, e := range r.log {
+			if e.Kind == "monitor-start" {
+				got = append(got, fmt.Sprintf("%s@%v", e.Service, e.Time.Sub(epoch)))
+			}
+		}
+		r.mu.Unlock()
+	}
+	slices.Sort(got)
+	want := []string{"a@10s", "b@10.001s", "c@10s", "c@5s"}
+	if !slices.Equal(got, want) {
+		t.Errorf("runs %q, want %q", got, want)
 	}
 }

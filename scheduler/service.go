@@ -42,7 +42,8 @@ type service struct {
 
 	due      [nTimerKinds]time.Time
 	timerGen [nTimerKinds]uint64
-	planned  time.Time // fixed-rate schedule: planned start of the next run
+	planned  time.Time     // fixed-rate schedule: planned start of the next run
+	phase    time.Duration // offset of this service's runs within its interval
 
 	running   bool
 	runAgain  bool // `test monitor` arrived while running
@@ -107,21 +108,40 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 	if s.stopped {
 		s.stoppedAt = now
 	}
+	// Services that share an interval get staggered phases: started in the
+	// same instant every time, their monitors would queue behind each
+	// other's fork and exec. They are spaced by about what one process
+	// start costs, or evenly over the interval when that does not fit.
+	byInterval := map[time.Duration][]*service{}
+	for _, svc := range s.services {
+		if c := svc.cfg; c.Interval > 0 && c.Schedule == nil {
+			byInterval[c.Interval] = append(byInterval[c.Interval], svc)
+		}
+	}
+	for iv, list := range byInterval {
+		step := min(iv/time.Duration(len(list)), phaseStep)
+		for i, svc := range list {
+			svc.phase = step * time.Duration(i)
+		}
+	}
 	for _, svc := range s.services {
 		s.armFirst(svc, now)
 	}
 }
 
+// phaseStep spaces the runs of services that share an interval.
+const phaseStep = time.Millisecond
+
 // armFirst schedules a service's first run and trap timer after a load.
-// Like mon, the first run comes one interval after start (or at a random
-// point within randstart), not immediately.
+// Like mon, the first run is not immediate: it comes one interval after
+// start, plus the service's phase (or at a random point within randstart).
 func (s *Scheduler) armFirst(svc *service, now time.Time) {
 	c := svc.cfg
 	switch {
 	case c.Schedule != nil:
 		s.arm(svc, tRun, c.Schedule.Next(now))
 	case c.Interval > 0:
-		first := c.Interval
+		first := c.Interval + svc.phase
 		if rs := s.cfg.Globals.RandStart; rs > 0 {
 			first = time.Duration(s.rng.Int64N(int64(rs)))
 		}
