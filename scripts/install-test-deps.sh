@@ -5,7 +5,7 @@
 # Safe to run repeatedly: it installs only what is missing.
 set -eu
 
-PKGS="mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps"
+PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps"
 
 missing=""
 for p in $PKGS; do
