@@ -339,6 +339,9 @@ func freePort() (int, error) {
 
 // TestMain stops the real mon if a benchmark started it.
 func TestMain(m *testing.M) {
+	if addr := os.Getenv(loadGenEnv); addr != "" {
+		os.Exit(loadGen(addr))
+	}
 	code := m.Run()
 	if monDaemon.cmd != nil {
 		monDaemon.cmd.Process.Kill()

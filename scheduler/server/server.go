@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,10 @@ type Server struct {
 	login Authenticator
 
 	conns chan struct{} // connection slots
+	// busy bounds how many requests are being handled at once, to one
+	// fewer than the CPUs Go uses: however hard clients push, one CPU
+	// stays free for the scheduler's timers and monitor runs.
+	busy chan struct{}
 }
 
 // New returns a server for sched using the given auth policy and login
@@ -81,7 +86,8 @@ func New(sched *scheduler.Scheduler, acc Access, login Authenticator, opts Optio
 		opts.MaxLine = protocol.DefaultMaxLine
 	}
 	srv := &Server{sched: sched, opts: opts, log: opts.Logger, acc: acc, login: login,
-		conns: make(chan struct{}, opts.MaxClients)}
+		conns: make(chan struct{}, opts.MaxClients),
+		busy:  make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 	for _, p := range opts.ClientAllow {
 		re, err := clientPattern(p)
 		if err != nil {
@@ -201,7 +207,9 @@ func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
 			}
 			return
 		}
+		srv.busy <- struct{}{}
 		r := srv.handle(sess, line)
+		<-srv.busy
 		if r.silent {
 			continue
 		}
