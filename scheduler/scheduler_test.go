@@ -541,3 +541,113 @@ watch g
 		t.Errorf("runs %q, want %q", got, want)
 	}
 }
+
+func TestCronSchedule(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        schedule */5 * * * *
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	// epoch is 12:00:00: the runs are at 12:05 and 12:10.
+	r.advance(4 * time.Minute)
+	r.none("monitor-start")
+	r.advance(time.Minute)
+	if e := r.wait("monitor-start"); !e.Time.Equal(epoch.Add(5 * time.Minute)) {
+		t.Errorf("first run at %v", e.Time.Sub(epoch))
+	}
+	r.wait("monitor-done")
+	r.advance(5 * time.Minute)
+	if e := r.wait("monitor-start"); !e.Time.Equal(epoch.Add(10 * time.Minute)) {
+		t.Errorf("second run at %v", e.Time.Sub(epoch))
+	}
+}
+
+func TestExcludePeriodHoldsTheRunBack(t *testing.T) {
+	// epoch is 12:00 UTC; the fake clock's times are UTC.
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        exclude_period hr {12}
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	r.advance(10 * time.Second)
+	r.none("monitor-start")
+	r.advance(time.Hour) // 13:00:10: outside; the due run starts within a second
+	r.advance(time.Second)
+	if e := r.wait("monitor-start"); e.Time.Hour() != 13 {
+		t.Errorf("run at %v, inside the excluded hour", e.Time)
+	}
+}
+
+func TestRandstartAndRandskewStayInBounds(t *testing.T) {
+	r := newRig(t, `
+randstart = 20s
+hostgroup g h1
+
+watch g
+    service s
+        interval 30s
+        randskew 5s
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	// Step one second at a time: an event's time is when its timer fired.
+	starts := 0
+	startAfter := func(limit time.Duration) time.Time {
+		t.Helper()
+		for step := time.Duration(0); step < limit; step += time.Second {
+			r.advance(time.Second)
+			var seen []time.Time
+			r.mu.Lock()
+			for _, e := range r.log {
+				if e.Kind == "monitor-start" {
+					seen = append(seen, e.Time)
+				}
+			}
+			r.mu.Unlock()
+			if len(seen) > starts {
+				starts++
+				return seen[starts-1]
+			}
+		}
+		t.Fatalf("no run within %v", limit)
+		return time.Time{}
+	}
+	first := startAfter(20 * time.Second)
+	if first.Sub(epoch) > 20*time.Second {
+		t.Fatalf("first run at %v, outside randstart", first.Sub(epoch))
+	}
+	gap := startAfter(36 * time.Second).Sub(first)
+	if gap < 25*time.Second || gap > 35*time.Second || gap == 30*time.Second {
+		t.Errorf("gap %v, want 30s ± 1..5s", gap)
+	}
+}
+
+func TestMonitorTimeoutIsAFailure(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor_timeout 0.3s
+        monitor hang.monitor
+        period
+            alert rec.alert
+`, map[string]string{"hang.monitor": "echo started\nsleep 30\n", "rec.alert": `cat > "$(dirname "$0")/../stdin"` + "\n"})
+	r.advance(10 * time.Second)
+	if e := r.wait("monitor-done"); e.Exit == 0 {
+		t.Errorf("a timed-out monitor exited 0")
+	}
+	if got := r.file("stdin"); !strings.HasPrefix(got, "started\n") {
+		t.Errorf("alert input %q: the monitor's own output should be kept", got)
+	}
+	if st := r.status("g", "s"); st.State.OpStatus != decide.Fail {
+		t.Errorf("status %v", st.State.OpStatus)
+	}
+}
