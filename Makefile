@@ -10,7 +10,7 @@ BIN     := bin
 # the monitor or alert to run from its own name (argv[0]).
 DROPIN_MONITORS := fping.monitor ping.monitor tcp.monitor http.monitor ftp.monitor \
 	smtp.monitor dns.monitor imap.monitor pop3.monitor ps.monitor freespace.monitor \
-	loadavg.monitor snmpvar.monitor snmpdiskspace.monitor
+	loadavg.monitor snmpdiskspace.monitor dns-query.monitor
 DROPIN_ALERTS := mail.alert file.alert trap.alert lvs.alert
 
 .PHONY: all build test deps vet fuzz bench run install clean
