@@ -18,7 +18,7 @@ import (
 )
 
 // The benchmarks measure the client protocol with 100 idle services
-// (interval 1h), as /work/shared/baseline/client-bench.pl does for mon.
+// (interval 1h), as the baseline measurement of mon did (docs/performance.md).
 // When /usr/sbin/mon is installed, the same workload is also run against
 // the real mon (started once, shared by all benchmarks) and reported as
 // mon-req/s and the ratio gomon/mon. Goals: ≥ 100× mon's requests/s; a
