@@ -37,6 +37,11 @@ func VerifyHash(password, hash string) bool {
 	case strings.HasPrefix(hash, "{SHA}"):
 		sum := sha1.Sum([]byte(password))
 		return constantTimeEqual(base64.StdEncoding.EncodeToString(sum[:]), hash[len("{SHA}"):])
+	case strings.HasPrefix(hash, "$"):
+		// Other crypt(3) formats, notably yescrypt ($y$), Debian's default
+		// for /etc/shadow, are checked by the system's libcrypt.
+		got, ok := systemCrypt(password, hash)
+		return ok && constantTimeEqual(got, hash)
 	case isDESHash(hash):
 		got, ok := desCrypt(password, hash[:2])
 		return ok && constantTimeEqual(got, hash)
