@@ -146,11 +146,8 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			retry, err := socketError(ctx, err)
+			if retry {
 				continue
 			}
 			return err
@@ -173,6 +170,20 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 			srv.handleConn(ctx, c, ip)
 		}()
 	}
+}
+
+// socketError decides what an Accept or ReadFrom error means: a timeout
+// is retried; once ctx is done the loop ends cleanly; anything else ends
+// it with the error.
+func socketError(ctx context.Context, err error) (retry bool, _ error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true, nil
+	}
+	return false, err
 }
 
 // session is one client connection's identity and view.

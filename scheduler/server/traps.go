@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net"
 
 	"github.com/gomon/gomon/scheduler"
@@ -21,11 +20,8 @@ func (srv *Server) ServeTraps(ctx context.Context, pc net.PacketConn) error {
 	for {
 		n, addr, err := pc.ReadFrom(buf)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			retry, err := socketError(ctx, err)
+			if retry {
 				continue
 			}
 			return err
