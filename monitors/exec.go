@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomon/gomon/internal/spawn"
 )
 
 // Defaults for External.
@@ -65,48 +66,46 @@ func (e *External) run(ctx context.Context, req Request) Result {
 	}
 	defer r.Close()
 
-	cmd := exec.Command(e.Path, append(append([]string{}, req.Args...), req.Hosts...)...)
-	cmd.Env = append(os.Environ(), req.Env...) // later duplicates win
-	cmd.Stdout = w                             // the same *os.File for both:
-	cmd.Stderr = w                             // one pipe, as in mon
-	if null, err := devNull(); err == nil {
-		cmd.Stdin = null
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err = cmd.Start()
+	argv := append(append([]string{e.Path}, req.Args...), req.Hosts...)
+	null, _ := devNull() // nil: the child's stdin is closed
+	proc, err := spawn.Start(e.Path, argv, spawn.Attr{
+		Env:     append(os.Environ(), req.Env...), // later duplicates win
+		Files:   []*os.File{null, w, w},           // one pipe for both, as in mon
+		Setpgid: true,
+	})
 	w.Close() // the child holds its own copy
 	if err != nil {
 		return startFailure(e.Path, err)
 	}
 	if req.Started != nil {
-		req.Started(cmd.Process.Pid)
+		req.Started(proc.Pid)
 	}
 
 	capture := make(chan capturedOutput, 1)
 	go func() { capture <- readBounded(r, e.maxOutput()) }()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	waited := make(chan exit, 1)
+	go func() {
+		ws, err := proc.Wait()
+		waited <- exit{ws, err}
+	}()
 
 	var timedOut bool
+	var ended exit
 	select {
-	case <-waited:
+	case ended = <-waited:
 	case <-ctx.Done():
 		timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
-		e.killGroup(cmd.Process.Pid, waited)
+		ended = e.killGroup(proc.Pid, waited)
 	}
-	// Wait has returned: the child is reaped. Any output still in the
-	// pipe is read, but not forever.
+	// The child is reaped. Any output still in the pipe is read, but not
+	// forever.
 	r.SetReadDeadline(time.Now().Add(drainWait))
 	out := <-capture
 
 	res := Result{Output: out.data, Truncated: out.dropped, TimedOut: timedOut}
-	var ws syscall.WaitStatus
-	if cmd.ProcessState != nil {
-		ws, _ = cmd.ProcessState.Sys().(syscall.WaitStatus)
-	}
-	switch {
-	case cmd.ProcessState == nil:
-		res.Exit = 1 // cannot happen once Wait has reaped the child
+	switch ws := ended.ws; {
+	case ended.err != nil:
+		res.Exit = 1 // cannot happen: only our own child is waited for
 	case ws.Signaled():
 		// Shell convention, so `exit=` ranges can still tell it apart.
 		res.Exit = 128 + int(ws.Signal())
@@ -127,19 +126,20 @@ func (e *External) run(ctx context.Context, req Request) Result {
 }
 
 // killGroup ends the whole process group: SIGTERM, then SIGKILL if the
-// leader has not exited within the grace period. It returns once the
-// leader has been reaped.
-func (e *External) killGroup(pgid int, waited <-chan error) {
+// leader has not exited within the grace period. It returns how the
+// leader ended, once it has been reaped.
+func (e *External) killGroup(pgid int, waited <-chan exit) exit {
 	unix.Kill(-pgid, unix.SIGTERM)
 	grace := time.NewTimer(e.killGrace())
 	defer grace.Stop()
 	select {
-	case <-waited:
+	case ended := <-waited:
 		// Children that ignored SIGTERM still go.
 		unix.Kill(-pgid, unix.SIGKILL)
+		return ended
 	case <-grace.C:
 		unix.Kill(-pgid, unix.SIGKILL)
-		<-waited
+		return <-waited
 	}
 }
 
@@ -155,6 +155,12 @@ func (e *External) killGrace() time.Duration {
 		return e.KillGrace
 	}
 	return DefaultKillGrace
+}
+
+// exit is how a child ended, as its waiter reports it.
+type exit struct {
+	ws  syscall.WaitStatus
+	err error
 }
 
 // readBuffers recycles the read buffers of readBounded: at hundreds of

@@ -1,0 +1,120 @@
+// Package spawn starts programs and waits for them without tying up an
+// operating-system thread per child.
+//
+// os/exec waits for a child with a blocking waitid, so every running
+// monitor holds a thread in the kernel, and each exit costs a thread
+// wake-up and a scheduler hand-off. At a thousand monitor runs a second
+// that is a large share of the daemon's CPU. Here the child's pidfd goes
+// into the runtime's network poller instead: a waiting goroutine costs
+// nothing until the kernel says the child has exited.
+package spawn
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Attr says how to start a program.
+type Attr struct {
+	Env     []string   // the complete environment; later duplicates win
+	Files   []*os.File // the child's fds 0, 1, 2…; nil means closed. Fd() puts them in blocking mode.
+	Dir     string     // working directory; "" = ours
+	Setpgid bool       // put the child in a process group of its own
+}
+
+// Process is a started child. Wait must be called exactly once.
+type Process struct {
+	Pid   int
+	pidfd *os.File // nil when the kernel has no pidfds: Wait blocks a thread
+}
+
+// Start runs path with argv (argv[0] included), never through a shell.
+func Start(path string, argv []string, attr Attr) (*Process, error) {
+	files := make([]uintptr, len(attr.Files))
+	for i, f := range attr.Files {
+		if f == nil {
+			files[i] = ^uintptr(0) // closed in the child
+			continue
+		}
+		files[i] = f.Fd()
+	}
+	pidfd := -1
+	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
+		Dir:   attr.Dir,
+		Env:   dedupEnv(attr.Env),
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setpgid: attr.Setpgid, PidFD: &pidfd},
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "fork/exec", Path: path, Err: err}
+	}
+	p := &Process{Pid: pid}
+	if pidfd >= 0 {
+		if err := unix.SetNonblock(pidfd, true); err == nil {
+			p.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
+		} else {
+			unix.Close(pidfd)
+		}
+	}
+	return p, nil
+}
+
+// Wait reaps the child and returns how it ended.
+func (p *Process) Wait() (syscall.WaitStatus, error) {
+	var ws syscall.WaitStatus
+	if p.pidfd == nil {
+		for {
+			_, err := syscall.Wait4(p.Pid, &ws, 0, nil)
+			if !errors.Is(err, syscall.EINTR) {
+				return ws, err
+			}
+		}
+	}
+	defer p.pidfd.Close()
+	rc, err := p.pidfd.SyscallConn()
+	if err != nil {
+		return ws, err
+	}
+	var werr error
+	err = rc.Read(func(uintptr) bool {
+		// The pidfd only says "exited"; reaping by pid is safe because
+		// nobody else reaps this child, so the pid cannot be reused yet.
+		pid, err := syscall.Wait4(p.Pid, &ws, syscall.WNOHANG, nil)
+		switch {
+		case errors.Is(err, syscall.EINTR):
+			return false
+		case err != nil:
+			werr = err
+			return true
+		}
+		return pid != 0 // 0: still running; wait for the poller
+	})
+	if err != nil {
+		return ws, err
+	}
+	return ws, werr
+}
+
+// dedupEnv keeps only the last value of each variable, as os/exec does.
+func dedupEnv(env []string) []string {
+	last := make(map[string]int, len(env))
+	for i, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		last[k] = i
+	}
+	if len(last) == len(env) {
+		return env
+	}
+	out := make([]string, 0, len(last))
+	for i, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if last[k] == i {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
