@@ -23,14 +23,14 @@ var (
 
 // Config returns the running configuration (read-only).
 func (s *Scheduler) Config() *config.Config {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	return s.cfg
 }
 
 // Stopped reports whether the scheduler is stopped and since when.
 func (s *Scheduler) Stopped() (bool, time.Time) {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	return s.stopped, s.stoppedAt
 }
@@ -73,7 +73,7 @@ type ServiceRef struct{ Group, Service string }
 
 // Services returns every service in config order.
 func (s *Scheduler) Services() []ServiceRef {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	out := make([]ServiceRef, len(s.services))
 	for i, svc := range s.services {
@@ -85,7 +85,7 @@ func (s *Scheduler) Services() []ServiceRef {
 // GroupMembers returns a host group's members in config order, disabled
 // ones prefixed with "*" as mon shows them.
 func (s *Scheduler) GroupMembers(name string) ([]string, bool) {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	g := s.groups[name]
 	if g == nil {
@@ -127,7 +127,7 @@ type GroupHosts struct {
 
 // DisabledList returns the current disabled hosts, watches and services.
 func (s *Scheduler) DisabledList() Disabled {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	var d Disabled
 	names := make([]string, 0, len(s.groups))
@@ -393,21 +393,21 @@ func (s *Scheduler) ClearTimers(group, service string) error {
 
 // AlertHistory returns the alert history lines, oldest first.
 func (s *Scheduler) AlertHistory() []string {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.alertHist)
 }
 
 // FailureHistory returns the failure history lines, oldest first.
 func (s *Scheduler) FailureHistory() []string {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.failHist)
 }
 
 // MaxKeep returns the history length limit.
 func (s *Scheduler) MaxKeep() int {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	return s.maxKeep
 }
@@ -427,7 +427,7 @@ type Running struct {
 
 // RunningMonitors lists running monitors in config order.
 func (s *Scheduler) RunningMonitors() []Running {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	var out []Running
 	for _, svc := range s.services {
@@ -440,7 +440,7 @@ func (s *Scheduler) RunningMonitors() []Running {
 
 // Trace returns the decision trace of a service, oldest first.
 func (s *Scheduler) Trace(group, service string) ([]decide.Trace, error) {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	svc, err := s.lookup(group, service)
 	if err != nil {
@@ -451,7 +451,7 @@ func (s *Scheduler) Trace(group, service string) ([]decide.Trace, error) {
 
 // StatusOf returns the opstatus of one service.
 func (s *Scheduler) StatusOf(group, service string) (Status, error) {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	svc, err := s.lookup(group, service)
 	if err != nil {
@@ -462,15 +462,36 @@ func (s *Scheduler) StatusOf(group, service string) (Status, error) {
 
 // StatusAll returns the opstatus of every service in config order.
 func (s *Scheduler) StatusAll() []Status {
-	s.mu.Lock()
+	return s.Snapshot().Services
+}
+
+// Snapshot is the status of every service at one instant.
+type Snapshot struct {
+	Services []Status // config order
+	Now      time.Time
+	// Version is StateVersion at the instant of the snapshot.
+	Version uint64
+}
+
+// Snapshot returns every service's status, taken under one lock.
+func (s *Scheduler) Snapshot() Snapshot {
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	now := s.clk.Now()
-	out := make([]Status, len(s.services))
+	out := Snapshot{Services: make([]Status, len(s.services)), Now: now, Version: s.mu.version.Load()}
 	for i, svc := range s.services {
-		out[i] = s.status(svc, now)
+		out.Services[i] = s.status(svc, now)
 	}
 	return out
 }
+
+// StateVersion changes whenever the state of any service may have
+// changed. While it stays the same, a Snapshot differs from an earlier one
+// only in what moves with the clock: Status.Timer and Status.Now.
+func (s *Scheduler) StateVersion() uint64 { return s.mu.version.Load() }
+
+// Now reads the scheduler's clock.
+func (s *Scheduler) Now() time.Time { return s.clk.Now() }
 
 // Status is everything `list opstatus` shows about a service.
 type Status struct {
@@ -525,7 +546,7 @@ func (svc *service) description() string {
 // Get returns a service variable by mon's key name (`get G S VAR`);
 // unknown keys read as empty.
 func (s *Scheduler) Get(group, service, key string) (string, error) {
-	s.mu.Lock()
+	s.mu.readLock()
 	defer s.mu.Unlock()
 	svc, err := s.lookup(group, service)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomon/gomon/alerts"
@@ -62,7 +63,7 @@ type Scheduler struct {
 	rng   *rand.Rand
 	start time.Time // daemon start, for the downtime log
 
-	mu       sync.Mutex
+	mu       stateLock
 	cfg      *config.Config
 	gen      uint64 // configuration generation; results of older runs are dropped
 	watches  []*watch
@@ -87,6 +88,21 @@ type Scheduler struct {
 	alertsWG        sync.WaitGroup // running alerts
 	ctx             context.Context
 }
+
+// stateLock guards the scheduler's state. Lock is for anything that may
+// change it and bumps a version number, so that a status rendered earlier
+// can be reused as long as the version has not moved (the server caches
+// `list opstatus` replies that way); readLock is for code that only reads.
+// Plain Lock is the safe default: a reader that takes it only costs a
+// cache miss.
+type stateLock struct {
+	mu      sync.Mutex
+	version atomic.Uint64
+}
+
+func (l *stateLock) Lock()     { l.mu.Lock(); l.version.Add(1) }
+func (l *stateLock) Unlock()   { l.mu.Unlock() }
+func (l *stateLock) readLock() { l.mu.Lock() }
 
 // New prepares a scheduler for cfg. Nothing runs until Run.
 func New(cfg *config.Config, opts Options) *Scheduler {

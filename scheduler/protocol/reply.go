@@ -2,7 +2,7 @@ package protocol
 
 import (
 	"io"
-	"strings"
+	"slices"
 )
 
 // IsFinalLine reports whether line (without its LF) ends a reply: three
@@ -20,13 +20,21 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // LF, with a single Write so that replies of concurrent writers never
 // interleave.
 func WriteReply(w io.Writer, data []string, final string) error {
-	var b strings.Builder
-	for _, l := range data {
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	b.WriteString(final)
-	b.WriteByte('\n')
-	_, err := io.WriteString(w, b.String())
+	_, err := w.Write(AppendReply(nil, data, final))
 	return err
+}
+
+// AppendReply appends the reply as WriteReply sends it to b.
+func AppendReply(b []byte, data []string, final string) []byte {
+	n := len(final) + 1
+	for _, l := range data {
+		n += len(l) + 1
+	}
+	b = slices.Grow(b, n)
+	for _, l := range data {
+		b = append(b, l...)
+		b = append(b, '\n')
+	}
+	b = append(b, final...)
+	return append(b, '\n')
 }

@@ -20,6 +20,7 @@ type reply struct {
 	close  bool   // close the connection after the reply
 	silent bool   // send nothing (mon's dump)
 	after  func() // run after the reply was written (term)
+	wire   []byte // data and final framed, when the reply comes rendered (cached)
 }
 
 func ok(final string, data ...string) reply   { return reply{data: data, final: final} }

@@ -13,3 +13,17 @@ func (srv *Server) Handle(sess *Session, line string) (data []string, final stri
 	r := srv.handle(sess, line)
 	return r.data, r.final, r.silent
 }
+
+// OpstatusCached reports whether `list opstatus` would be answered from
+// the cache for sess right now.
+func (srv *Server) OpstatusCached(sess *Session) bool {
+	_, hit := srv.opstatus.get(sess.view, srv.sched.StateVersion(), srv.sched.Now())
+	return hit
+}
+
+// ForgetOpstatus empties the `list opstatus` cache.
+func (srv *Server) ForgetOpstatus() {
+	srv.opstatus.mu.Lock()
+	defer srv.opstatus.mu.Unlock()
+	srv.opstatus.r = reply{}
+}

@@ -127,16 +127,20 @@ func escapeAll(lines []string) []string {
 // naming the first unknown pair (mon names the last pair examined,
 // Q-PRO-5), and an unknown bare G yields nothing.
 func (srv *Server) listOpstatus(sess *session, sel string) reply {
-	all := srv.sched.StatusAll()
 	if sel == "" {
+		if r, hit := srv.opstatus.get(sess.view, srv.sched.StateVersion(), srv.sched.Now()); hit {
+			return r
+		}
+		snap := srv.sched.Snapshot()
 		var data []string
-		for _, st := range all {
+		for _, st := range snap.Services {
 			if srv.inView(sess, st.Group, st.Service) {
 				data = append(data, protocol.Record(opstatus(st)))
 			}
 		}
-		return ok("220 list opstatus completed", data...)
+		return srv.opstatus.put(sess.view, snap, ok("220 list opstatus completed", data...))
 	}
+	all := srv.sched.StatusAll()
 	var data []string
 	for _, s := range strings.Fields(sel) {
 		group, service, pair := strings.Cut(s, ",")

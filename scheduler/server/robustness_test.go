@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -90,19 +91,22 @@ func TestPipelined(t *testing.T) {
 // scheduler keep going.
 func TestSlowReaderDoesNotBlock(t *testing.T) {
 	r := startTestServer(t, servertest.OpenAuth)
-	stuck, err := net.Dial("tcp4", r.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	go func() {
-		req := []byte(strings.Repeat("list opstatus\n", 1000))
-		for {
-			if _, err := stuck.Write(req); err != nil {
-				return
-			}
+	// More stuck clients than the server handles requests at once.
+	for range runtime.GOMAXPROCS(0) + 2 {
+		stuck, err := net.Dial("tcp4", r.Addr)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
+		defer stuck.Close()
+		go func() {
+			req := []byte(strings.Repeat("list opstatus\n", 1000))
+			for {
+				if _, err := stuck.Write(req); err != nil {
+					return
+				}
+			}
+		}()
+	}
 	time.Sleep(300 * time.Millisecond) // let the socket buffers fill up
 	for i := 0; i < 3; i++ {
 		c := r.Dial(t)

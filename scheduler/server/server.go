@@ -3,12 +3,12 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -71,6 +71,8 @@ type Server struct {
 	// fewer than the CPUs Go uses: however hard clients push, one CPU
 	// stays free for the scheduler's timers and monitor runs.
 	busy chan struct{}
+
+	opstatus opstatusCache
 }
 
 // New returns a server for sched using the given auth policy and login
@@ -201,14 +203,14 @@ func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
 	defer stop()
 	sess := &session{ip: ip}
 	lr := protocol.NewLineReader(c, srv.opts.MaxLine)
-	w := bufio.NewWriter(c)
+	var buf []byte // reused for framing replies
 	for {
 		if t := srv.opts.CLTimeout; t > 0 {
 			c.SetReadDeadline(time.Now().Add(t))
 		}
 		line, err := lr.ReadLine()
 		if errors.Is(err, protocol.ErrLineTooLong) {
-			srv.write(c, w, nil, fmt.Sprintf("520 request line longer than %d bytes", srv.opts.MaxLine))
+			buf, _ = srv.write(c, buf, reply{final: fmt.Sprintf("520 request line longer than %d bytes", srv.opts.MaxLine)}, false)
 			continue
 		}
 		if err != nil {
@@ -220,11 +222,13 @@ func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
 		}
 		srv.busy <- struct{}{}
 		r := srv.handle(sess, line)
-		<-srv.busy
 		if r.silent {
+			<-srv.busy
 			continue
 		}
-		if !srv.write(c, w, r.data, r.final) || r.close {
+		var sent bool
+		buf, sent = srv.write(c, buf, r, true)
+		if !sent || r.close {
 			if r.after != nil {
 				r.after()
 			}
@@ -236,12 +240,44 @@ func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
 	}
 }
 
-// write sends one reply; a client that does not read for 30 s is dropped
-// so that no client can hold the server.
-func (srv *Server) write(c net.Conn, w *bufio.Writer, data []string, final string) bool {
-	c.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	if err := protocol.WriteReply(w, data, final); err != nil {
-		return false
+// write sends one reply with a single Write, framing it in buf unless it
+// comes framed already. It returns buf for reuse and whether the reply
+// was sent.
+//
+// With inSlot the caller holds a busy slot, which write releases: the
+// write itself (copying the reply into the socket, which on loopback also
+// does the receiver's work) is most of a request's CPU, so it counts
+// against the slots too. A client that does not take the reply within
+// slotWrite gets the rest outside the slot, and is dropped if it does
+// not read for 30 s, so no client can hold the server.
+func (srv *Server) write(c net.Conn, buf []byte, r reply, inSlot bool) ([]byte, bool) {
+	wire := r.wire
+	if wire == nil {
+		buf = protocol.AppendReply(buf[:0], r.data, r.final)
+		wire = buf
 	}
-	return w.Flush() == nil
+	var err error
+	if inSlot {
+		c.SetWriteDeadline(time.Now().Add(slotWrite))
+		var n int
+		n, err = c.Write(wire)
+		<-srv.busy
+		wire = wire[n:]
+	}
+	if !inSlot || errors.Is(err, os.ErrDeadlineExceeded) {
+		c.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		_, err = c.Write(wire)
+	}
+	if cap(buf) > maxKeptBuffer {
+		buf = nil // a rare big reply is not kept for the connection's life
+	}
+	return buf, err == nil
 }
+
+// slotWrite is how long a reply may take to write while holding a busy
+// slot.
+const slotWrite = 10 * time.Millisecond
+
+// maxKeptBuffer bounds the framing buffer a connection keeps between
+// replies.
+const maxKeptBuffer = 64 << 10
