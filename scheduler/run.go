@@ -98,7 +98,12 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	gen := s.gen
 	_, external := svc.mon.(*monitors.External)
 	s.runs.Add(1)
-	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now})
+	due := svc.fellDue
+	if due.IsZero() || due.After(now) {
+		due = now
+	}
+	svc.fellDue = time.Time{}
+	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now, Due: due})
 	go func() {
 		defer s.runs.Done()
 		defer cancel()

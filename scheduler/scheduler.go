@@ -53,6 +53,10 @@ type Event struct {
 	Alert     string      // alert name for Kind "alert"
 	AlertType alerts.Type // and its type
 	Time      time.Time
+	// Due is, for "monitor-start", when the run was due: Time − Due is
+	// how late it started (timer latency, or waiting for a maxprocs
+	// slot or for the previous run). Manual runs were due at once.
+	Due time.Time
 }
 
 // Scheduler runs one configuration.
@@ -270,6 +274,9 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 		}
 		heap.Pop(&s.timers)
 		e.svc.due[e.kind] = time.Time{}
+		if e.kind == tRun {
+			e.svc.fellDue = e.when
+		}
 		s.fire(e.svc, e.kind, now)
 	}
 	return time.Time{}

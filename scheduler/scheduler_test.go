@@ -184,6 +184,32 @@ watch g
 	}
 }
 
+// TestStartReportsWhenDue: a run reports when it fell due, so lateness
+// (Time − Due) can be measured; a manual run is due at once.
+func TestStartReportsWhenDue(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 5s
+        monitor ok.monitor
+`, map[string]string{"ok.monitor": okMonitor})
+	r.advance(5*time.Second + 300*time.Millisecond) // the clock jumps past the due time
+	e := r.wait("monitor-start")
+	if !e.Due.Equal(epoch.Add(5*time.Second)) || e.Time.Sub(e.Due) != 300*time.Millisecond {
+		t.Errorf("due %v, started %v: want due at 5s and 300ms late", e.Due.Sub(epoch), e.Time.Sub(epoch))
+	}
+	r.wait("monitor-done")
+	if err := r.s.TestMonitor("g", "s"); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(0)
+	if e := r.wait("monitor-start"); !e.Due.Equal(e.Time) {
+		t.Errorf("manual run due %v, started %v: want no lateness", e.Due.Sub(epoch), e.Time.Sub(epoch))
+	}
+}
+
 func TestNoOverlappingRuns(t *testing.T) {
 	r := newRig(t, `
 hostgroup g h1

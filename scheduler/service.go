@@ -43,6 +43,7 @@ type service struct {
 	due      [nTimerKinds]time.Time
 	timerGen [nTimerKinds]uint64
 	planned  time.Time     // fixed-rate schedule: planned start of the next run
+	fellDue  time.Time     // when the run timer that will start the next run fired due
 	phase    time.Duration // offset of this service's runs within its interval
 
 	running   bool

@@ -74,6 +74,18 @@ func writeMetrics(w io.Writer, src Source, c *Counters) {
 	}
 	family(b, "gomon_config_loads_total", "counter", "Configuration loads: the start and every reset.")
 	sample(b, "gomon_config_loads_total", nil, float64(c.loads))
+	family(b, "gomon_monitor_start_lateness_seconds", "histogram",
+		"How long after falling due monitor runs started (timer latency, or waiting for a maxprocs slot or the previous run).")
+	var cum uint64
+	for i, le := range latenessBuckets {
+		if c.late.counts != nil {
+			cum += c.late.counts[i]
+		}
+		sample(b, "gomon_monitor_start_lateness_seconds_bucket", []string{"le", strconv.FormatFloat(le, 'g', -1, 64)}, float64(cum))
+	}
+	sample(b, "gomon_monitor_start_lateness_seconds_bucket", []string{"le", "+Inf"}, float64(c.late.n))
+	sample(b, "gomon_monitor_start_lateness_seconds_sum", nil, c.late.sum)
+	sample(b, "gomon_monitor_start_lateness_seconds_count", nil, float64(c.late.n))
 }
 
 func family(w io.Writer, name, typ, help string) {

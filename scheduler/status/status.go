@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,6 +32,28 @@ type Counters struct {
 	alerts map[alertKey]uint64
 	traps  map[key]uint64
 	loads  uint64 // configuration loads (start and resets)
+	late   histogram
+}
+
+// latenessBuckets are the upper bounds, in seconds, of the monitor start
+// lateness histogram: gomon aims at single milliseconds.
+var latenessBuckets = []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5}
+
+// histogram is a Prometheus histogram over latenessBuckets.
+type histogram struct {
+	counts []uint64 // per bucket, not cumulative; the last one is +Inf
+	sum    float64
+	n      uint64
+}
+
+func (h *histogram) observe(v float64) {
+	if h.counts == nil {
+		h.counts = make([]uint64, len(latenessBuckets)+1)
+	}
+	i, _ := slices.BinarySearch(latenessBuckets, v)
+	h.counts[i]++
+	h.sum += v
+	h.n++
 }
 
 type key struct{ group, service string }
@@ -52,6 +75,8 @@ func (c *Counters) Observe(e scheduler.Event) {
 	defer c.mu.Unlock()
 	k := key{e.Group, e.Service}
 	switch e.Kind {
+	case "monitor-start":
+		c.late.observe(e.Time.Sub(e.Due).Seconds())
 	case "monitor-done":
 		c.runs[k]++
 	case "alert":

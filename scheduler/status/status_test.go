@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -120,7 +121,7 @@ func waitMetrics(t *testing.T, srv *httptest.Server, want ...string) string {
 
 var (
 	sampleRE = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? [-+0-9.eE]+$`)
-	typeRE   = regexp.MustCompile(`^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$`)
+	typeRE   = regexp.MustCompile(`^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter|histogram)$`)
 )
 
 // checkExposition checks every line against the text format: HELP and
@@ -138,6 +139,11 @@ func checkExposition(t *testing.T, body string) {
 				continue
 			}
 			typed[m[1]] = true
+			if m[2] == "histogram" {
+				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+					typed[m[1]+suffix] = true
+				}
+			}
 		default:
 			m := sampleRE.FindStringSubmatch(l)
 			if m == nil {
@@ -172,12 +178,35 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	// Every run so far started on time: the histogram counts each start,
+	// in the smallest buckets.
+	if !regexp.MustCompile(`(?m)^gomon_monitor_start_lateness_seconds_count [1-9]`).MatchString(body) ||
+		!regexp.MustCompile(`(?m)^gomon_monitor_start_lateness_seconds_bucket\{le="\+Inf"\} [1-9]`).MatchString(body) ||
+		!regexp.MustCompile(`(?m)^gomon_monitor_start_lateness_seconds_bucket\{le="0.1"\} [1-9]`).MatchString(body) {
+		t.Errorf("lateness histogram missing or empty:\n%s", body)
+	}
+	promtool(t, body)
 	_, ctype, _ := get(t, srv.URL+"/metrics")
 	if !strings.HasPrefix(ctype, "text/plain; version=0.0.4") {
 		t.Errorf("Content-Type %q", ctype)
 	}
 	s.Stop()
 	waitMetrics(t, srv, `gomon_scheduler_stopped 1`)
+}
+
+// promtool lints an exposition with Prometheus's own checker
+// (scripts/install-test-deps.sh installs it).
+func promtool(t *testing.T, body string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool (Debian package prometheus) is needed: run scripts/install-test-deps.sh")
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
 }
 
 func TestPage(t *testing.T) {
