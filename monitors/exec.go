@@ -69,8 +69,8 @@ func (e *External) run(ctx context.Context, req Request) Result {
 	argv := append(append([]string{e.Path}, req.Args...), req.Hosts...)
 	null, _ := devNull() // nil: the child's stdin is closed
 	proc, err := spawn.Start(e.Path, argv, spawn.Attr{
-		Env:     append(os.Environ(), req.Env...), // later duplicates win
-		Files:   []*os.File{null, w, w},           // one pipe for both, as in mon
+		Env:     spawn.Environ(os.Environ(), req.Env),
+		Files:   []*os.File{null, w, w}, // one pipe for both, as in mon
 		Setpgid: true,
 	})
 	w.Close() // the child holds its own copy

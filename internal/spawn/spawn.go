@@ -12,6 +12,7 @@ package spawn
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -20,7 +21,7 @@ import (
 
 // Attr says how to start a program.
 type Attr struct {
-	Env     []string   // the complete environment; later duplicates win
+	Env     []string   // the complete environment (see Environ)
 	Files   []*os.File // the child's fds 0, 1, 2…; nil means closed. Fd() puts them in blocking mode.
 	Dir     string     // working directory; "" = ours
 	Setpgid bool       // put the child in a process group of its own
@@ -45,7 +46,7 @@ func Start(path string, argv []string, attr Attr) (*Process, error) {
 	pidfd := -1
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
 		Dir:   attr.Dir,
-		Env:   dedupEnv(attr.Env),
+		Env:   attr.Env,
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setpgid: attr.Setpgid, PidFD: &pidfd},
 	})
@@ -99,20 +100,24 @@ func (p *Process) Wait() (syscall.WaitStatus, error) {
 	return ws, werr
 }
 
-// dedupEnv keeps only the last value of each variable, as os/exec does.
-func dedupEnv(env []string) []string {
-	last := make(map[string]int, len(env))
-	for i, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		last[k] = i
+// Environ returns base with the variables in overrides set: an override
+// replaces base's value, and of an override given twice the last one
+// counts, as in os/exec. It allocates only the result, since it runs for
+// every monitor run.
+func Environ(base, overrides []string) []string {
+	keys := make([]string, len(overrides))
+	for i, kv := range overrides {
+		keys[i], _, _ = strings.Cut(kv, "=")
 	}
-	if len(last) == len(env) {
-		return env
-	}
-	out := make([]string, 0, len(last))
-	for i, kv := range env {
+	out := make([]string, 0, len(base)+len(overrides))
+	for _, kv := range base {
 		k, _, _ := strings.Cut(kv, "=")
-		if last[k] == i {
+		if !slices.Contains(keys, k) {
+			out = append(out, kv)
+		}
+	}
+	for i, kv := range overrides {
+		if !slices.Contains(keys[i+1:], keys[i]) {
 			out = append(out, kv)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,12 +34,20 @@ func run(t *testing.T, script string, env ...string) (string, syscall.WaitStatus
 }
 
 func TestExitStatusOutputAndEnv(t *testing.T) {
-	out, ws := run(t, `echo "$A $B"; echo err >&2; exit 3`, "A=1", "B=2", "A=3")
+	out, ws := run(t, `echo "$A $B"; echo err >&2; exit 3`, Environ([]string{"A=0", "B=2"}, []string{"A=1", "A=3"})...)
 	if out != "3 2\nerr\n" {
 		t.Errorf("output %q, want the last A and stderr merged", out)
 	}
 	if !ws.Exited() || ws.ExitStatus() != 3 {
 		t.Errorf("status %v, want exit 3", ws)
+	}
+}
+
+func TestEnviron(t *testing.T) {
+	got := Environ([]string{"PATH=/bin", "HOME=/root", "X=base"}, []string{"X=1", "MON_A=a=b", "X=2", "E="})
+	want := []string{"PATH=/bin", "HOME=/root", "MON_A=a=b", "X=2", "E="}
+	if !slices.Equal(got, want) {
+		t.Errorf("Environ = %q, want %q", got, want)
 	}
 }
 
