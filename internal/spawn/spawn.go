@@ -2,11 +2,10 @@
 // operating-system thread per child.
 //
 // os/exec waits for a child with a blocking waitid, so every running
-// monitor holds a thread in the kernel, and each exit costs a thread
-// wake-up and a scheduler hand-off. At a thousand monitor runs a second
-// that is a large share of the daemon's CPU. Here the child's pidfd goes
-// into the runtime's network poller instead: a waiting goroutine costs
-// nothing until the kernel says the child has exited.
+// monitor holds a thread in the kernel: a thousand monitors running at
+// once are a thousand threads. Here the child's pidfd goes into the
+// runtime's network poller instead, and a waiting goroutine costs nothing
+// until the kernel says the child has exited.
 package spawn
 
 import (
@@ -23,7 +22,6 @@ import (
 type Attr struct {
 	Env     []string   // the complete environment (see Environ)
 	Files   []*os.File // the child's fds 0, 1, 2…; nil means closed. Fd() puts them in blocking mode.
-	Dir     string     // working directory; "" = ours
 	Setpgid bool       // put the child in a process group of its own
 }
 
@@ -45,7 +43,6 @@ func Start(path string, argv []string, attr Attr) (*Process, error) {
 	}
 	pidfd := -1
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
-		Dir:   attr.Dir,
 		Env:   attr.Env,
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setpgid: attr.Setpgid, PidFD: &pidfd},
