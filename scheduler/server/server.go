@@ -67,9 +67,10 @@ type Server struct {
 	login Authenticator
 
 	conns chan struct{} // connection slots
-	// busy bounds how many requests are being handled at once, to one
-	// fewer than the CPUs Go uses: however hard clients push, one CPU
-	// stays free for the scheduler's timers and monitor runs.
+	// busy bounds how many requests are being handled (and their replies
+	// started on the wire, see write) at once, to one fewer than the CPUs
+	// Go uses: however hard clients push, one CPU stays free for the
+	// scheduler's timers and monitor runs.
 	busy chan struct{}
 
 	opstatus opstatusCache
