@@ -210,11 +210,8 @@ func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
 			c.SetReadDeadline(time.Now().Add(t))
 		}
 		line, err := lr.ReadLine()
-		if errors.Is(err, protocol.ErrLineTooLong) {
-			buf, _ = srv.write(c, buf, reply{final: fmt.Sprintf("520 request line longer than %d bytes", srv.opts.MaxLine)}, false)
-			continue
-		}
-		if err != nil {
+		tooLong := errors.Is(err, protocol.ErrLineTooLong)
+		if err != nil && !tooLong {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				srv.log.Info(fmt.Sprintf("closing client %s: timeout after %gs", c.RemoteAddr(), srv.opts.CLTimeout.Seconds()))
@@ -222,52 +219,48 @@ func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
 			return
 		}
 		srv.busy <- struct{}{}
-		r := srv.handle(sess, line)
+		var r reply
+		if tooLong {
+			r = reply{final: fmt.Sprintf("520 request line longer than %d bytes", srv.opts.MaxLine)}
+		} else {
+			r = srv.handle(sess, line)
+		}
 		if r.silent {
 			<-srv.busy
 			continue
 		}
 		var sent bool
-		buf, sent = srv.write(c, buf, r, true)
-		if !sent || r.close {
-			if r.after != nil {
-				r.after()
-			}
-			return
-		}
+		buf, sent = srv.write(c, buf, r)
 		if r.after != nil {
 			r.after()
+		}
+		if !sent || r.close {
+			return
 		}
 	}
 }
 
 // write sends one reply with a single Write, framing it in buf unless it
-// comes framed already. It returns buf for reuse and whether the reply
-// was sent.
+// comes framed already, and releases the caller's busy slot. It returns
+// buf for reuse and whether the reply was sent.
 //
-// With inSlot the caller holds a busy slot, which write releases: the
-// write itself (copying the reply into the socket, which on loopback also
-// does the receiver's work) is most of a request's CPU, so it counts
+// The write itself (copying the reply into the socket, which on loopback
+// also does the receiver's work) is most of a request's CPU, so it counts
 // against the slots too. A client that does not take the reply within
-// slotWrite gets the rest outside the slot, and is dropped if it does
-// not read for 30 s, so no client can hold the server.
-func (srv *Server) write(c net.Conn, buf []byte, r reply, inSlot bool) ([]byte, bool) {
+// slotWrite gets the rest outside the slot, and is dropped if it does not
+// read for 30 s, so no client can hold the server.
+func (srv *Server) write(c net.Conn, buf []byte, r reply) ([]byte, bool) {
 	wire := r.wire
 	if wire == nil {
 		buf = protocol.AppendReply(buf[:0], r.data, r.final)
 		wire = buf
 	}
-	var err error
-	if inSlot {
-		c.SetWriteDeadline(time.Now().Add(slotWrite))
-		var n int
-		n, err = c.Write(wire)
-		<-srv.busy
-		wire = wire[n:]
-	}
-	if !inSlot || errors.Is(err, os.ErrDeadlineExceeded) {
+	c.SetWriteDeadline(time.Now().Add(slotWrite))
+	n, err := c.Write(wire)
+	<-srv.busy
+	if errors.Is(err, os.ErrDeadlineExceeded) {
 		c.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		_, err = c.Write(wire)
+		_, err = c.Write(wire[n:])
 	}
 	if cap(buf) > maxKeptBuffer {
 		buf = nil // a rare big reply is not kept for the connection's life
