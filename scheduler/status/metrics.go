@@ -78,9 +78,7 @@ func writeMetrics(w io.Writer, src Source, c *Counters) {
 		"How long after falling due monitor runs started (timer latency, or waiting for a maxprocs slot or the previous run).")
 	var cum uint64
 	for i, le := range latenessBuckets {
-		if c.late.counts != nil {
-			cum += c.late.counts[i]
-		}
+		cum += c.late.counts[i]
 		sample(b, "gomon_monitor_start_lateness_seconds_bucket", []string{"le", strconv.FormatFloat(le, 'g', -1, 64)}, float64(cum))
 	}
 	sample(b, "gomon_monitor_start_lateness_seconds_bucket", []string{"le", "+Inf"}, float64(c.late.n))

@@ -47,9 +47,6 @@ type histogram struct {
 }
 
 func (h *histogram) observe(v float64) {
-	if h.counts == nil {
-		h.counts = make([]uint64, len(latenessBuckets)+1)
-	}
 	i, _ := slices.BinarySearch(latenessBuckets, v)
 	h.counts[i]++
 	h.sum += v
@@ -65,7 +62,10 @@ type alertKey struct {
 
 // NewCounters returns zeroed counters.
 func NewCounters() *Counters {
-	return &Counters{runs: map[key]uint64{}, alerts: map[alertKey]uint64{}, traps: map[key]uint64{}}
+	return &Counters{
+		runs: map[key]uint64{}, alerts: map[alertKey]uint64{}, traps: map[key]uint64{},
+		late: histogram{counts: make([]uint64, len(latenessBuckets)+1)},
+	}
 }
 
 // Observe counts one scheduler event. It is called with the scheduler
