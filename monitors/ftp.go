@@ -45,14 +45,7 @@ func (m *ftpMonitor) Check(ctx context.Context, req Request) Result {
 func (m *ftpMonitor) check(ctx context.Context, host string) conversation {
 	c := conversation{Host: host}
 	var detail strings.Builder
-	fail := func(msg string, err error) conversation {
-		c.Detail = detail.String()
-		c.Err = msg
-		if err != nil && isTimeout(err) {
-			c.Err = "timeout"
-		}
-		return c
-	}
+	fail := func(msg string, err error) conversation { return c.failed(detail.String(), msg, err) }
 	conn, err := dialTCP(ctx, host, m.port)
 	if err != nil {
 		if isNotFound(err) {

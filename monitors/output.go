@@ -50,6 +50,16 @@ type conversation struct {
 	Detail string // transcript; "" prints "no detail"
 }
 
+// failed returns c as a failure with the transcript so far and msg, or
+// "timeout" when err is a deadline running out.
+func (c conversation) failed(transcript, msg string, err error) conversation {
+	c.Detail, c.Err = transcript, msg
+	if isTimeout(err) {
+		c.Err = "timeout"
+	}
+	return c
+}
+
 // ruler separates a host's header from its transcript.
 var ruler = strings.Repeat("=", 78)
 
