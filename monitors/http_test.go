@@ -260,20 +260,5 @@ func BenchmarkHTTPCheck(b *testing.B) {
 		bufio.NewReader(c).ReadString('\n')
 		io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	})
-	hosts := make([]string, 1000)
-	for i := range hosts {
-		hosts[i] = "127.0.0.1"
-	}
-	m, err := newHTTP([]string{"-p", port})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		if res := m.Check(context.Background(), Request{Hosts: hosts}); res.Exit != 0 {
-			b.Fatalf("exit %d: %s", res.Exit, res.Output)
-		}
-	}
-	b.ReportMetric(float64(b.N*len(hosts))/time.Since(start).Seconds(), "host-checks/s")
+	benchHostChecks(b, newHTTP, port)
 }

@@ -120,11 +120,17 @@ func TestTCPMatchesPerl(t *testing.T) {
 
 func BenchmarkTCPCheck(b *testing.B) {
 	port := serveTCP(b, func(c net.Conn) {})
+	benchHostChecks(b, newTCP, port)
+}
+
+// benchHostChecks measures host checks per second of the monitor that
+// newMonitor builds, over 1,000 hosts at 127.0.0.1:port per run.
+func benchHostChecks(b *testing.B, newMonitor func([]string) (Monitor, error), port string) {
 	hosts := make([]string, 1000)
 	for i := range hosts {
 		hosts[i] = "127.0.0.1"
 	}
-	m, err := newTCP([]string{"-p", port})
+	m, err := newMonitor([]string{"-p", port})
 	if err != nil {
 		b.Fatal(err)
 	}
