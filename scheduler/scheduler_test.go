@@ -326,6 +326,13 @@ watch g
 	}
 }
 
+// recordIntended saves MON_TRAP_INTENDED when it is set. The alerts of
+// two traps run concurrently, so an alert without it must not write, and
+// the file appears whole or not at all.
+const recordIntended = `env | grep MON_TRAP_INTENDED > "$(dirname "$0")/../intended.$$" &&
+    mv "$(dirname "$0")/../intended.$$" "$(dirname "$0")/../intended"
+`
+
 func TestTrapRoutingAndDefaultService(t *testing.T) {
 	r := newRig(t, `
 hostgroup g h1
@@ -341,7 +348,7 @@ watch default
     service default
         period
             alert rec.alert
-`, map[string]string{"rec.alert": `env | grep MON_TRAP_INTENDED > "$(dirname "$0")/../intended"` + "\n"})
+`, map[string]string{"rec.alert": recordIntended})
 	if err := r.s.Trap(TrapEvent{From: "127.0.0.1", Group: "g", Service: "t", Status: "1", Summary: "sum", Detail: "dtl"}); err != nil {
 		t.Fatal(err)
 	}
