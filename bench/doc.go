@@ -22,6 +22,14 @@
 //
 // The monitor and the alerts are /bin/sh scripts that exec a tiny static
 // C program (testdata/stamp.c) which records CLOCK_REALTIME: dash has no
-// clock builtin and `date` would add a process per run. Both daemons and
-// the ceiling loop spawn exactly the same script.
+// clock builtin and `date` would add a process per run. Both daemons,
+// the ceiling loop and the reference scheduler spawn exactly the same
+// script.
+//
+// The reference scheduler (testdata/refsched.c) is the least any
+// scheduler must do per run here: one C epoll loop that starts the same
+// services with posix_spawn, captures and reaps them, and nothing else.
+// Its CPU per run is the machine's floor for a daemon's, and its gaps,
+// measured between the two daemons, show how exactly this host lets any
+// program start runs at that moment.
 package bench

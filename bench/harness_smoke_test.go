@@ -109,3 +109,39 @@ func TestParseStamp(t *testing.T) {
 		}
 	}
 }
+
+// TestRefsched runs the reference scheduler briefly: every service runs
+// once a second, one interval after start, and SIGTERM ends it.
+func TestRefsched(t *testing.T) {
+	dir := t.TempDir()
+	tl := tools{stamp: filepath.Join(dir, "stamp"), refsched: filepath.Join(dir, "refsched")}
+	if err := buildStamp(tl.stamp); errors.Is(err, errNoCC) {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if err := buildC(tl.refsched, "testdata/refsched.c", "-Wall", "-Werror"); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkDir(t, tl)
+	d := startRefsched(t, tl, w, 3)
+	time.Sleep(2500 * time.Millisecond)
+	d.stop()
+	if !d.cmd.ProcessState.Success() {
+		t.Errorf("refsched did not exit cleanly on SIGTERM: %v", d.cmd.ProcessState)
+	}
+	stamps, err := readStamps(w.path("runs.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, st := range stamps {
+		count[st.label]++
+	}
+	// Runs at ~1 s and ~2 s after start.
+	for _, h := range []string{"h00001", "h00002", "h00003"} {
+		if count[h] != 2 {
+			t.Errorf("%s ran %d times in 2.5 s, want 2 (runs.log: %+v)", h, count[h], stamps)
+		}
+	}
+}

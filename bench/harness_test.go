@@ -27,14 +27,15 @@ const clkTck = 100
 
 // tools are the programs every measurement needs, built once.
 type tools struct {
-	gomon string // gomon's daemon
-	stamp string // testdata/stamp.c, the monitor's and alerts' body
+	gomon    string // gomon's daemon
+	stamp    string // testdata/stamp.c, the monitor's and alerts' body
+	refsched string // testdata/refsched.c, the reference scheduler
 }
 
-// buildTools compiles the stamp helper and, unless a prebuilt gomon is
-// given, gomon into dir.
+// buildTools compiles the stamp helper, the reference scheduler and,
+// unless a prebuilt gomon is given, gomon into dir.
 func buildTools(dir, gomon string) (tools, error) {
-	tl := tools{gomon: gomon, stamp: filepath.Join(dir, "stamp")}
+	tl := tools{gomon: gomon, stamp: filepath.Join(dir, "stamp"), refsched: filepath.Join(dir, "refsched")}
 	if tl.gomon == "" {
 		tl.gomon = filepath.Join(dir, "gomon")
 		out, err := exec.Command("go", "build", "-o", tl.gomon, "github.com/gomon/gomon/cmd/mon").CombinedOutput()
@@ -45,6 +46,9 @@ func buildTools(dir, gomon string) (tools, error) {
 	if err := buildStamp(tl.stamp); err != nil {
 		return tl, err
 	}
+	if err := buildC(tl.refsched, "testdata/refsched.c"); err != nil {
+		return tl, err
+	}
 	return tl, nil
 }
 
@@ -52,13 +56,19 @@ func buildTools(dir, gomon string) (tools, error) {
 var errNoCC = errors.New("no C compiler (cc) found; install gcc")
 
 func buildStamp(path string) error {
+	// Static: recording the time costs one exec and no dynamic linking.
+	return buildC(path, "testdata/stamp.c", "-static")
+}
+
+// buildC compiles one of the harness's C programs.
+func buildC(path, src string, flags ...string) error {
 	cc, err := exec.LookPath("cc")
 	if err != nil {
 		return errNoCC
 	}
-	out, err := exec.Command(cc, "-O2", "-static", "-o", path, "testdata/stamp.c").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("building stamp: %w\n%s", err, out)
+	args := append([]string{"-O2", "-o", path, src}, flags...)
+	if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %w\n%s", src, err, out)
 	}
 	return nil
 }
@@ -105,7 +115,7 @@ func (w workDir) writeConfig(t *testing.T, cf string) {
 	}
 }
 
-// daemon is a running mon or gomon.
+// daemon is a running mon, gomon or reference scheduler.
 type daemon struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed once the process has been reaped
@@ -122,7 +132,38 @@ func startDaemon(t *testing.T, bin string, w workDir, extra ...string) *daemon {
 		"-P", w.path("mon.pid"), "-a", w.path("alert.d"), "-s", w.path("mon.d"),
 		"-A", w.path("auth.cf"),
 	}
-	cmd := exec.Command(bin, append(args, extra...)...)
+	d := startProcess(t, w, bin, append(args, extra...)...)
+	deadline := time.Now().Add(60 * time.Second) // mon parses 3,000 watches slowly
+	for {
+		c, err := net.DialTimeout("tcp4", "127.0.0.1:"+port, time.Second)
+		if err == nil {
+			c.Close()
+			return d
+		}
+		select {
+		case <-d.done:
+			errText, _ := os.ReadFile(w.path("daemon.err"))
+			t.Fatalf("%s exited during start-up: %v\n%s", bin, d.cmd.ProcessState, errText)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: port %s not answering after 60 s", bin, port)
+		}
+	}
+}
+
+// startRefsched runs the reference scheduler on n services of w's
+// benchmark monitor.
+func startRefsched(t *testing.T, tl tools, w workDir, n int) *daemon {
+	t.Helper()
+	return startProcess(t, w, tl.refsched, strconv.Itoa(n), w.path("mon.d/bench.monitor"))
+}
+
+// startProcess runs bin in w with a clean environment and its output in
+// w's daemon.err; it is stopped when the test ends.
+func startProcess(t *testing.T, w workDir, bin string, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = string(w)
 	cmd.Env = cleanEnv()
 	errFile, err := os.Create(w.path("daemon.err"))
@@ -137,24 +178,7 @@ func startDaemon(t *testing.T, bin string, w workDir, extra ...string) *daemon {
 	d := &daemon{cmd: cmd, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(d.done) }()
 	t.Cleanup(d.stop)
-
-	deadline := time.Now().Add(60 * time.Second) // mon parses 3,000 watches slowly
-	for {
-		c, err := net.DialTimeout("tcp4", "127.0.0.1:"+port, time.Second)
-		if err == nil {
-			c.Close()
-			return d
-		}
-		select {
-		case <-d.done:
-			errText, _ := os.ReadFile(w.path("daemon.err"))
-			t.Fatalf("%s exited during start-up: %v\n%s", bin, cmd.ProcessState, errText)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: port %s not answering after 60 s", bin, port)
-		}
-	}
+	return d
 }
 
 func (d *daemon) pid() int { return d.cmd.Process.Pid }

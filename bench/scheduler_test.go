@@ -118,10 +118,13 @@ func TestSchedulerBench(t *testing.T) {
 	for _, n := range cfg.ns {
 		for i, sys := range systems {
 			if i == len(systems)/2 {
-				ceil[n] = measureCeiling(t, ceilWork, cfg.ceiling)
-				fmt.Printf("ceiling   %s\n", ceil[n])
+				c := measureCeiling(t, ceilWork, cfg.ceiling)
+				fmt.Printf("ceiling   %s\n", c)
+				c.ref = measureThroughput(t, tl, cfg, n, func(w workDir) *daemon { return startRefsched(t, tl, w, n) })
+				fmt.Printf("refsched  %s\n", c.ref)
+				ceil[n] = c
 			}
-			tp := measureThroughput(t, sys.bin, tl, cfg, n)
+			tp := measureThroughput(t, tl, cfg, n, func(w workDir) *daemon { return startDaemon(t, sys.bin, w, cfg.extraArgs...) })
 			sys.tp[n] = tp
 			fmt.Printf("%-9s %s\n", sys.name, tp)
 		}
@@ -143,6 +146,7 @@ type ceiling struct {
 	loops      int           // one loop per CPU
 	all        float64       // with `loops` loops in parallel
 	cpuPer1000 time.Duration // a loop's own CPU per 1,000 spawns (Go os/exec)
+	ref        throughput    // testdata/refsched.c on the same n services
 }
 
 func (c ceiling) String() string {
@@ -199,11 +203,13 @@ func throughputConfig(n int) string {
 	return b.String()
 }
 
-func measureThroughput(t *testing.T, bin string, tl tools, cfg settings, n int) throughput {
+// measureThroughput runs n benchmark services under the scheduler that
+// start starts in a fresh work directory and measures one window.
+func measureThroughput(t *testing.T, tl tools, cfg settings, n int, start func(workDir) *daemon) throughput {
 	t.Helper()
 	w := newWorkDir(t, tl)
 	w.writeConfig(t, throughputConfig(n))
-	d := startDaemon(t, bin, w, cfg.extraArgs...)
+	d := start(w)
 	time.Sleep(cfg.warmup)
 
 	t0 := time.Now()
