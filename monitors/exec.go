@@ -81,27 +81,28 @@ func (e *External) run(ctx context.Context, req Request) Result {
 		req.Started(proc.Pid)
 	}
 
-	capture := make(chan capturedOutput, 1)
-	go func() { capture <- readBounded(r, e.maxOutput()) }()
+	// This goroutine reads the output; a second one reaps the child and
+	// then bounds the rest of the read, so a background child that
+	// inherited the pipe cannot hold the run open.
 	waited := make(chan exit, 1)
 	go func() {
 		ws, err := proc.Wait()
+		r.SetReadDeadline(time.Now().Add(drainWait))
 		waited <- exit{ws, err}
 	}()
-
 	var timedOut bool
-	var ended exit
-	select {
-	case ended = <-waited:
-	case <-ctx.Done():
+	killed := make(chan exit, 1)
+	stopKill := context.AfterFunc(ctx, func() {
 		timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
-		ended = e.killGroup(proc.Pid, waited)
+		killed <- e.killGroup(proc.Pid, waited)
+	})
+	out := readBounded(r, e.maxOutput())
+	var ended exit
+	if stopKill() {
+		ended = <-waited
+	} else {
+		ended = <-killed // timedOut is set before the send
 	}
-	// The child is reaped. Any output still in the pipe is read, but not
-	// forever.
-	r.SetReadDeadline(time.Now().Add(drainWait))
-	out := <-capture
-
 	res := Result{Output: out.data, Truncated: out.dropped, TimedOut: timedOut}
 	switch ws := ended.ws; {
 	case ended.err != nil:
