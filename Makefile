@@ -6,13 +6,6 @@ MONDIR  ?= $(PREFIX)/lib/gomon/mon.d
 ALERTDIR?= $(PREFIX)/lib/gomon/alert.d
 BIN     := bin
 
-# The drop-in scripts are links to the one multi-call binary, which picks
-# the monitor or alert to run from its own name (argv[0]).
-DROPIN_MONITORS := fping.monitor ping.monitor tcp.monitor http.monitor ftp.monitor \
-	smtp.monitor dns.monitor imap.monitor pop3.monitor ps.monitor freespace.monitor \
-	loadavg.monitor snmpdiskspace.monitor dns-query.monitor
-DROPIN_ALERTS := mail.alert file.alert trap.alert lvs.alert
-
 .PHONY: all build test deps vet fuzz bench run install clean
 
 all: build
@@ -49,8 +42,10 @@ run:
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MONDIR) $(DESTDIR)$(ALERTDIR)
 	install -m 755 $(BIN)/mon $(BIN)/moncmd $(DESTDIR)$(BINDIR)/
-	for m in $(DROPIN_MONITORS); do ln -sf $(BINDIR)/mon $(DESTDIR)$(MONDIR)/$$m; done
-	for a in $(DROPIN_ALERTS); do ln -sf $(BINDIR)/mon $(DESTDIR)$(ALERTDIR)/$$a; done
+	# The drop-in scripts (fping.monitor, mail.alert…) are links to the one
+	# multi-call binary, which picks the built-in from its own name; the
+	# names come from the built-ins' registries.
+	$(BIN)/mon install-dropins --target $(BINDIR)/mon $(DESTDIR)$(MONDIR) $(DESTDIR)$(ALERTDIR) >/dev/null
 
 clean:
 	rm -rf $(BIN)

@@ -8,34 +8,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
-// Type is the kind of event an alert is sent for (MON_ALERTTYPE).
-type Type string
-
-const (
-	Failure     Type = "failure"
-	Up          Type = "up"
-	Startup     Type = "startup"
-	Ack         Type = "ack"
-	Disable     Type = "disable"
-	Trap        Type = "trap"
-	TrapTimeout Type = "traptimeout"
-	Test        Type = "test"
-)
-
-// Flag returns the type flag mon passes on the command line ("" for none).
-func (t Type) Flag() string {
+// typeFlag returns the flag mon passes on the command line for an alert
+// type ("" for none).
+func typeFlag(t decide.AlertType) string {
 	switch t {
-	case Up:
+	case decide.UpAlert:
 		return "-u"
-	case Ack:
+	case decide.AckAlert:
 		return "-a"
-	case Disable:
+	case decide.DisableAlert:
 		return "-D"
-	case Trap:
+	case decide.TrapAlert:
 		return "-T"
-	case TrapTimeout:
+	case decide.TrapTimeoutAlert:
 		return "-O"
 	}
 	return ""
@@ -46,8 +35,8 @@ type Event struct {
 	Group, Service string
 	Hosts          []string  // -h, joined with blanks
 	Time           time.Time // -t, in whole seconds
-	Type           Type
-	// Flag overrides Type.Flag() when non-nil (test upalerts pass -u).
+	Type           decide.AlertType
+	// Flag overrides the type's flag when non-nil (test upalerts pass -u).
 	Flag *string
 	Args []string // configured arguments, shell-split
 	// Input is fed on stdin: the event text (summary line, then detail).
@@ -61,7 +50,7 @@ type Event struct {
 func (e Event) Argv() []string {
 	argv := []string{"-s", e.Service, "-g", e.Group, "-h", strings.Join(e.Hosts, " "),
 		"-t", strconv.FormatInt(e.Time.Unix(), 10)}
-	flag := e.Type.Flag()
+	flag := typeFlag(e.Type)
 	if e.Flag != nil {
 		flag = *e.Flag
 	}

@@ -27,7 +27,7 @@ func TestCommandArgvStdinEnv(t *testing.T) {
 }
 
 func TestCommandFailure(t *testing.T) {
-	if _, err := Lookup("exec").New(nil); err == nil {
+	if _, err := builtins.Lookup("exec").New(nil); err == nil {
 		t.Error("want an error without a program")
 	}
 	res, err := newBuiltin(t, "exec", "/bin/sh", "-c", "echo oops >&2; exit 4").(*Command).Run(context.Background(), testEvent(""))

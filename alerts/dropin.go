@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // dropInTimeout bounds one drop-in run: mon never kills an alert, so a
@@ -29,7 +31,7 @@ const maxDropInInput = 16 << 20
 func RunDropIn(name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, nil)))
 	base := filepath.Base(name)
-	b := Lookup(base)
+	b := builtins.Lookup(base)
 	if b == nil {
 		fmt.Fprintf(stderr, "%s: no built-in alert of that name\n", base)
 		return 2
@@ -47,7 +49,7 @@ func RunDropIn(name string, args []string, stdin io.Reader, stdout, stderr io.Wr
 	}
 	ev.Env = os.Environ()
 	if t, ok := ev.Getenv("MON_ALERTTYPE"); ok && t != "" {
-		ev.Type = Type(t)
+		ev.Type = decide.AlertType(t)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dropInTimeout)
 	defer cancel()
@@ -62,8 +64,8 @@ func RunDropIn(name string, args []string, stdin io.Reader, stdout, stderr io.Wr
 // arguments and returns the event they describe and the rest. The type
 // comes from the flag; MON_ALERTTYPE refines it later.
 func parseMonArgs(args []string) (Event, []string) {
-	ev := Event{Type: Failure, Time: time.Unix(0, 0)}
-	flagTypes := map[string]Type{"-u": Up, "-a": Ack, "-D": Disable, "-T": Trap, "-O": TrapTimeout}
+	ev := Event{Type: decide.FailureAlert, Time: time.Unix(0, 0)}
+	flagTypes := map[string]decide.AlertType{"-u": decide.UpAlert, "-a": decide.AckAlert, "-D": decide.DisableAlert, "-T": decide.TrapAlert, "-O": decide.TrapTimeoutAlert}
 	i := 0
 	for ; i < len(args); i++ {
 		opt := args[i]

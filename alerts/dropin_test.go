@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 func TestRunDropInFile(t *testing.T) {
@@ -47,7 +49,7 @@ func TestRunDropInErrors(t *testing.T) {
 func TestParseMonArgs(t *testing.T) {
 	ev, rest := parseMonArgs([]string{"-s", "s", "-g", "g", "-h", "a  b", "-t", "12", "-T", "-S", "x", "root"})
 	if ev.Service != "s" || ev.Group != "g" || strings.Join(ev.Hosts, ",") != "a,b" || ev.Time.Unix() != 12 ||
-		ev.Type != Trap || strings.Join(rest, " ") != "-S x root" {
+		ev.Type != decide.TrapAlert || strings.Join(rest, " ") != "-S x root" {
 		t.Errorf("got %+v rest %q", ev, rest)
 	}
 }

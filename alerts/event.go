@@ -3,6 +3,8 @@ package alerts
 import (
 	"strings"
 	"time"
+
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // Getenv returns the value of key in the event's environment (the last
@@ -34,7 +36,7 @@ func (e Event) IsUpalert() bool {
 	if e.Flag != nil {
 		return *e.Flag == "-u"
 	}
-	return e.Type == Up
+	return e.Type == decide.UpAlert
 }
 
 // shortTime is "WDAY MON DAY HH:MM:SS", the first four words of Perl's

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 func testEvent(dir string) Event {
@@ -17,7 +19,7 @@ func testEvent(dir string) Event {
 		Service: "s1",
 		Hosts:   []string{"h1", "h2", "h3"},
 		Time:    time.Unix(1795394883, 0),
-		Type:    Failure,
+		Type:    decide.FailureAlert,
 		Args:    []string{"arg1", "arg 2", "$HOME;`x`"},
 		Input:   []byte("h1 h2 failed\ndetail line 1\ndetail line 2\n"),
 		Env: []string{
@@ -69,7 +71,7 @@ func TestExternalArgvStdinEnv(t *testing.T) {
 func TestExternalUpalertFlag(t *testing.T) {
 	dir := t.TempDir()
 	ev := testEvent(dir)
-	ev.Type = Up
+	ev.Type = decide.UpAlert
 	ev.Args = []string{"-U", "up"}
 	if err := (&External{Path: "testdata/record.sh"}).Send(context.Background(), ev); err != nil {
 		t.Fatal(err)

@@ -30,16 +30,16 @@ func newFile(args []string) (Alert, error) {
 		return nil, err
 	}
 	name := "file"
-	if len(o.args) > 0 {
-		name = o.args[0]
+	if len(o.Args) > 0 {
+		name = o.Args[0]
 	}
 	// file.alert tests $opt_d for truth: "" and "0" mean no directory.
-	if d := o.get("d"); d != "" && d != "0" {
+	if d := o.Get("d"); d != "" && d != "0" {
 		name = filepath.Join(d, name)
 	}
 	f := &fileAlert{path: name}
-	if o.has("S") {
-		s := o.get("S")
+	if o.Has("S") {
+		s := o.Get("S")
 		f.summary = &s
 	}
 	return f, nil

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 func newBuiltin(t *testing.T, name string, args ...string) Alert {
 	t.Helper()
-	b := Lookup(name)
+	b := builtins.Lookup(name)
 	if b == nil {
 		t.Fatalf("%s not registered", name)
 	}
@@ -90,7 +92,7 @@ func TestFileMatchesPerlScript(t *testing.T) {
 
 func upEvent() Event {
 	ev := testEvent("")
-	ev.Type = Up
+	ev.Type = decide.UpAlert
 	ev.Hosts = nil
 	ev.Input = []byte("h1\n")
 	ev.Env = []string{"MON_ALERTTYPE=up", "MON_OPSTATUS=1"}

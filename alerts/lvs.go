@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 func init() {
@@ -54,31 +55,31 @@ func ParseLVS(args []string) (*LVS, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &LVS{Real: o.get("R"), Weight: 1, Forward: ipvs.DirectRoute, Quiesce: o.has("Q")}
-	if l.VS.Protocol, err = ipvs.ParseProtocol(firstNonEmpty(o.get("P"), "tcp")); err != nil {
+	l := &LVS{Real: o.Get("R"), Weight: 1, Forward: ipvs.DirectRoute, Quiesce: o.Has("Q")}
+	if l.VS.Protocol, err = ipvs.ParseProtocol(firstNonEmpty(o.Get("P"), "tcp")); err != nil {
 		return nil, fmt.Errorf("lvs alert: -P: %w", err)
 	}
-	if !o.has("V") {
+	if !o.Has("V") {
 		return nil, errors.New("lvs alert: -V VIP:PORT is required")
 	}
-	if l.VS.Addr, err = netip.ParseAddrPort(o.get("V")); err != nil {
+	if l.VS.Addr, err = netip.ParseAddrPort(o.Get("V")); err != nil {
 		return nil, fmt.Errorf("lvs alert: -V: %w", err)
 	}
 	l.VS.Addr = netip.AddrPortFrom(l.VS.Addr.Addr().Unmap(), l.VS.Addr.Port())
-	if o.has("W") {
-		if l.Weight, err = strconv.Atoi(o.get("W")); err != nil || l.Weight < 0 {
-			return nil, fmt.Errorf("lvs alert: -W %q: want a non-negative integer", o.get("W"))
+	if o.Has("W") {
+		if l.Weight, err = strconv.Atoi(o.Get("W")); err != nil || l.Weight < 0 {
+			return nil, fmt.Errorf("lvs alert: -W %q: want a non-negative integer", o.Get("W"))
 		}
 	}
-	if o.has("F") {
-		if l.Forward, err = ipvs.ParseForward(o.get("F")); err != nil {
+	if o.Has("F") {
+		if l.Forward, err = ipvs.ParseForward(o.Get("F")); err != nil {
 			return nil, fmt.Errorf("lvs alert: -F: %w", err)
 		}
 	}
-	if len(o.args) > 0 {
-		return nil, fmt.Errorf("lvs alert: unexpected argument %q", o.args[0])
+	if len(o.Args) > 0 {
+		return nil, fmt.Errorf("lvs alert: unexpected argument %q", o.Args[0])
 	}
-	l.Backend, l.Ipvsadm = o.get("backend"), o.get("ipvsadm")
+	l.Backend, l.Ipvsadm = o.Get("backend"), o.Get("ipvsadm")
 	if l.Open, err = openerFor(l.Backend, l.Ipvsadm); err != nil {
 		return nil, err
 	}
@@ -115,10 +116,10 @@ func openerFor(backend, ipvsadmPath string) (func() (ipvs.Director, func(), erro
 }
 
 // Send removes (or quiesces) the real servers for a failure and restores
-// them for an upalert. Ack, disable and startup alerts change nothing.
+// them for an upalert. decide.AckAlert, disable and startup alerts change nothing.
 func (l *LVS) Send(ctx context.Context, ev Event) error {
 	switch ev.Type {
-	case Ack, Disable, Startup:
+	case decide.AckAlert, decide.DisableAlert, decide.StartupAlert:
 		if !ev.IsUpalert() {
 			return nil
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // lvsWithFake parses args and points the alert at an in-memory table
@@ -30,7 +31,7 @@ func lvsWithFake(t *testing.T, args ...string) (*LVS, *ipvs.Fake) {
 	return l, f
 }
 
-func lvsEvent(typ Type, input string) Event {
+func lvsEvent(typ decide.AlertType, input string) Event {
 	return Event{Group: "web", Service: "http", Hosts: []string{"198.51.100.1", "198.51.100.2"},
 		Type: typ, Input: []byte(input)}
 }
@@ -56,11 +57,11 @@ func checkOps(t *testing.T, f *ipvs.Fake, want ...string) {
 func TestLVSFailingHostsFromSummary(t *testing.T) {
 	l, f := lvsWithFake(t, "-V", "192.0.2.3:80", "-P", "tcp", "-F", "gate", "-W", "2")
 	sendAll(t, l,
-		lvsEvent(Failure, "198.51.100.2 notamember\nHTTP error on 198.51.100.2\n"),
-		lvsEvent(Failure, "198.51.100.2\n"), // already gone: success
-		lvsEvent(Ack, "198.51.100.1 looked at it"),
-		lvsEvent(Up, "198.51.100.2 notamember\nHTTP error\n"),
-		lvsEvent(Up, "198.51.100.2\n"), // already back: success
+		lvsEvent(decide.FailureAlert, "198.51.100.2 notamember\nHTTP error on 198.51.100.2\n"),
+		lvsEvent(decide.FailureAlert, "198.51.100.2\n"), // already gone: success
+		lvsEvent(decide.AckAlert, "198.51.100.1 looked at it"),
+		lvsEvent(decide.UpAlert, "198.51.100.2 notamember\nHTTP error\n"),
+		lvsEvent(decide.UpAlert, "198.51.100.2\n"), // already back: success
 	)
 	checkOps(t, f,
 		"delete-real tcp 192.0.2.3:80 198.51.100.2:80",
@@ -69,7 +70,7 @@ func TestLVSFailingHostsFromSummary(t *testing.T) {
 
 func TestLVSQuiesceWithReal(t *testing.T) {
 	l, f := lvsWithFake(t, "-V", "192.0.2.3:80", "-R", "198.51.100.1:80", "-Q", "-W", "5", "-F", "dr")
-	sendAll(t, l, lvsEvent(Failure, "anything\n"), lvsEvent(Up, ""))
+	sendAll(t, l, lvsEvent(decide.FailureAlert, "anything\n"), lvsEvent(decide.UpAlert, ""))
 	checkOps(t, f,
 		"update-real tcp 192.0.2.3:80 198.51.100.1:80 dr 0",
 		"update-real tcp 192.0.2.3:80 198.51.100.1:80 dr 5")
@@ -77,9 +78,9 @@ func TestLVSQuiesceWithReal(t *testing.T) {
 
 func TestLVSTrapAndTest(t *testing.T) {
 	l, f := lvsWithFake(t, "-V", "192.0.2.3:80", "-R", "198.51.100.2")
-	sendAll(t, l, lvsEvent(Trap, "x\n"), lvsEvent(Startup, ""))
+	sendAll(t, l, lvsEvent(decide.TrapAlert, "x\n"), lvsEvent(decide.StartupAlert, ""))
 	up := "-u"
-	ev := lvsEvent(Test, "test\ntest detail\n")
+	ev := lvsEvent(decide.TestAlert, "test\ntest detail\n")
 	ev.Flag = &up
 	sendAll(t, l, ev)
 	checkOps(t, f,
@@ -89,7 +90,7 @@ func TestLVSTrapAndTest(t *testing.T) {
 
 func TestLVSNoMember(t *testing.T) {
 	l, f := lvsWithFake(t, "-V", "192.0.2.3:80")
-	if err := l.Send(context.Background(), lvsEvent(Failure, "timeout\n")); err == nil {
+	if err := l.Send(context.Background(), lvsEvent(decide.FailureAlert, "timeout\n")); err == nil {
 		t.Error("want an error when no member is in the summary")
 	}
 	checkOps(t, f)

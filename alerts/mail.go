@@ -49,19 +49,19 @@ func newMail(args []string) (Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(o.args) == 0 {
+	if len(o.Args) == 0 {
 		return nil, errors.New("mail alert: no recipient")
 	}
 	m := &mailAlert{
-		to:     o.args,
-		from:   o.get("f"),
-		secs:   o.get("l"),
-		server: firstNonEmpty(o.get("smtp"), os.Getenv("MON_SMTP_SERVER"), defaultSMTPServer),
-		user:   firstNonEmpty(o.get("user"), os.Getenv("MON_SMTP_USER")),
-		pass:   firstNonEmpty(o.get("pass"), os.Getenv("MON_SMTP_PASS")),
+		to:     o.Args,
+		from:   o.Get("f"),
+		secs:   o.Get("l"),
+		server: firstNonEmpty(o.Get("smtp"), os.Getenv("MON_SMTP_SERVER"), defaultSMTPServer),
+		user:   firstNonEmpty(o.Get("user"), os.Getenv("MON_SMTP_USER")),
+		pass:   firstNonEmpty(o.Get("pass"), os.Getenv("MON_SMTP_PASS")),
 	}
-	if o.has("S") {
-		s := o.get("S")
+	if o.Has("S") {
+		s := o.Get("S")
 		m.summary = &s
 	}
 	host, _, err := net.SplitHostPort(m.server)
@@ -74,8 +74,8 @@ func newMail(args []string) (Alert, error) {
 		name, _ := os.Hostname()
 		m.from = "mon@" + firstNonEmpty(name, "localhost")
 	}
-	m.tls = &tls.Config{ServerName: host, InsecureSkipVerify: o.has("insecure")}
-	if ca := o.get("ca"); ca != "" {
+	m.tls = &tls.Config{ServerName: host, InsecureSkipVerify: o.Has("insecure")}
+	if ca := o.Get("ca"); ca != "" {
 		pem, err := os.ReadFile(ca)
 		if err != nil {
 			return nil, fmt.Errorf("mail alert: %w", err)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 const wantMailBody = "\n" +
@@ -56,7 +58,7 @@ func TestMailUpalertPlainNoAuth(t *testing.T) {
 	sink := newSMTPSink(t, false)
 	a := newBuiltin(t, "mail", "--smtp", sink.addr, "-S", "back up", "root")
 	ev := testEvent("")
-	ev.Type = Up
+	ev.Type = decide.UpAlert
 	if err := a.Send(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func TestMailStalledServer(t *testing.T) {
 
 func TestMailConfigErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"--smtp", "nohostport", "root"}, {"--ca", "/nonexistent", "root"}} {
-		if _, err := Lookup("mail").New(args); err == nil {
+		if _, err := builtins.Lookup("mail").New(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}

@@ -1,44 +1,23 @@
 package alerts
 
-import (
-	"strings"
-
-	"github.com/gomon/gomon/internal/registry"
-)
-
-// Factory builds a built-in alert from its configured arguments. It
-// parses and validates the flags once, at config load, so that a bad
-// option is a config error rather than a failing alert.
-type Factory func(args []string) (Alert, error)
+import "github.com/gomon/gomon/internal/registry"
 
 // Builtin describes a registered built-in alert.
-type Builtin struct {
-	Name    string   // canonical name, e.g. "mail"
-	Aliases []string // script names it replaces, e.g. "mail.alert"
-	Usage   string   // one-line synopsis of its flags
-	New     Factory
-}
+type Builtin = registry.Builtin[Alert]
 
-var builtins registry.Registry[*Builtin]
+// builtins is filled by the init functions of the built-ins' files.
+var builtins registry.Registry[Alert]
 
 // Register adds a built-in under its name and aliases. It is called from
 // init functions; a duplicate name is a programming error.
-func Register(b *Builtin) {
-	builtins.Register(b, append([]string{b.Name}, b.Aliases...)...)
+func Register(b *Builtin) { builtins.Register(b) }
+
+// Builtins returns the registry of built-in alerts.
+func Builtins() *registry.Registry[Alert] { return &builtins }
+
+// Resolver resolves alert lines: built-ins, or programs in dirs
+// (alertdir) run by External.
+func Resolver(dirs []string) *registry.Resolver[Alert] {
+	return &registry.Resolver[Alert]{Kind: "alert", Builtins: &builtins, Dirs: dirs,
+		Program: func(path string) Alert { return &External{Path: path} }}
 }
-
-// Lookup returns the built-in registered under name (canonical name or
-// script alias, with or without the builtin: prefix), or nil.
-func Lookup(name string) *Builtin {
-	b, _ := builtins.Lookup(strings.TrimPrefix(name, BuiltinPrefix))
-	return b
-}
-
-// Names returns every registered name and alias, sorted.
-func Names() []string { return builtins.Names() }
-
-// Prefixes that force one kind of implementation in an alert line.
-const (
-	BuiltinPrefix = "builtin:" // always the built-in; unknown name is a config error
-	ScriptPrefix  = "script:"  // always the external program found in alertdir
-)

@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gomon/gomon/scheduler/protocol"
+	"github.com/gomon/gomon/internal/protocol"
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 func init() {
@@ -24,11 +25,6 @@ func init() {
 
 // defaultTrapPort is mon/udp.
 const defaultTrapPort = "2583"
-
-// opstatusNames are Mon::Client's opstatus names by numeric code; a
-// code without a name (e.g. 9, warn) cannot be sent, as in trap.alert.
-var opstatusNames = []string{"fail", "ok", "coldstart", "warmstart", "linkdown",
-	"unknown", "timeout", "untested", "dependency"}
 
 // trapAlert forwards the event as a mon trap to other mon servers (a
 // cascade of monitoring servers), like trap.alert with Mon::Client.
@@ -45,13 +41,13 @@ func newTrap(args []string) (Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &trapAlert{user: o.get("U"), pass: o.get("P")}
+	t := &trapAlert{user: o.Get("U"), pass: o.Get("P")}
 	// trap.alert tests $opt_o for truth: "" and "0" mean no override.
-	if v := o.get("o"); v != "" && v != "0" {
+	if v := o.Get("o"); v != "" && v != "0" {
 		n := perlInt(v)
 		t.opstatus = &n
 	}
-	for _, h := range o.args {
+	for _, h := range o.Args {
 		if _, _, err := net.SplitHostPort(h); err != nil {
 			h = net.JoinHostPort(h, defaultTrapPort)
 		}
@@ -82,9 +78,6 @@ func (t *trapAlert) Send(ctx context.Context, ev Event) error {
 	if t.opstatus != nil {
 		code = *t.opstatus
 	}
-	if code < 0 || code >= len(opstatusNames) {
-		return fmt.Errorf("trap alert: Undefined opstatus type (code %d)", code)
-	}
 	retval, ok := ev.Getenv("MON_RETVAL")
 	n, err := strconv.Atoi(retval)
 	if !ok || err != nil || n < 0 || strings.TrimLeft(retval, "0123456789") != "" {
@@ -92,7 +85,7 @@ func (t *trapAlert) Send(ctx context.Context, ev Event) error {
 	}
 	group := firstNonEmpty(envOf(ev, "MON_GROUP"), ev.Group)
 	service := firstNonEmpty(envOf(ev, "MON_SERVICE"), ev.Service)
-	trap, err := protocol.NewTrap(user, pass, group, service, n, opstatusNames[code], summary, detail)
+	trap, err := protocol.NewTrap(user, pass, group, service, n, decide.Status(code), summary, detail)
 	if err != nil {
 		return fmt.Errorf("trap alert: %w", err)
 	}

@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/protocol"
+	"github.com/gomon/gomon/internal/protocol"
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // trapListener receives trap datagrams on 127.0.0.1.
@@ -42,7 +43,7 @@ func TestTrapToTwoServers(t *testing.T) {
 	// -T as mon passes it must not swallow the next argument (Q-MON-2).
 	a := newBuiltin(t, "trap.alert", "-U", "monuser", "-P", "p@ss w", "-T", a1, a2)
 	ev := testEvent("")
-	ev.Type = Trap
+	ev.Type = decide.TrapAlert
 	ev.Input = []byte("sum \"q\" it's\nline1\nline2\\z\n\n")
 	ev.Env = []string{"MON_GROUP=g x", "MON_SERVICE=s1", "MON_RETVAL=3", "MON_OPSTATUS=0"}
 	if err := a.Send(context.Background(), ev); err != nil {

@@ -54,28 +54,28 @@ func newWebhook(args []string) (Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(o.args) != 1 {
+	if len(o.Args) != 1 {
 		return nil, errors.New("webhook alert: want exactly one URL")
 	}
-	u, err := url.Parse(o.args[0])
+	u, err := url.Parse(o.Args[0])
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("webhook alert: %q is not an http(s) URL", o.args[0])
+		return nil, fmt.Errorf("webhook alert: %q is not an http(s) URL", o.Args[0])
 	}
 	w := &webhookAlert{url: u.String(), header: http.Header{}, timeout: 10 * time.Second,
 		retries: 2, backoff: time.Second, client: &http.Client{}}
-	for _, h := range o.all("H") {
+	for _, h := range o.All("H") {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
 			return nil, fmt.Errorf("webhook alert: -H %q: want 'Name: value'", h)
 		}
 		w.header.Add(textproto.TrimString(name), textproto.TrimString(value))
 	}
-	if v := o.get("timeout"); v != "" {
+	if v := o.Get("timeout"); v != "" {
 		if w.timeout, err = time.ParseDuration(v); err != nil || w.timeout <= 0 {
 			return nil, fmt.Errorf("webhook alert: --timeout %q: want a positive duration like 5s", v)
 		}
 	}
-	if v := o.get("retries"); v != "" {
+	if v := o.Get("retries"); v != "" {
 		if w.retries, err = strconv.Atoi(v); err != nil || w.retries < 0 {
 			return nil, fmt.Errorf("webhook alert: --retries %q: want a non-negative integer", v)
 		}

@@ -120,7 +120,7 @@ func TestWebhookTimeout(t *testing.T) {
 func TestWebhookConfigErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"ftp://x/"}, {"http://a/", "http://b/"},
 		{"-H", "novalue", "http://a/"}, {"--timeout", "soon", "http://a/"}, {"--retries", "-1", "http://a/"}} {
-		if _, err := Lookup("webhook").New(args); err == nil {
+		if _, err := builtins.Lookup("webhook").New(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}

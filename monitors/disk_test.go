@@ -30,7 +30,7 @@ func TestFreespace(t *testing.T) {
 	if r := checkLocal(t, "freespace.monitor"); r.Exit != 0 || len(r.Output) != 0 {
 		t.Errorf("no arguments: exit %d output %q", r.Exit, r.Output)
 	}
-	if _, err := Lookup("freespace").New([]string{"/:lots"}); err == nil {
+	if _, err := builtins.Lookup("freespace").New([]string{"/:lots"}); err == nil {
 		t.Error("/:lots: want an error")
 	}
 }
@@ -58,7 +58,7 @@ func TestDf(t *testing.T) {
 		t.Errorf("all mounts, 1P: exit %d output %q", r.Exit, r.Output)
 	}
 	for _, args := range [][]string{{"-free", "lots"}, {"-ifree", "5G"}, {"-y"}, {"/:101%"}} {
-		if _, err := Lookup("df").New(args); err == nil {
+		if _, err := builtins.Lookup("df").New(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // the script would (hosts for the network monitors); the run gets no
 // hosts of its own.
 func RunDropIn(name string, args []string, stdout, stderr io.Writer) int {
-	b := Lookup(name)
+	b := builtins.Lookup(name)
 	if b == nil {
 		fmt.Fprintf(stderr, "%s: no such built-in monitor\n", name)
 		return 1

@@ -21,7 +21,7 @@ const unresolvable = "no..such.host"
 
 func mustNew(t testing.TB, name string, args ...string) Monitor {
 	t.Helper()
-	b := Lookup(name)
+	b := builtins.Lookup(name)
 	if b == nil {
 		t.Fatalf("built-in %q not registered", name)
 	}
@@ -133,15 +133,15 @@ func TestFpingNoHosts(t *testing.T) {
 
 func TestFpingFlags(t *testing.T) {
 	for _, args := range [][]string{{"-x"}, {"-r", "many"}, {"-t"}, {"-h"}} {
-		if _, err := Lookup("fping.monitor").New(args); err == nil {
+		if _, err := builtins.Lookup("fping.monitor").New(args); err == nil {
 			t.Errorf("args %q: want an error", args)
 		}
 	}
-	if _, err := Lookup("fping.monitor").New([]string{"-aTr2", "-t100", "-s", "50"}); err != nil {
+	if _, err := builtins.Lookup("fping.monitor").New([]string{"-aTr2", "-t100", "-s", "50"}); err != nil {
 		t.Errorf("clustered flags: %v", err)
 	}
 	for _, args := range [][]string{{"-c", "0"}, {"-q"}} {
-		if _, err := Lookup("ping.monitor").New(args); err == nil {
+		if _, err := builtins.Lookup("ping.monitor").New(args); err == nil {
 			t.Errorf("ping %q: want an error", args)
 		}
 	}

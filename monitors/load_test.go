@@ -31,7 +31,7 @@ func TestLoadavg(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"1", "2"}, {"1", "2", "3", "4", "5"}, {"1", "x", "3"}} {
-		if _, err := Lookup("loadavg").New(args); err == nil {
+		if _, err := builtins.Lookup("loadavg").New(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}
@@ -79,7 +79,7 @@ func TestVmstat(t *testing.T) {
 		t.Errorf("mem limit 100: exit %d output %q", r.Exit, r.Output)
 	}
 	for _, args := range [][]string{{"-bogus"}, {"extra"}, {"-sample", "0s"}} {
-		if _, err := Lookup("vmstat").New(args); err == nil {
+		if _, err := builtins.Lookup("vmstat").New(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}

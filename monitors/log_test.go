@@ -107,7 +107,7 @@ func TestLogMonitorErrors(t *testing.T) {
 		t.Errorf("no state dir: exit %d output %q", r.Exit, r.Output)
 	}
 	for _, args := range [][]string{{"-r", "x"}, {"-f", "a"}, {"-f", "a", "-r", "("}, {"-f", "a", "-r", "x", "-x", "["}, {"-f", "a", "-r", "x", "-m", "-1"}, {"-q"}} {
-		if _, err := Lookup("log").New(args); err == nil {
+		if _, err := builtins.Lookup("log").New(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}

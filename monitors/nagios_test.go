@@ -97,7 +97,7 @@ func TestNagiosTimeout(t *testing.T) {
 
 func TestNagiosBadArgs(t *testing.T) {
 	for _, args := range [][]string{nil, {"-t", "0", "check_x"}, {"-bogus", "check_x"}, {"no-such-plugin-gomon"}} {
-		if _, err := Lookup("nagios").New(args); err == nil {
+		if _, err := builtins.Lookup("nagios").New(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}

@@ -87,7 +87,7 @@ func runPerl(script string, args ...string) func() error {
 }
 
 func runBuiltin(b *testing.B, name string, args ...string) func() error {
-	m, err := Lookup(name).New(args)
+	m, err := builtins.Lookup(name).New(args)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -99,11 +99,11 @@ func TestPsInterpreter(t *testing.T) {
 }
 
 func TestPsBadArgs(t *testing.T) {
-	if _, err := Lookup("ps").New(nil); err == nil {
+	if _, err := builtins.Lookup("ps").New(nil); err == nil {
 		t.Error("no arguments: want an error")
 	}
 	for _, args := range [][]string{{"sshd"}, {"-x"}, {"-x", "abc"}} {
-		_, err := Lookup("ps").New(args)
+		_, err := builtins.Lookup("ps").New(args)
 		if err == nil {
 			t.Errorf("%q: want an error", args)
 		} else if args[0] == "sshd" && !strings.Contains(err.Error(), `Can't parse "sshd"`) {

@@ -1,44 +1,23 @@
 package monitors
 
-import (
-	"strings"
-
-	"github.com/gomon/gomon/internal/registry"
-)
-
-// Factory builds a built-in monitor from its configured arguments. It
-// parses and validates the flags once, at config load, so that a bad
-// option is a config error rather than a failing check.
-type Factory func(args []string) (Monitor, error)
+import "github.com/gomon/gomon/internal/registry"
 
 // Builtin describes a registered built-in monitor.
-type Builtin struct {
-	Name    string   // canonical name, e.g. "http"
-	Aliases []string // script names it replaces, e.g. "http.monitor"
-	Usage   string   // one-line synopsis of its flags
-	New     Factory
-}
+type Builtin = registry.Builtin[Monitor]
 
-var builtins registry.Registry[*Builtin]
+// builtins is filled by the init functions of the built-ins' files.
+var builtins registry.Registry[Monitor]
 
 // Register adds a built-in under its name and aliases. It is called from
 // init functions; a duplicate name is a programming error.
-func Register(b *Builtin) {
-	builtins.Register(b, append([]string{b.Name}, b.Aliases...)...)
+func Register(b *Builtin) { builtins.Register(b) }
+
+// Builtins returns the registry of built-in monitors.
+func Builtins() *registry.Registry[Monitor] { return &builtins }
+
+// Resolver resolves `monitor` lines: built-ins, or programs in dirs
+// (mondir) run by External.
+func Resolver(dirs []string) *registry.Resolver[Monitor] {
+	return &registry.Resolver[Monitor]{Kind: "monitor", Builtins: &builtins, Dirs: dirs,
+		Program: func(path string) Monitor { return &External{Path: path} }}
 }
-
-// Lookup returns the built-in registered under name (canonical name or
-// script alias, with or without the builtin: prefix), or nil.
-func Lookup(name string) *Builtin {
-	b, _ := builtins.Lookup(strings.TrimPrefix(name, BuiltinPrefix))
-	return b
-}
-
-// Names returns every registered name and alias, sorted.
-func Names() []string { return builtins.Names() }
-
-// Prefixes that force one kind of implementation in a `monitor` line.
-const (
-	BuiltinPrefix = "builtin:" // always the built-in; unknown name is a config error
-	ScriptPrefix  = "script:"  // always the external program found in mondir
-)

@@ -130,12 +130,12 @@ func TestSnmpBadArgs(t *testing.T) {
 		{"-v", "4", "-get", "1.3.6.1"}, {"-v", "3", "-get", "1.3.6.1"},
 		{"-v", "3", "-u", "u", "-l", "authPriv", "-A", "a", "-get", "1.3.6.1"}, {"-bogus"},
 	} {
-		if _, err := Lookup("snmp").New(args); err == nil {
+		if _, err := builtins.Lookup("snmp").New(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}
 	for _, args := range [][]string{{"--free", "lots"}, {"--usemib", "perf"}, {"--config", "/nonexistent/snmpdiskspace.cf"}} {
-		if _, err := Lookup("snmpdiskspace.monitor").New(args); err == nil {
+		if _, err := builtins.Lookup("snmpdiskspace.monitor").New(args); err == nil {
 			t.Errorf("snmpdiskspace %q: want an error", args)
 		}
 	}

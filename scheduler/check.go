@@ -3,7 +3,8 @@ package scheduler
 import (
 	"errors"
 
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/registry"
 )
 
 // CheckPrograms resolves every monitor and alert of cfg as the scheduler
@@ -14,7 +15,7 @@ func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
 	g := &cfg.Globals
 	report := func(pos config.Pos, err error) {
 		d := config.Diagnostic{Pos: pos, Msg: err.Error()}
-		var missing missingProgram
+		var missing *registry.NotFound
 		if errors.As(err, &missing) {
 			warns = append(warns, d)
 		} else {
@@ -28,15 +29,12 @@ func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
 					report(s.Pos, err)
 				}
 			}
-			for _, p := range s.Periods {
-				for _, list := range [][]config.AlertLine{p.Alerts, p.UpAlerts, p.StartupAlerts, p.AckAlerts, p.DisableAlerts} {
-					for _, l := range list {
-						if a := resolveAlert(g, l); a.err != nil {
-							report(l.Pos, a.err)
-						}
-					}
-				}
-			}
+		}
+	}
+	progs := resolveAlerts(cfg)
+	for _, l := range alertLines(cfg) {
+		if p := progs[alertKey(l)]; p.err != nil {
+			report(l.Pos, p.err)
 		}
 	}
 	return errs, warns

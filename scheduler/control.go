@@ -6,8 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gomon/gomon/alerts"
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -319,7 +318,7 @@ func (s *Scheduler) TestMonitor(group, service string) error {
 
 // TestAlert runs every alert line of one list of one period right away,
 // with mon's test input. Test alerts are neither counted nor recorded.
-func (s *Scheduler) TestAlert(typ alerts.Type, group, service string, retval int, periodKey string) error {
+func (s *Scheduler) TestAlert(typ decide.AlertType, group, service string, retval int, periodKey string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	svc, err := s.lookup(group, service)
@@ -337,13 +336,13 @@ func (s *Scheduler) TestAlert(typ alerts.Type, group, service string, retval int
 	}
 	var lines []config.AlertLine
 	switch typ {
-	case alerts.Up:
+	case decide.UpAlert:
 		lines = p.UpAlerts
-	case alerts.Startup:
+	case decide.StartupAlert:
 		lines = p.StartupAlerts
-	case alerts.Ack:
+	case decide.AckAlert:
 		lines = p.AckAlerts
-	case alerts.Disable:
+	case decide.DisableAlert:
 		lines = p.DisableAlerts
 	default:
 		lines = p.Alerts

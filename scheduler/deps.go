@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/depend"
 	"github.com/gomon/gomon/scheduler/decide"
-	"github.com/gomon/gomon/scheduler/depend"
 )
 
 // dependFor returns the expression that gates kind 'a' (alerts) or 'm'

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gomon/gomon/alerts"
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/atomicfile"
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/scheduler/decide"
-	"github.com/gomon/gomon/scheduler/state"
 )
 
 // processEvent feeds one event to the decision engine and carries out
@@ -47,16 +46,9 @@ func (s *Scheduler) world(svc *service, now time.Time) decide.World {
 	return w
 }
 
-// hasAlert reports whether an alert name resolves; mon counts an alert
-// as sent only when it could start the program.
-func (s *Scheduler) hasAlert(name string) bool {
-	script, forced := strings.CutPrefix(name, alerts.ScriptPrefix)
-	if !forced && alerts.Lookup(name) != nil {
-		return true
-	}
-	_, err := config.FindProgram(s.cfg.Globals.AlertDir, script)
-	return err == nil
-}
+// hasAlert reports whether an alert line can be started; mon counts an
+// alert as sent only when it could start the program.
+func (s *Scheduler) hasAlert(l config.AlertLine) bool { return s.findAlert(l).err == nil }
 
 // alertEnv builds the MON_* environment of an alert (spec §10.2) from the
 // engine's snapshot of the state at the moment mon would call it.
@@ -97,15 +89,15 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 }
 
 // historyType is the TYPE word of alert history lines and log messages.
-func historyType(t alerts.Type) string {
+func historyType(t decide.AlertType) string {
 	switch t {
-	case alerts.Failure:
+	case decide.FailureAlert:
 		return "alert"
-	case alerts.Up:
+	case decide.UpAlert:
 		return "upalert"
-	case alerts.Trap:
+	case decide.TrapAlert:
 		return "trapalert"
-	case alerts.TrapTimeout:
+	case decide.TrapTimeoutAlert:
 		return "traptimeoutalert"
 	}
 	return string(t) + "alert"
@@ -136,7 +128,7 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 		line := fmt.Sprintf("%s %s %s %d %s (%s) %s", typ, svc.w.name, svc.cfg.Name, now.Unix(), p.path, a.Line.RawArgs, sum)
 		s.alertHist = s.appendHist(s.alertHist, line)
 		if f := s.cfg.Globals.HistoricFile; f != "" {
-			if err := state.AppendLine(f, line); err != nil {
+			if err := atomicfile.AppendLine(f, line); err != nil {
 				s.log.Error("could not append to historicfile", "file", f, "err", err)
 			}
 		}
@@ -200,7 +192,7 @@ func (s *Scheduler) writeDTLog(svc *service, pre *decide.State, now time.Time) {
 	}
 	line := fmt.Sprintf("%d %s %s %d %d %s %s", now.Unix(), svc.w.name, svc.cfg.Name, first,
 		now.Unix()-first, seconds(pre.Interval), pre.LastSummary)
-	if err := state.AppendLine(g.DtLogFile, line); err != nil {
+	if err := atomicfile.AppendLine(g.DtLogFile, line); err != nil {
 		s.log.Error("could not write downtime log", "file", g.DtLogFile, "err", err)
 	}
 }

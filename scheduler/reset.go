@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomon/gomon/internal/atomicfile"
+	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/scheduler/decide"
-	"github.com/gomon/gomon/scheduler/protocol"
-	"github.com/gomon/gomon/scheduler/state"
 )
 
 // Reset re-reads the configuration and starts over (protocol `reset`,
@@ -70,7 +70,7 @@ func (s *Scheduler) beginLog(now time.Time) {
 	g := s.cfg.Globals
 	if g.DtLogging {
 		hdr := fmt.Sprintf("#\n# downtime log start %d\n# time back up, group, service, first failure, downtime, interval, summary\n#", now.Unix())
-		if err := state.AppendLine(g.DtLogFile, hdr); err != nil {
+		if err := atomicfile.AppendLine(g.DtLogFile, hdr); err != nil {
 			s.log.Error("could not write downtime log, turning dtlogging off", "file", g.DtLogFile, "err", err)
 		}
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/monitors"
-	"github.com/gomon/gomon/scheduler/config"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 

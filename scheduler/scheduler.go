@@ -16,11 +16,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gomon/gomon/alerts"
-	"github.com/gomon/gomon/scheduler/clock"
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/atomicfile"
+	"github.com/gomon/gomon/internal/clock"
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/scheduler/decide"
-	"github.com/gomon/gomon/scheduler/state"
 )
 
 // Options configure a Scheduler. Zero values are sensible defaults.
@@ -50,8 +49,8 @@ type Event struct {
 	Group     string
 	Service   string
 	Exit      int
-	Alert     string      // alert name for Kind "alert"
-	AlertType alerts.Type // and its type
+	Alert     string           // alert name for Kind "alert"
+	AlertType decide.AlertType // and its type
 	Time      time.Time
 	// Due is, for "monitor-start", when the run was due: Time − Due is
 	// how late it started (timer latency, or waiting for a maxprocs
@@ -144,7 +143,7 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 	if s.stopped {
 		s.stoppedAt = s.start
 	}
-	state.RemoveStaleTemps(cfg.Globals.StateDir, "disabled", "opstatus")
+	atomicfile.RemoveStaleTemps(cfg.Globals.StateDir, "disabled", "opstatus")
 	s.mu.Lock()
 	s.load(cfg, s.start)
 	s.mu.Unlock()

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/clock"
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/clock"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -54,11 +55,11 @@ func newRig(t *testing.T, cfg string, scripts map[string]string) *rig {
 		}
 	}
 	head := fmt.Sprintf("basedir = %s\ncfbasedir = %s\nmondir = mon.d\nalertdir = alert.d\nstatedir = state\nlogdir = log\n", dir, dir)
-	c, err := config.Parse("test.cf", []byte(head+strings.ReplaceAll(cfg, "DIR", dir)), config.LoadOptions{Cwd: dir})
+	c, err := configfile.Parse("test.cf", []byte(head+strings.ReplaceAll(cfg, "DIR", dir)), configfile.LoadOptions{Cwd: dir})
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	c.Resolve(dir)
+	configfile.Resolve(c, dir)
 	r := &rig{t: t, dir: dir, clk: clock.NewFake(epoch), events: make(chan Event, 1000), done: make(chan struct{})}
 	r.s = New(c, Options{Clock: r.clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Events: func(e Event) {
 		r.mu.Lock()
@@ -682,5 +683,45 @@ watch g
 	}
 	if st := r.status("g", "s"); st.State.OpStatus != decide.Fail {
 		t.Errorf("status %v", st.State.OpStatus)
+	}
+}
+
+// TestUnstartableAlertIsNotCountedAsSent: the decision engine and
+// dispatch read one table of resolved alert lines, so a line whose
+// built-in rejects its arguments is neither counted as sent nor recorded,
+// while a good line of the same period is.
+func TestUnstartableAlertIsNotCountedAsSent(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service bad
+        interval 10s
+        monitor fail.monitor
+        period wd {Sun-Sat}
+            alert mail.alert --bogus root
+    service good
+        interval 10s
+        monitor fail.monitor
+        period wd {Sun-Sat}
+            alert file.alert -d DIR/log alerts.log
+`, map[string]string{"fail.monitor": "echo h1 failed; exit 1\n"})
+	r.advance(11 * time.Second) // the second service's phase is 1 ms later
+	r.wait("monitor-done")
+	r.wait("monitor-done")
+	if st := r.status("g", "bad").State; st.Periods[0].AlertSent != 0 || st.AlertCount != 0 {
+		t.Errorf("bad line counted as sent: alert_sent=%d alerts=%d", st.Periods[0].AlertSent, st.AlertCount)
+	}
+	trace, _ := r.s.Trace("g", "bad")
+	for _, tr := range trace {
+		if tr.Sent {
+			t.Errorf("trace says sent: %+v", tr)
+		}
+	}
+	if st := r.status("g", "good").State; st.Periods[0].AlertSent != 1 {
+		t.Errorf("good line: alert_sent=%d, want 1", st.Periods[0].AlertSent)
+	}
+	if hist := r.s.AlertHistory(); len(hist) != 1 || !strings.Contains(hist[0], "alert g good ") {
+		t.Errorf("alert history %q, want only the good line", hist)
 	}
 }

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/shellwords"
 	"github.com/gomon/gomon/monitors"
-	"github.com/gomon/gomon/scheduler/config"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -82,7 +83,7 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 	s.waitq = nil
 	s.timers = nil
 	s.running = 0
-	s.alertProgs = map[string]alertProg{}
+	s.alertProgs = resolveAlerts(cfg)
 	for _, wc := range cfg.Watches {
 		if s.groups[wc.Name] == nil {
 			s.groups[wc.Name] = &group{name: wc.Name, hosts: []string{wc.Name}}
@@ -167,10 +168,9 @@ type resolvedMonitor struct {
 	noHosts bool // the line ends in ";;"
 }
 
-// findMonitor resolves a `monitor` line: `builtin:NAME` forces a
-// built-in, `script:NAME` forces the program in mondir, and a bare NAME is
-// the built-in registered under that name (a script name such as
-// http.monitor) or else the program in mondir.
+// findMonitor parses a `monitor` line (NAME ARGS... [;;]) and resolves
+// its name (registry.Resolver: built-in, drop-in alias, script: prefix,
+// mondir).
 func findMonitor(g *config.Globals, line string) (resolvedMonitor, error) {
 	var m resolvedMonitor
 	line = strings.TrimSpace(line)
@@ -187,75 +187,66 @@ func findMonitor(g *config.Globals, line string) (resolvedMonitor, error) {
 		return m, fmt.Errorf("monitor %q: %w", line, err)
 	}
 	m.args = args
-	script, forced := strings.CutPrefix(name, monitors.ScriptPrefix)
-	if !forced {
-		if b := monitors.Lookup(name); b != nil {
-			mon, err := b.New(args)
-			if err != nil {
-				return m, fmt.Errorf("monitor %s: %w", name, err)
-			}
-			m.mon, m.path = mon, monitors.BuiltinPrefix+b.Name
-			return m, nil
-		}
-		if strings.HasPrefix(name, monitors.BuiltinPrefix) {
-			return m, fmt.Errorf("no built-in monitor %q", name)
-		}
-	}
-	path, err := config.FindProgram(g.MonDir, script)
-	if err != nil {
-		return m, missingProgram("no monitor found while trying to run [" + script + "]: " + err.Error())
-	}
-	m.mon, m.path = &monitors.External{Path: path}, path
-	return m, nil
+	r, err := monitors.Resolver(g.MonDir).Resolve(name, args)
+	m.mon, m.path = r.Impl, r.Path
+	return m, err
 }
 
-// missingProgram is the error for a monitor or alert program that is not
-// installed: mon logs it and carries on, so it is not a config error.
-type missingProgram string
-
-func (e missingProgram) Error() string { return string(e) }
-
-// alertProg is a resolved alert: the implementation and what the alert
-// history shows as its path.
+// alertProg is a resolved alert line: the implementation and what the
+// alert history shows as its path, or why it cannot run.
 type alertProg struct {
 	alert alerts.Alert
 	path  string
 	err   error
 }
 
-// findAlert resolves an alert line's program, caching per name and
-// arguments (a built-in is configured from its arguments).
-func (s *Scheduler) findAlert(line config.AlertLine) alertProg {
-	key := line.Name + "\x00" + strings.Join(line.Args, "\x00")
-	if p, ok := s.alertProgs[key]; ok {
-		return p
+// resolveAlerts resolves every alert line of cfg (every period's lines
+// and the redistribute lines), once per load. The decision engine's "is
+// there such an alert" and dispatch both read this table, so an alert is
+// counted as sent exactly when it can be started.
+func resolveAlerts(cfg *config.Config) map[string]alertProg {
+	r := alerts.Resolver(cfg.Globals.AlertDir)
+	progs := map[string]alertProg{}
+	for _, l := range alertLines(cfg) {
+		key := alertKey(l)
+		if _, ok := progs[key]; ok {
+			continue
+		}
+		a, err := r.Resolve(l.Name, l.Args)
+		progs[key] = alertProg{alert: a.Impl, path: a.Path, err: err}
 	}
-	p := resolveAlert(&s.cfg.Globals, line)
-	s.alertProgs[key] = p
-	return p
+	return progs
 }
 
-// resolveAlert resolves an alert line with the same rules as findMonitor.
-func resolveAlert(g *config.Globals, line config.AlertLine) alertProg {
-	name := line.Name
-	script, forced := strings.CutPrefix(name, alerts.ScriptPrefix)
-	if !forced {
-		if b := alerts.Lookup(name); b != nil {
-			a, err := b.New(line.Args)
-			if err != nil {
-				return alertProg{err: fmt.Errorf("alert %s: %w", name, err)}
+// alertLines returns every alert line of cfg, in config order.
+func alertLines(cfg *config.Config) []config.AlertLine {
+	var out []config.AlertLine
+	for _, w := range cfg.Watches {
+		for _, s := range w.Services {
+			if l, err := decide.RedistributeLine(s); err == nil && l != nil {
+				out = append(out, *l)
 			}
-			return alertProg{alert: a, path: alerts.BuiltinPrefix + b.Name}
-		}
-		if strings.HasPrefix(name, alerts.BuiltinPrefix) {
-			return alertProg{err: fmt.Errorf("no built-in alert %q", name)}
+			for _, p := range s.Periods {
+				out = slices.Concat(out, p.Alerts, p.UpAlerts, p.StartupAlerts, p.AckAlerts, p.DisableAlerts)
+			}
 		}
 	}
-	path, err := config.FindProgram(g.AlertDir, script)
-	if err != nil {
-		return alertProg{err: missingProgram("no alert found while trying to run " + script)}
+	return out
+}
+
+// alertKey identifies an alert line by name and arguments (a built-in is
+// configured from its arguments).
+func alertKey(l config.AlertLine) string {
+	return l.Name + "\x00" + strings.Join(l.Args, "\x00")
+}
+
+// findAlert returns the resolved alert line. Every line of the running
+// configuration was resolved at load.
+func (s *Scheduler) findAlert(l config.AlertLine) alertProg {
+	if p, ok := s.alertProgs[alertKey(l)]; ok {
+		return p
 	}
-	return alertProg{alert: &alerts.External{Path: path}, path: path}
+	return alertProg{err: fmt.Errorf("alert line %q is not in the running configuration", l)}
 }
 
 // enabledHosts returns the members of the service's group that are not

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomon/gomon/internal/atomicfile"
+	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/scheduler/decide"
-	"github.com/gomon/gomon/scheduler/protocol"
-	"github.com/gomon/gomon/scheduler/state"
 )
 
 // SaveState writes the named state files ("disabled", "opstatus", "all")
@@ -27,12 +27,12 @@ func (s *Scheduler) saveState(names ...string) error {
 	if wants(names, "disabled") {
 		var b bytes.Buffer
 		protocol.WriteDisabledState(&b, s.disabledState())
-		if err := state.WriteFileAtomic(s.statePath("disabled"), b.Bytes(), 0o644); err != nil {
+		if err := atomicfile.WriteFileAtomic(s.statePath("disabled"), b.Bytes(), 0o644); err != nil {
 			errs = append(errs, fmt.Errorf("could not write to state file: %w", err))
 		}
 	}
 	if wants(names, "opstatus") {
-		if err := state.WriteFileAtomic(s.statePath("opstatus"), s.encodeOpstatus(), 0o644); err != nil {
+		if err := atomicfile.WriteFileAtomic(s.statePath("opstatus"), s.encodeOpstatus(), 0o644); err != nil {
 			errs = append(errs, fmt.Errorf("could not write to opstatus state file: %w", err))
 		}
 	}

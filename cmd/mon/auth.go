@@ -3,9 +3,9 @@ package main
 import (
 	"log/slog"
 
-	"github.com/gomon/gomon/scheduler/auth"
-	"github.com/gomon/gomon/scheduler/config"
-	"github.com/gomon/gomon/scheduler/server"
+	"github.com/gomon/gomon/internal/auth"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/server"
 )
 
 // loadAuth reads auth.cf and sets up the login methods of cfg. It fails

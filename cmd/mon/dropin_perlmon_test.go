@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/protocol"
+	"github.com/gomon/gomon/internal/protocol"
 )
 
 // TestDropInMonitorsUnderPerlMon runs gomon's built-ins as drop-in

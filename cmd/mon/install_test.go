@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
-	"regexp"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,31 +12,45 @@ import (
 	"github.com/gomon/gomon/monitors"
 )
 
-// TestInstalledDropInsExist checks that every drop-in name `make install`
-// links to the mon binary is a registered built-in, so an installed
-// NAME.monitor or NAME.alert never runs into "no such built-in".
-func TestInstalledDropInsExist(t *testing.T) {
-	mk, err := os.ReadFile("../../Makefile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Join continuation lines, then read the two lists.
-	text := strings.ReplaceAll(string(mk), "\\\n", " ")
-	for _, list := range []struct {
-		name   string
-		exists func(string) bool
-	}{
-		{"DROPIN_MONITORS", func(n string) bool { return monitors.Lookup(n) != nil }},
-		{"DROPIN_ALERTS", func(n string) bool { return alerts.Lookup(n) != nil }},
-	} {
-		m := regexp.MustCompile(`(?m)^` + list.name + ` :=(.*)$`).FindStringSubmatch(text)
-		if m == nil {
-			t.Fatalf("no %s in the Makefile", list.name)
+// TestInstallDropIns runs `mon install-dropins` as `make install` does and
+// checks that it links exactly the registered drop-in names, that a link
+// runs its built-in, and that a second run replaces the links.
+func TestInstallDropIns(t *testing.T) {
+	bin := monBinary(t)
+	dir := t.TempDir()
+	monDir, alertDir := filepath.Join(dir, "mon.d"), filepath.Join(dir, "alert.d")
+	for range 2 {
+		out, err := exec.Command(bin, "install-dropins", "--target", bin, monDir, alertDir).CombinedOutput()
+		if err != nil {
+			t.Fatalf("install-dropins: %v\n%s", err, out)
 		}
-		for _, n := range strings.Fields(m[1]) {
-			if !list.exists(n) {
-				t.Errorf("%s names %s, which is not a built-in", list.name, n)
+	}
+	for _, set := range []struct {
+		dir  string
+		want []string
+	}{
+		{monDir, monitors.Builtins().DropIns()},
+		{alertDir, alerts.Builtins().DropIns()},
+	} {
+		entries, err := os.ReadDir(set.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+			if target, err := os.Readlink(filepath.Join(set.dir, e.Name())); err != nil || target != bin {
+				t.Errorf("%s links to %q (%v), want %s", e.Name(), target, err, bin)
 			}
 		}
+		if !slices.Equal(got, set.want) || len(got) < 4 {
+			t.Errorf("%s holds %q, want the registry's drop-ins %q", set.dir, got, set.want)
+		}
+	}
+	// A linked name runs the built-in: tcp.monitor with a bad flag
+	// prints the built-in's usage.
+	out, err := exec.Command(filepath.Join(monDir, "tcp.monitor"), "-Z", "localhost").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "usage: tcp.monitor") {
+		t.Errorf("tcp.monitor -Z: %v\n%s", err, out)
 	}
 }

@@ -13,8 +13,9 @@ import (
 
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/registry"
 	"github.com/gomon/gomon/scheduler"
-	"github.com/gomon/gomon/scheduler/config"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -151,8 +152,9 @@ type lvsLine struct {
 // isLVSAlert reports whether an alert line names the built-in lvs alert
 // (lvs, lvs.alert, builtin:lvs…; script:lvs.alert is someone else's).
 func isLVSAlert(name string) bool {
-	return !strings.HasPrefix(name, alerts.ScriptPrefix) &&
-		alerts.Lookup(name) != nil && alerts.Lookup(name) == alerts.Lookup("lvs")
+	b := alerts.Builtins()
+	return !strings.HasPrefix(name, registry.ScriptPrefix) &&
+		b.Lookup(name) != nil && b.Lookup(name) == b.Lookup("lvs")
 }
 
 // lvsLines returns the lvs alert and upalert lines of cfg in config order.

@@ -10,8 +10,9 @@ import (
 
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/scheduler"
-	"github.com/gomon/gomon/scheduler/config"
 )
 
 // Documentation addresses only: nothing is sent anywhere.
@@ -189,7 +190,7 @@ watch web
 	if err := os.WriteFile(path, []byte(cf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(path, config.LoadOptions{})
+	cfg, err := configfile.Load(path, configfile.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

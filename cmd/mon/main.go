@@ -1,7 +1,8 @@
 // Command mon is gomon's daemon, a drop-in replacement for mon 1.3. The
 // same binary also runs gomon's built-in monitors and alerts as drop-in
 // scripts when it is called by such a name (fping.monitor, mail.alert…),
-// and has two operator commands: `mon period` and `mon convert`.
+// and has operator commands: `mon period`, `mon convert` and
+// `mon install-dropins`.
 package main
 
 import (
@@ -18,15 +19,14 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/configfile"
+	"github.com/gomon/gomon/internal/server"
+	"github.com/gomon/gomon/internal/web"
 	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler"
-	"github.com/gomon/gomon/scheduler/config"
-	"github.com/gomon/gomon/scheduler/period"
-	"github.com/gomon/gomon/scheduler/server"
-	"github.com/gomon/gomon/scheduler/status"
 )
 
 // monVersion is what `mon -v` printed for mon 1.3.6; scripts compare it.
@@ -68,6 +68,8 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdPeriod(o.args[1:], stdout, stderr)
 		case "convert":
 			return cmdConvert(o, o.args[1:], stdout, stderr)
+		case "install-dropins":
+			return cmdInstallDropIns(o.args[1:], stdout, stderr)
 		}
 		fmt.Fprintf(stderr, "mon: unknown command %q\n\n%s", o.args[0], usage)
 		return 2
@@ -78,69 +80,19 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return daemon(o, stdout, stderr)
 }
 
-// cmdPeriod prints 1, 0 or -1 for each time: is it inside the period?
-func cmdPeriod(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: mon period SPEC [UNIXTIME...]")
-		return 2
-	}
-	spec, times := args[0], args[1:]
-	if len(times) == 0 {
-		times = []string{strconv.FormatInt(time.Now().Unix(), 10)}
-	}
-	p, perr := period.Parse(spec)
-	for _, ts := range times {
-		t, err := strconv.ParseInt(ts, 10, 64)
-		switch {
-		case err != nil:
-			fmt.Fprintf(stderr, "mon period: %q is not a unix time\n", ts)
-			return 2
-		case perr != nil:
-			fmt.Fprintln(stdout, -1)
-		case p.In(time.Unix(t, 0)):
-			fmt.Fprintln(stdout, 1)
-		default:
-			fmt.Fprintln(stdout, 0)
-		}
-	}
-	if perr != nil {
-		fmt.Fprintf(stderr, "mon period: %v\n", perr)
-		return 1
-	}
-	return 0
-}
-
-// cmdConvert prints a configuration file as HCL.
-func cmdConvert(o *options, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: mon convert FILE")
-		return 2
-	}
-	cfg, err := config.Load(args[0], loadOptions(o))
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	if err := config.WriteHCL(stdout, cfg); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	return 0
-}
-
-// loadOptions are the config.LoadOptions for the command line: mon's
+// loadOptions are the configfile.LoadOptions for the command line: mon's
 // "initial value" options seed the globals, the "override" options are
 // applied after every read. Unlike mon, the overrides are re-applied on
 // every reset too (Q-CFG-1): the command line keeps meaning what it says.
-func loadOptions(o *options) config.LoadOptions {
-	g := config.Defaults()
+func loadOptions(o *options) configfile.LoadOptions {
+	g := configfile.Defaults()
 	if o.cfBaseDir != nil {
 		g.CfBaseDir = *o.cfBaseDir
 	}
 	if o.logDir != nil {
 		g.LogDir = *o.logDir
 	}
-	lo := config.LoadOptions{Globals: &g, Override: o.override}
+	lo := configfile.LoadOptions{Globals: &g, Override: o.override}
 	if o.m4 != nil {
 		lo.M4, lo.M4Command = true, *o.m4
 	}
@@ -203,7 +155,7 @@ func configPath(o *options) (path string, embedded bool) {
 	if o.configFile != "" {
 		return o.configFile, false
 	}
-	base := config.Defaults().CfBaseDir
+	base := configfile.Defaults().CfBaseDir
 	if o.cfBaseDir != nil {
 		base = *o.cfBaseDir
 	}
@@ -238,7 +190,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		}
 		log.Info("no configuration file: running the embedded configuration", "file", path)
 	}
-	load := func() (*config.Config, error) { return config.Load(path, lo) }
+	load := func() (*config.Config, error) { return configfile.Load(path, lo) }
 	cfg, err := load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -297,7 +249,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	lvs := newLVSReconciler(log)
-	counters := status.NewCounters()
+	counters := web.NewCounters()
 	var readyOnce sync.Once
 	sched := scheduler.New(cfg, scheduler.Options{
 		Logger:  log,
@@ -337,7 +289,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		},
 		CheckConfig: func() error {
 			_, err := load()
-			var ce *config.Error
+			var ce *configfile.Error
 			if errors.As(err, &ce) {
 				return errors.New(ce.Legacy())
 			}
@@ -376,7 +328,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		if embedded {
 			fmt.Fprintf(stdout, "status page: %s\n", url)
 		}
-		go serveStatus(ctx, statusLn, status.Handler(sched, counters), log)
+		go serveStatus(ctx, statusLn, web.Handler(sched, counters), log)
 	}
 	if embedded {
 		go showStatus(ctx, sched, stdout)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/configfile"
 )
 
 // options is mon's command line (config.md §1.1) plus gomon's additions.
@@ -89,7 +89,7 @@ var optSpecs = []optSpec{
 	{'p', "port", reqArg, func(o *options, v string) error { return atoiP(v, &o.port) }},
 	{'P', "pidfile", reqArg, func(o *options, v string) error { o.pidFile = &v; return nil }},
 	{'r', "randstart", reqArg, func(o *options, v string) error {
-		d, err := config.ParseTimeval(v)
+		d, err := configfile.ParseTimeval(v)
 		if err != nil {
 			return errors.New("bad randstart value")
 		}

@@ -13,9 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/shellwords"
 	"github.com/gomon/gomon/scheduler"
-	"github.com/gomon/gomon/scheduler/config"
 )
 
 //go:embed embedded/mon.cf embedded/auth.cf

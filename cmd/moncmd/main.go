@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/protocol"
+	"github.com/gomon/gomon/internal/protocol"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/server/servertest"
+	"github.com/gomon/gomon/internal/server/servertest"
 )
 
 // TestMain lets the test binary act as moncmd when re-executed with

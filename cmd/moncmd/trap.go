@@ -7,7 +7,8 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/gomon/gomon/scheduler/protocol"
+	"github.com/gomon/gomon/internal/protocol"
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 const trapUsage = "usage: moncmd trap -g group -s service -r retval [-o opstatus] [-S summary] [-D detail] [-U user [-P pass]] [-p port] [host ...]"
@@ -27,11 +28,15 @@ func runTrap(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "moncmd trap: invalid value for retval")
 		return 2
 	}
-	opstatus := opts['o']
-	if opstatus == "" {
-		opstatus = "fail"
-		if retval == 0 {
-			opstatus = "ok"
+	opstatus := decide.Fail
+	if retval == 0 {
+		opstatus = decide.OK
+	}
+	if name := opts['o']; name != "" {
+		var ok bool
+		if opstatus, ok = decide.TrapStatus(name); !ok {
+			fmt.Fprintf(stderr, "moncmd trap: undefined opstatus type %q\n", name)
+			return 2
 		}
 	}
 	pass := opts['P']

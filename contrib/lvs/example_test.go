@@ -16,9 +16,10 @@ import (
 
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/internal/auth"
+	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/internal/shellwords"
-	"github.com/gomon/gomon/scheduler/auth"
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // mon.cf and mon.hcl load to the same configuration, with
@@ -26,7 +27,7 @@ import (
 func TestContribLVSConfigs(t *testing.T) {
 	var printed []string
 	for _, name := range []string{"mon.cf", "mon.hcl"} {
-		c, err := config.Load(name, config.LoadOptions{})
+		c, err := configfile.Load(name, configfile.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +35,7 @@ func TestContribLVSConfigs(t *testing.T) {
 			t.Errorf("%s: %d periods, want 2", name, n)
 		}
 		var b strings.Builder
-		if err := config.WriteHCL(&b, c); err != nil {
+		if err := configfile.WriteHCL(&b, c); err != nil {
 			t.Fatal(err)
 		}
 		printed = append(printed, b.String())
@@ -73,13 +74,13 @@ func TestContribLVSExample(t *testing.T) {
 	members := []string{"192.168.0.1", "192.168.0.2"}
 	output := "192.168.0.2\nHOST 192.168.0.2: HTTP response code failure\n"
 	ctx := context.Background()
-	if err := lines["upalert"].Send(ctx, alerts.Event{Hosts: members, Type: alerts.Up, Input: []byte("192.168.0.1 192.168.0.2\n")}); err != nil {
+	if err := lines["upalert"].Send(ctx, alerts.Event{Hosts: members, Type: decide.UpAlert, Input: []byte("192.168.0.1 192.168.0.2\n")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := lines["alert"].Send(ctx, alerts.Event{Hosts: members, Type: alerts.Failure, Input: []byte(output)}); err != nil {
+	if err := lines["alert"].Send(ctx, alerts.Event{Hosts: members, Type: decide.FailureAlert, Input: []byte(output)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := lines["upalert"].Send(ctx, alerts.Event{Hosts: members, Type: alerts.Up, Input: []byte(output)}); err != nil {
+	if err := lines["upalert"].Send(ctx, alerts.Event{Hosts: members, Type: decide.UpAlert, Input: []byte(output)}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{

@@ -1,17 +1,17 @@
 package decide
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
-	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/shellwords"
-	"github.com/gomon/gomon/scheduler/config"
 )
 
 // alertCall is one do_alert invocation.
 type alertCall struct {
-	typ    alerts.Type
+	typ    AlertType
 	output string
 	retval *int // nil = unset (ack, disable)
 	// disabling is true for the disable alerts of a service being
@@ -22,7 +22,7 @@ type alertCall struct {
 // isFailure reports whether the call is a failure alert (mon's MONITOR,
 // TRAP and TRAPTIMEOUT flags), the only kind the throttles apply to.
 func (a alertCall) isFailure() bool {
-	return a.typ == alerts.Failure || a.typ == alerts.Trap || a.typ == alerts.TrapTimeout
+	return a.typ == FailureAlert || a.typ == TrapAlert || a.typ == TrapTimeoutAlert
 }
 
 // exitValue is the retval compared with exit ranges; unset compares as 0.
@@ -52,7 +52,7 @@ func (c *decider) doAlert(a alertCall) {
 		c.trace("", false, "disabled", "suppressed %s alert: the service is disabled", a.typ)
 		return
 	}
-	if a.typ != alerts.Startup && a.typ != alerts.Up && hasAlertDepend(c.svc) &&
+	if a.typ != StartupAlert && a.typ != UpAlert && hasAlertDepend(c.svc) &&
 		st.DependStatus != nil && !*st.DependStatus {
 		c.trace("", false, "depend", "suppressed %s alert: dependency %s is down", a.typ, alertDependText(c.svc))
 		return
@@ -60,7 +60,7 @@ func (c *decider) doAlert(a alertCall) {
 
 	summary := firstLine(a.output)
 	prevSummary := firstLine(st.FailureOutput)
-	ackOK := a.typ == alerts.Up || a.typ == alerts.Ack || a.typ == alerts.Disable
+	ackOK := a.typ == UpAlert || a.typ == AckAlert || a.typ == DisableAlert
 	if st.Ack != 0 && c.svc.UnackSummary && !ackOK && stripSpace(summary) != stripSpace(prevSummary) {
 		c.trace("", false, "unack_summary", "acknowledgement (%s) cleared: summary changed from %q to %q",
 			st.AckComment, prevSummary, summary)
@@ -92,16 +92,16 @@ func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSumm
 		c.trace(key, false, "period", "skipped: outside period %s", p.Spec.String())
 		return
 	}
-	paired := a.typ == alerts.Up || a.typ == alerts.Ack
+	paired := a.typ == UpAlert || a.typ == AckAlert
 	if paired && !p.NoCompAlerts && ps.AlertSent == 0 {
 		c.trace(key, false, "pairing", "suppressed %s alert: no down alert was sent in this period", a.typ)
 		return
 	}
-	if a.typ == alerts.Up && p.NoCompAlerts && ps.NoCompUpalertSent > 0 {
+	if a.typ == UpAlert && p.NoCompAlerts && ps.NoCompUpalertSent > 0 {
 		c.trace(key, false, "no_comp_alerts", "suppressed up alert: one was already sent since the last down alert")
 		return
 	}
-	if a.typ == alerts.Up && p.UpAlertAfter > 0 && c.st.HasFirstFailure && c.st.FirstFailure != 0 {
+	if a.typ == UpAlert && p.UpAlertAfter > 0 && c.st.HasFirstFailure && c.st.FirstFailure != 0 {
 		if lasted := c.now - c.st.FirstFailure; lasted < seconds(p.UpAlertAfter) {
 			c.trace(key, false, "upalertafter", "suppressed up alert: the outage lasted %s, upalertafter is %s",
 				secs(lasted), p.UpAlertAfter)
@@ -123,7 +123,7 @@ func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSumm
 			c.trace(key, false, "exit", "skipped %s: exit %d not in exit=%s", l.Name, a.exitValue(), l.Exit)
 			continue
 		}
-		if !c.hasAlert(l.Name) {
+		if !c.hasAlert(l) {
 			c.trace(key, false, "missing", "no alert found while trying to run %s", l.Name)
 			continue
 		}
@@ -144,7 +144,7 @@ func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSumm
 	if called == 0 {
 		return
 	}
-	if a.typ == alerts.Up {
+	if a.typ == UpAlert {
 		ps.AlertSent, ps.LastAlert = 0, 0
 		if p.NoCompAlerts {
 			ps.NoCompUpalertSent++
@@ -245,35 +245,51 @@ func (c *decider) alertAfter(ps *PeriodState, p *config.Period) bool {
 // accounting, not recorded. The first word is the alert name (mon looks
 // up the whole text, Q-CFG-3).
 func (c *decider) redistribute(a alertCall) {
-	text := strings.TrimLeft(c.svc.Redistribute, perlSpace)
-	name, raw := text, ""
-	if i := strings.IndexAny(text, perlSpace); i >= 0 {
-		name, raw = text[:i], strings.TrimLeft(text[i:], perlSpace)
-	}
-	args, err := shellwords.Split(raw)
-	if err != nil {
-		c.trace("", false, "redistribute", "not sent: redistribute %q: %v", c.svc.Redistribute, err)
+	l, err := RedistributeLine(c.svc)
+	switch {
+	case err != nil:
+		c.trace("", false, "redistribute", "not sent: %v", err)
+		return
+	case l == nil:
 		return
 	}
-	if !c.hasAlert(name) {
-		c.trace("", false, "redistribute", "no alert found while trying to run %s", name)
+	if !c.hasAlert(*l) {
+		c.trace("", false, "redistribute", "no alert found while trying to run %s", l.Name)
 		return
 	}
-	l := config.AlertLine{Name: name, Args: args, RawArgs: raw}
 	c.d.Actions = append(c.d.Actions, Action{
 		Period:       -1,
-		Line:         l,
+		Line:         *l,
 		Type:         a.typ,
 		Input:        a.output,
 		Retval:       a.retval,
 		Redistribute: true,
 		Env:          c.env(),
 	})
-	c.trace("", true, "redistribute", "sent %s event to redistribute %s", a.typ, lineText(l))
+	c.trace("", true, "redistribute", "sent %s event to redistribute %s", a.typ, lineText(*l))
 }
 
-func (c *decider) hasAlert(name string) bool {
-	return c.w.HasAlert == nil || c.w.HasAlert(name)
+// RedistributeLine parses a service's redistribute value into an alert
+// line: the first word is the alert name (mon looks up the whole text,
+// Q-CFG-3), the rest its arguments. It is nil when there is none.
+func RedistributeLine(svc *config.Service) (*config.AlertLine, error) {
+	text := strings.TrimLeft(svc.Redistribute, perlSpace)
+	if text == "" {
+		return nil, nil
+	}
+	name, raw := text, ""
+	if i := strings.IndexAny(text, perlSpace); i >= 0 {
+		name, raw = text[:i], strings.TrimLeft(text[i:], perlSpace)
+	}
+	args, err := shellwords.Split(raw)
+	if err != nil {
+		return nil, fmt.Errorf("redistribute %q: %w", svc.Redistribute, err)
+	}
+	return &config.AlertLine{Name: name, Args: args, RawArgs: raw, Pos: svc.Pos}, nil
+}
+
+func (c *decider) hasAlert(l config.AlertLine) bool {
+	return c.w.HasAlert == nil || c.w.HasAlert(l)
 }
 
 // env captures the MON_* view of the state at this point of the event.
@@ -314,24 +330,24 @@ func inPeriod(p *config.Period, t time.Time) bool {
 	return p.Spec.In(t)
 }
 
-func linesFor(p *config.Period, t alerts.Type) []config.AlertLine {
+func linesFor(p *config.Period, t AlertType) []config.AlertLine {
 	switch t {
-	case alerts.Up:
+	case UpAlert:
 		return p.UpAlerts
-	case alerts.Startup:
+	case StartupAlert:
 		return p.StartupAlerts
-	case alerts.Ack:
+	case AckAlert:
 		return p.AckAlerts
-	case alerts.Disable:
+	case DisableAlert:
 		return p.DisableAlerts
 	}
 	return p.Alerts
 }
 
 // listName is the config keyword of the list an alert type uses.
-func listName(t alerts.Type) string {
+func listName(t AlertType) string {
 	switch t {
-	case alerts.Up, alerts.Startup, alerts.Ack, alerts.Disable:
+	case UpAlert, StartupAlert, AckAlert, DisableAlert:
 		return string(t) + "alert"
 	}
 	return "alert"

@@ -8,8 +8,7 @@ package decide
 import (
 	"time"
 
-	"github.com/gomon/gomon/alerts"
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/config"
 )
 
 // Status is an operational status code (mon's _op_status).
@@ -47,6 +46,16 @@ func ParseStatus(name string) (Status, bool) {
 		}
 	}
 	return 0, false
+}
+
+// TrapStatus returns the status a trap's opstatus name stands for, as
+// Mon::Client's send_trap takes it: the names ParseStatus accepts, and
+// "dependency" for Depend (a trap cannot carry warn).
+func TrapStatus(name string) (Status, bool) {
+	if name == "dependency" {
+		return Depend, true
+	}
+	return ParseStatus(name)
 }
 
 // IsFailure reports membership in mon's FAILURE set.
@@ -142,17 +151,18 @@ type World struct {
 	// EvalDepend evaluates the service's alert-side dependency expression
 	// (depend with dep_behavior a, or alertdepend). nil = no dependency.
 	EvalDepend func() (bool, error)
-	// HasAlert reports whether an alert name resolves to a program or a
-	// built-in; mon counts only alerts it could start.
-	HasAlert func(name string) bool
+	// HasAlert reports whether an alert line can be started (its name
+	// resolves to a program or a built-in that accepts its arguments);
+	// mon counts only alerts it could start. nil = every line can.
+	HasAlert func(line config.AlertLine) bool
 }
 
 // Action is one alert to start.
 type Action struct {
 	Period       int // index into the service's periods; -1 for redistribute
 	Line         config.AlertLine
-	Type         alerts.Type
-	Flag         *string // flag override (nil = Type.Flag())
+	Type         AlertType
+	Flag         *string // overrides the type's command-line flag (nil = the type's own)
 	Input        string  // stdin
 	Retval       *int    // nil = unset (ack alerts): MON_RETVAL absent
 	Redistribute bool

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/config"
 )
 
 // Golden upalert_recovery: F F S, each failure alerts (no alertevery),
@@ -21,7 +21,7 @@ func TestFailureAndUpalert(t *testing.T) {
 	})
 
 	first := ds[0].Actions[0]
-	if first.Input != out || first.Retval == nil || *first.Retval != 1 || !first.Record || first.Type.Flag() != "" {
+	if first.Input != out || first.Retval == nil || *first.Retval != 1 || !first.Record || first.Type != FailureAlert {
 		t.Errorf("first alert: %+v", first)
 	}
 	wantEnv := Env{OpStatus: Fail, LastSummary: "web down on www1 www2", HasLastSummary: true,
@@ -34,7 +34,7 @@ func TestFailureAndUpalert(t *testing.T) {
 	}
 
 	upA := ds[2].Actions[0]
-	if upA.Input != out || upA.Retval == nil || *upA.Retval != 0 || upA.Type.Flag() != "-u" {
+	if upA.Input != out || upA.Retval == nil || *upA.Retval != 0 || upA.Type != UpAlert {
 		t.Errorf("upalert: %+v", upA)
 	}
 	wantUp := Env{OpStatus: OK, LastSummary: "web down on www1 www2", HasLastSummary: true,
@@ -221,14 +221,14 @@ func TestTraps(t *testing.T) {
 			want: []string{"P0 traptimeout log.alert down"}},
 	})
 	a := ds[0].Actions[0]
-	if a.Type.Flag() != "-T" || *a.Retval != 3 || a.Input != out || a.Env.Intended != "nosuch:thing" {
+	if a.Type != TrapAlert || *a.Retval != 3 || a.Input != out || a.Env.Intended != "nosuch:thing" {
 		t.Errorf("trap alert: %+v", a)
 	}
 	if ds[1].Actions[0].Input != out {
 		t.Errorf("trap upalert input %q", ds[1].Actions[0].Input)
 	}
-	if ds[2].Actions[0].Type.Flag() != "-O" {
-		t.Errorf("traptimeout flag %q", ds[2].Actions[0].Type.Flag())
+	if ds[2].Actions[0].Type != TrapTimeoutAlert {
+		t.Errorf("traptimeout type %q", ds[2].Actions[0].Type)
 	}
 	if st.LastDetail != "trap timeout after 4s at X\n" {
 		t.Errorf("detail %q", st.LastDetail)

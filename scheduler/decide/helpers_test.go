@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/period"
 	"github.com/gomon/gomon/internal/shellwords"
-	"github.com/gomon/gomon/scheduler/config"
-	"github.com/gomon/gomon/scheduler/period"
 )
 
 // base is a Monday noon; event times are given in seconds after it.
@@ -92,7 +92,7 @@ func newService(periods ...*config.Period) *config.Service {
 func world(at int64) World {
 	return World{
 		Now:      base.Add(time.Duration(at) * time.Second),
-		HasAlert: func(name string) bool { return name != "missing.alert" },
+		HasAlert: func(l config.AlertLine) bool { return l.Name != "missing.alert" },
 	}
 }
 

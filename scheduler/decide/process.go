@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gomon/gomon/alerts"
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/config"
 )
 
 // noSummary replaces a blank failure summary, as mon shows it.
@@ -83,12 +82,12 @@ func (c *decider) failure(res Result, summary, detail string) {
 	st.LastSummary, st.LastDetail = summary, detail
 	c.summaryPending = true
 
-	typ := alerts.Failure
+	typ := FailureAlert
 	switch res.Kind {
 	case Trap:
-		typ = alerts.Trap
+		typ = TrapAlert
 	case TrapTimeout:
-		typ = alerts.TrapTimeout
+		typ = TrapTimeoutAlert
 	}
 	exit := res.Exit
 	c.doAlert(alertCall{typ: typ, output: res.Output, retval: &exit})
@@ -115,7 +114,7 @@ func (c *decider) success(res Result, summary, detail string) {
 	case c.svc.Redistribute != "" || (old == Fail && hasUpAlerts(c.svc)):
 		// The upalert carries the output of the last failing run.
 		zero := 0
-		c.doAlert(alertCall{typ: alerts.Up, output: st.LastOutput, retval: &zero})
+		c.doAlert(alertCall{typ: UpAlert, output: st.LastOutput, retval: &zero})
 	case old == Fail:
 		c.trace("", false, "upalert", "recovered; no upalert is configured for this service")
 	}
@@ -168,7 +167,7 @@ func (c *decider) evalDepend() {
 func Startup(svc *config.Service, st *State, w World) Decision {
 	c := newDecider(svc, st, w)
 	zero := 0
-	c.doAlert(alertCall{typ: alerts.Startup, output: "", retval: &zero})
+	c.doAlert(alertCall{typ: StartupAlert, output: "", retval: &zero})
 	return c.d
 }
 
@@ -185,7 +184,7 @@ func Acknowledge(svc *config.Service, st *State, who, comment string, w World) D
 	st.Ack = c.now
 	st.AckComment = who + ": " + comment
 	c.trace("", false, "ack", "acknowledged (%s)", st.AckComment)
-	c.doAlert(alertCall{typ: alerts.Ack, output: st.AckComment})
+	c.doAlert(alertCall{typ: AckAlert, output: st.AckComment})
 	return c.d
 }
 
@@ -195,7 +194,7 @@ func Acknowledge(svc *config.Service, st *State, who, comment string, w World) D
 // was already disabled sends them again, like a repeated ack.
 func Disable(svc *config.Service, st *State, who string, w World) Decision {
 	c := newDecider(svc, st, w)
-	c.doAlert(alertCall{typ: alerts.Disable, output: who, disabling: true})
+	c.doAlert(alertCall{typ: DisableAlert, output: who, disabling: true})
 	st.Disabled = true
 	return c.d
 }

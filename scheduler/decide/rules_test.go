@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomon/gomon/scheduler/config"
+	"github.com/gomon/gomon/internal/config"
 )
 
 // ruleCase is one scenario on a one-period service.

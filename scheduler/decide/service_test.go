@@ -3,9 +3,8 @@ package decide
 import (
 	"testing"
 
-	"github.com/gomon/gomon/alerts"
-	"github.com/gomon/gomon/scheduler/config"
-	"github.com/gomon/gomon/scheduler/depend"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/depend"
 )
 
 // Golden startupalert: one startup alert per period with startupalert
@@ -26,7 +25,7 @@ func TestStartup(t *testing.T) {
 		t.Fatalf("actions %q, want %q", got, want)
 	}
 	a := d.Actions[0]
-	if a.Input != "" || a.Retval == nil || *a.Retval != 0 || a.Type.Flag() != "" || !a.Record {
+	if a.Input != "" || a.Retval == nil || *a.Retval != 0 || a.Type != StartupAlert || !a.Record {
 		t.Errorf("startup action %+v", a)
 	}
 	if want := (Env{OpStatus: Untested}); a.Env != want {
@@ -94,7 +93,7 @@ func TestAckAlerts(t *testing.T) {
 			t.Fatalf("ack %d: %q, want %q\n%s", i, got, want, traceText(d))
 		}
 		a := d.Actions[0]
-		if a.Input != "admin: rebooting" || a.Retval != nil || a.Type.Flag() != "-a" || a.Env.Ack != "admin: rebooting" {
+		if a.Input != "admin: rebooting" || a.Retval != nil || a.Type != AckAlert || a.Env.Ack != "admin: rebooting" {
 			t.Errorf("ack action %+v", a)
 		}
 		requireTrace(t, d, "pairing", "suppressed ack alert: no down alert was sent in this period")
@@ -209,7 +208,7 @@ func TestRedistribute(t *testing.T) {
 		ok(5, "fine2", "R up redist.alert -x two words"),
 	})
 	r := ds[4].Actions[0]
-	if r.Period != -1 || r.Record || r.Input != "fine" || r.Retval == nil || *r.Retval != 0 || r.Type.Flag() != "-u" ||
+	if r.Period != -1 || r.Record || r.Input != "fine" || r.Retval == nil || *r.Retval != 0 || r.Type != UpAlert ||
 		r.Line.RawArgs != `-x "two words"` {
 		t.Errorf("redistribute on success: %+v", r)
 	}
@@ -224,7 +223,7 @@ func TestRedistribute(t *testing.T) {
 	// Q-CFG-3 fixed: the first word is looked up, not the whole text.
 	var asked []string
 	w := world(10)
-	w.HasAlert = func(name string) bool { asked = append(asked, name); return name == "redist.alert" }
+	w.HasAlert = func(l config.AlertLine) bool { asked = append(asked, l.Name); return l.Name == "redist.alert" }
 	Process(svc, st, Result{Exit: 0, Output: "x"}, w)
 	if !equal(asked, []string{"redist.alert"}) {
 		t.Errorf("looked up %q", asked)
@@ -325,7 +324,7 @@ func TestDisable(t *testing.T) {
 		t.Fatalf("disable: %q\n%s", got, traceText(d))
 	}
 	a := d.Actions[0]
-	if a.Input != "admin" || a.Retval != nil || a.Type.Flag() != "-D" || a.Type != alerts.Disable {
+	if a.Input != "admin" || a.Retval != nil || a.Type != DisableAlert {
 		t.Errorf("disable action %+v", a)
 	}
 	if !st.Disabled || st.Periods[0].AlertSent != 1 {

@@ -1,0 +1,186 @@
+package configfile
+
+import (
+	"github.com/gomon/gomon/internal/config"
+
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// ws is Perl's \s on byte strings (Go's \s lacks the vertical tab).
+const ws = `[\t\n\v\f\r ]`
+
+var (
+	globalRE    = regexp.MustCompile(`^([A-Za-z0-9_]+)` + ws + `*=` + ws + `*(.*)$`)
+	hostgroupRE = regexp.MustCompile(`^hostgroup` + ws + `+([A-Za-z0-9_.-]+)` + ws + `*(.*)$`)
+	aliasRE     = regexp.MustCompile(`^alias` + ws + `+([A-Za-z0-9_.-]+)` + ws + `*$`)
+	viewRE      = regexp.MustCompile(`^view` + ws + `+([A-Za-z0-9_.-]+)` + ws + `+(.*)$`)
+	watchRE     = regexp.MustCompile(`^watch` + ws + `+([A-Za-z0-9_.-]+)` + ws + `*(.*)$`)
+	envRE       = regexp.MustCompile(`^([A-Z_][A-Z0-9_]*)=(.*)$`)
+	keywordRE   = regexp.MustCompile(`^([A-Za-z0-9_]+)` + ws + `*(.*)$`)
+)
+
+// Keyword sets, used for hints when a keyword is in the wrong place.
+var (
+	serviceKeywords = wordSet("interval failure_interval monitor allow_empty_group description exclude_hosts " +
+		"exclude_period depend alertdepend monitordepend hostdepend dep_behavior dep_memory randskew " +
+		"traptimeout trapduration redistribute unack_summary schedule monitor_timeout")
+	periodKeywords = wordSet("alert upalert startupalert ackalert disablealert alertevery alertafter " +
+		"upalertafter numalerts no_comp_alerts alerts_dont_count alertexitrange")
+	blockKeywords = wordSet("watch service period view alias")
+)
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// Parse reads a mon.cf file's contents. name is used in positions and as
+// Config.Source. Paths are not resolved (see Load and Resolve). When
+// opts.Cwd is set, an `authfile`/`userfile` given in the file must be
+// readable (Q-CFG-2).
+func Parse(name string, src []byte, opts LoadOptions) (*config.Config, error) {
+	p := &monParser{b: newBuilder(name, opts), name: name}
+	lines, danglingAt := lexLines(src)
+	for _, l := range lines {
+		p.line(l)
+	}
+	if danglingAt > 0 {
+		p.b.warn(config.Pos{File: name, Line: danglingAt}, "the file ends with a continued line; its text is ignored", "remove the trailing backslash")
+	}
+	return p.b.finish()
+}
+
+// monParser classifies logical lines in the order of config.md §5.
+type monParser struct {
+	b    *builder
+	name string
+
+	watchEnd     int    // line of the blank line that ended the last watch
+	watchEndName string // that watch's name
+}
+
+func (p *monParser) line(l logicalLine) {
+	b := p.b
+	pos := config.Pos{File: p.name, Line: l.line}
+	t := l.text
+
+	// 1. Global settings, anywhere outside a watch (also inside
+	// hostgroup, view and alias blocks, which they do not end).
+	if b.watch == nil {
+		if m := globalRE.FindStringSubmatch(t); m != nil {
+			b.setGlobal(pos, m[1], m[2])
+			return
+		}
+	}
+	// 2. A blank line ends every block.
+	if t == "" {
+		if b.watch != nil {
+			p.watchEnd, p.watchEndName = l.line, b.watch.Name
+		}
+		b.endBlock()
+		return
+	}
+	// 3./4. hostgroup, which swallows every following line (Q-CFG-5).
+	if m := hostgroupRE.FindStringSubmatch(t); m != nil {
+		b.hostgroup(pos, m[1], fields(m[2]))
+		return
+	}
+	if b.group != nil {
+		if w := firstWord(t); blockKeywords[w] {
+			b.warn(pos, fmt.Sprintf("line taken as hosts of hostgroup %s: '%s'", b.group.Name, t),
+				"a hostgroup ends only at a blank line; add one before this line")
+		}
+		b.addHosts(fields(t))
+		return
+	}
+	// 5./6. alias.
+	if m := aliasRE.FindStringSubmatch(t); m != nil {
+		b.startAlias(pos, m[1])
+		return
+	}
+	if b.alias != nil {
+		b.aliasLine(t)
+		return
+	}
+	// 7./8. view.
+	if m := viewRE.FindStringSubmatch(t); m != nil {
+		b.startView(pos, m[1], fields(m[2]))
+		return
+	}
+	if b.view != nil {
+		if w := firstWord(t); blockKeywords[w] && w != "alias" {
+			b.warn(pos, fmt.Sprintf("line taken as members of view %s: '%s'", b.view.Name, t),
+				"a view ends only at a blank line; add one before this line")
+		}
+		b.addMembers(fields(t))
+		return
+	}
+	// 9./10. watch and its contents.
+	if m := watchRE.FindStringSubmatch(t); m != nil {
+		b.startWatch(pos, m[1])
+		if m[2] != "" {
+			b.warn(pos, fmt.Sprintf("text after the watch name is ignored: '%s'", m[2]), "")
+		}
+		return
+	}
+	if b.watch != nil {
+		p.watchLine(pos, t)
+		return
+	}
+	// 11. Anything else is ignored, as mon does (Q-CFG-6), but reported.
+	hint := "expected a global (name = value), hostgroup, view, alias or watch"
+	if w := firstWord(t); p.watchEnd > 0 && (serviceKeywords[w] || periodKeywords[w] || w == "service" || w == "period") {
+		hint = fmt.Sprintf("the blank line at line %d ended watch %s; blank lines are not allowed inside a watch", p.watchEnd, p.watchEndName)
+	}
+	b.warn(pos, fmt.Sprintf("line ignored: '%s'", t), hint)
+}
+
+// watchLine handles one line inside a watch block (config.md §8).
+func (p *monParser) watchLine(pos config.Pos, t string) {
+	b := p.b
+	if m := envRE.FindStringSubmatch(t); m != nil {
+		b.env(pos, m[1], m[2])
+		return
+	}
+	m := keywordRE.FindStringSubmatch(t)
+	if m == nil {
+		b.fail(pos, errf("unknown syntax [%s]", t))
+		return
+	}
+	kw, arg := m[1], m[2]
+	switch {
+	case kw == "service":
+		b.startService(pos, arg)
+	case b.service == nil:
+		b.fail(pos, errf("need to specify service in watch record").withHint("a watch starts with a service line"))
+	case kw == "period":
+		label, spec := splitPeriodLabel(arg)
+		b.startPeriod(pos, label, spec)
+	case b.period != nil:
+		if !b.periodKeyword(pos, kw, arg) {
+			b.fail(pos, unknownSyntax(t, kw, true))
+		}
+	default:
+		if !b.serviceKeyword(pos, kw, arg) {
+			b.fail(pos, unknownSyntax(t, kw, false))
+		}
+	}
+}
+
+func unknownSyntax(line, kw string, inPeriod bool) *problem {
+	p := errf("unknown syntax [%s]", line)
+	switch {
+	case inPeriod && serviceKeywords[kw]:
+		p.withHint("service keyword '%s' is not allowed after the first period of a service", kw)
+	case !inPeriod && periodKeywords[kw]:
+		p.withHint("'%s' belongs in a period section", kw)
+	case serviceKeywords[strings.ToLower(kw)] || periodKeywords[strings.ToLower(kw)]:
+		p.withHint("keywords are case-sensitive")
+	}
+	return p
+}

@@ -1,0 +1,399 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomon/gomon/internal/protocol"
+	"github.com/gomon/gomon/scheduler"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+// reply is the answer to one request line.
+type reply struct {
+	data   []string
+	final  string
+	close  bool   // close the connection after the reply
+	silent bool   // send nothing (mon's dump)
+	after  func() // run after the reply was written (term)
+	wire   []byte // data and final framed, when the reply comes rendered (cached)
+}
+
+func ok(final string, data ...string) reply   { return reply{data: data, final: final} }
+func fail(final string, data ...string) reply { return reply{data: data, final: final} }
+
+const unknownCommand = "520 command could not be executed, unknown command"
+
+// ungated commands need no auth.cf entry.
+var ungated = map[string]bool{
+	"quit": true, "protid": true, "login": true, "version": true,
+	"checkauth": true, "setview": true, "getview": true, "dump": true,
+}
+
+// handle executes one request line for a session.
+func (srv *Server) handle(sess *session, line string) reply {
+	cmd, args, valid := protocol.ParseRequest(line)
+	if !valid {
+		return fail("520 invalid command")
+	}
+	if cmd != "login" {
+		srv.log.Info(`client command "` + line + `"`)
+	}
+	acc, _ := srv.access()
+	if !ungated[cmd] {
+		if allowed, why := acc.Allowed(sess.user, sess.authed, cmd); !allowed {
+			srv.log.Error(fmt.Sprintf("user '%s' tried '%s', %s", sess.user, cmd, why))
+			return fail(unknownCommand)
+		}
+	}
+	switch cmd {
+	case "quit":
+		return reply{final: "220 quitting", close: true}
+	case "protid":
+		// mon compares the argument string numerically (`$args != 9745`):
+		// trailing words do not count, a fraction does.
+		n, _ := strconv.ParseFloat(strings.Fields(args + " 0")[0], 64)
+		if n == protocol.ProtocolVersion {
+			return ok("220 protocol match")
+		}
+		return fail("520 protocol mismatch")
+	case "version":
+		return ok("220 version completed", "version "+strconv.Itoa(protocol.ProtocolVersion))
+	case "login":
+		return srv.cmdLogin(sess, args)
+	case "checkauth":
+		if allowed, _ := acc.Allowed(sess.user, sess.authed, strings.TrimSpace(args)); allowed {
+			return ok("220 command authorized")
+		}
+		return fail("520 command could not be executed")
+	case "setview":
+		return srv.cmdSetview(sess, args)
+	case "getview":
+		if sess.view != "" {
+			return ok("220 getview completed", "view "+sess.view+" selected")
+		}
+		return ok("220 getview completed", "no view selected -- all groups will be displayed")
+	case "dump":
+		// mon's dump (debug mode only) writes its state to stderr and
+		// sends no reply at all; gomon replies (Q-PRO-12).
+		if !srv.opts.Debug {
+			return fail(unknownCommand)
+		}
+		for _, st := range srv.sched.StatusAll() {
+			fmt.Fprintln(os.Stderr, protocol.Record(opstatus(st)))
+		}
+		return ok("220 dump completed")
+	case "servertime":
+		now := time.Now()
+		return ok("220 servertime completed", fmt.Sprintf("%d %s", now.Unix(), now.Format("Mon Jan _2 15:04:05 2006")))
+	case "stop":
+		srv.sched.Stop()
+		return ok("220 stop completed")
+	case "start":
+		srv.sched.Start()
+		return ok("220 start completed")
+	case "reset":
+		return srv.cmdReset(args)
+	case "reload":
+		return srv.cmdReload(args)
+	case "term":
+		srv.log.Info("terminating by user command")
+		return reply{final: "220 terminating server", close: true, after: srv.opts.Term}
+	case "clear":
+		return srv.cmdClear(args)
+	case "loadstate":
+		srv.sched.LoadState(strings.Fields(args)...)
+		return ok("220 loadstate completed")
+	case "savestate":
+		words := strings.Fields(args)
+		if len(words) == 0 {
+			return fail("520 savestate error, arguments required")
+		}
+		srv.sched.SaveState(words...)
+		return ok("220 savestate completed")
+	case "test":
+		return srv.cmdTest(args)
+	case "list":
+		return srv.cmdList(sess, args)
+	case "disable":
+		return srv.cmdDisable(sess, args)
+	case "enable":
+		return srv.cmdEnable(args)
+	case "ack":
+		return srv.cmdAck(sess, args)
+	case "set":
+		return srv.cmdSet(args)
+	case "get":
+		return srv.cmdGet(args)
+	}
+	return fail("520 invalid command")
+}
+
+func (srv *Server) cmdLogin(sess *session, args string) reply {
+	user, pass, _ := strings.Cut(args, " ")
+	_, login := srv.access()
+	// A failed login keeps an earlier successful one (Q-AUTH-1, kept).
+	if user != "" && login != nil && login.Login(user, pass, sess.ip) {
+		sess.user, sess.authed = user, true
+		srv.log.Info("authenticated " + user)
+		return ok("220 login accepted")
+	}
+	return fail("530 login unsuccessful")
+}
+
+func (srv *Server) cmdSetview(sess *session, args string) reply {
+	words := strings.Fields(args)
+	switch len(words) {
+	case 0:
+		sess.view = ""
+		return ok("220 setview completed", "no view selected -- all groups will be displayed")
+	case 1:
+		if srv.view(words[0]) == nil {
+			return fail("504 unknown view " + words[0])
+		}
+		sess.view = words[0]
+		return ok("220 setview completed", "selecting view "+words[0])
+	}
+	return fail("500 Unknown setview command")
+}
+
+// view returns the members of a configured view, or nil.
+func (srv *Server) view(name string) []string {
+	for _, v := range srv.sched.Config().Views {
+		if v.Name == name {
+			return append([]string{}, v.Members...)
+		}
+	}
+	return nil
+}
+
+// inView reports whether a service is shown under the session's view.
+func (srv *Server) inView(sess *session, group, service string) bool {
+	if sess.view == "" {
+		return true
+	}
+	for _, m := range srv.view(sess.view) {
+		if m == group || m == group+":"+service {
+			return true
+		}
+	}
+	return false
+}
+
+func (srv *Server) cmdReset(args string) reply {
+	// Words are matched as substrings: `stopped` case-insensitively,
+	// `keepstate` case-sensitively; others are ignored (as in mon).
+	stopped := strings.Contains(strings.ToLower(args), "stopped")
+	keep := strings.Contains(args, "keepstate")
+	host, _ := os.Hostname()
+	id := fmt.Sprintf("PID %d@%s", os.Getpid(), host)
+	if err := srv.sched.Reset(stopped, keep); err != nil {
+		return fail("520 reset " + id + " failed, error in config file")
+	}
+	return ok("220 reset " + id)
+}
+
+func (srv *Server) cmdReload(args string) reply {
+	words := strings.Fields(args)
+	if len(words) > 0 && words[0] != "auth" {
+		return fail("520 unknown reload command")
+	}
+	if len(words) > 0 && srv.opts.ReloadAuth != nil && srv.opts.ReloadAuth() != nil {
+		// Unlike mon, a failed reload keeps the old tables (Q-AUTH-8).
+		return fail("520 reload failed, keeping the previous auth.cf")
+	}
+	return ok("220 reload completed")
+}
+
+func (srv *Server) cmdClear(args string) reply {
+	words := strings.Fields(args)
+	if len(words) < 1 || !strings.EqualFold(words[0], "timers") {
+		return fail("520 unknown clear command")
+	}
+	if len(words) < 3 {
+		return fail("520 unknown clear command") // mon's pattern needs both names
+	}
+	if srv.sched.ClearTimers(words[1], words[2]) != nil {
+		return fail("520 unknown group")
+	}
+	return ok("220 clear timers completed")
+}
+
+func (srv *Server) cmdTest(args string) reply {
+	what, rest, _ := strings.Cut(args, " ")
+	switch what {
+	case "monitor":
+		// Missing names count as empty, as in mon ("G  not defined").
+		f := padFields(strings.Fields(rest), 2)
+		if err := srv.sched.TestMonitor(f[0], f[1]); err != nil {
+			return ok("220 test monitor completed", f[0]+" "+f[1]+" not defined")
+		}
+		srv.remote("test", f[0], f[1])
+		return ok("220 test monitor completed")
+	case "alert", "upalert", "startupalert", "ackalert", "disablealert":
+		f := padFields(strings.SplitN(strings.TrimLeft(rest, " "), " ", 4), 4)
+		retval, _ := strconv.Atoi(f[2])
+		typ := map[string]decide.AlertType{"alert": decide.TestAlert, "upalert": decide.UpAlert,
+			"startupalert": decide.StartupAlert, "ackalert": decide.AckAlert, "disablealert": decide.DisableAlert}[what]
+		switch err := srv.sched.TestAlert(typ, f[0], f[1], retval, f[3]); err {
+		case nil:
+			return ok("220 test alert completed") // for every kind, as mon answers
+		case scheduler.ErrUnknownPeriod:
+			return fail("520 period not defined")
+		default:
+			return fail("520 " + f[0] + " " + f[1] + " not defined")
+		}
+	case "config":
+		if srv.opts.CheckConfig == nil {
+			return fail("520 test error")
+		}
+		if err := srv.opts.CheckConfig(); err != nil {
+			return fail("520 test config completed, errors found in config file", err.Error())
+		}
+		return ok("220 test config completed OK, no errors found")
+	}
+	return fail("520 test error")
+}
+
+// padFields returns f with at least n elements, the missing ones empty:
+// mon splits its arguments into variables that are then undefined, which
+// its messages print as empty strings.
+func padFields(f []string, n int) []string {
+	for len(f) < n {
+		f = append(f, "")
+	}
+	return f
+}
+
+func (srv *Server) cmdDisable(sess *session, args string) reply {
+	what, rest, _ := strings.Cut(args, " ")
+	f := strings.Fields(rest)
+	switch what {
+	case "watch":
+		f = padFields(f, 1)
+		if srv.sched.DisableWatch(f[0]) != nil {
+			return fail(`520 disable error, unknown watch "` + f[0] + `"`)
+		}
+		srv.remote("disable", "watch", f[0])
+		return ok("220 disable watch completed")
+	case "service":
+		f = padFields(f, 2)
+		if srv.sched.DisableService(f[0], f[1], sess.user) != nil {
+			return fail("520 disable error, unknown service")
+		}
+		srv.remote("disable", "service", f[0], f[1])
+		return ok("220 disable service completed")
+	case "host":
+		if missing := srv.sched.DisableHosts(f); len(missing) > 0 {
+			return fail("520 disable host failed, host(s) " + strings.Join(missing, " ") + " do not exist")
+		}
+		srv.remote(append([]string{"disable", "host"}, f...)...)
+		return ok("220 disable host completed")
+	}
+	return fail("520 command could not be executed")
+}
+
+func (srv *Server) cmdEnable(args string) reply {
+	what, rest, _ := strings.Cut(args, " ")
+	f := strings.Fields(rest)
+	switch what {
+	case "watch":
+		f = padFields(f, 1)
+		if srv.sched.EnableWatch(f[0]) != nil {
+			return fail("520 enable error, unknown watch")
+		}
+		srv.remote("enable", "watch", f[0])
+		return ok("220 enable watch completed")
+	case "service":
+		f = padFields(f, 2)
+		if srv.sched.EnableService(f[0], f[1]) != nil {
+			return fail("520 enable error, unknown group")
+		}
+		srv.remote("enable", "service", f[0], f[1])
+		return ok("220 enable completed")
+	case "host":
+		srv.sched.EnableHosts(f)
+		srv.remote(append([]string{"enable", "host"}, f...)...)
+		return ok("220 enable completed")
+	}
+	return fail("520 command could not be executed")
+}
+
+func (srv *Server) cmdAck(sess *session, args string) reply {
+	f := strings.SplitN(args, " ", 3)
+	for len(f) < 2 {
+		f = append(f, "")
+	}
+	comment := ""
+	if len(f) == 3 {
+		comment = protocol.FirstWord(f[2])
+	}
+	// Unlike mon, an unknown group or service gets a single 520 reply
+	// (mon sends a second final line that desynchronises clients, Q-PRO-9).
+	switch srv.sched.Ack(f[0], f[1], sess.user, comment) {
+	case nil:
+		return ok("220 ack completed")
+	case scheduler.ErrUnknownGroup:
+		return fail("520 unknown group")
+	case scheduler.ErrUnknownService:
+		return fail("520 unknown service")
+	default:
+		return fail("520 service is in a non-failure state")
+	}
+}
+
+func (srv *Server) cmdSet(args string) reply {
+	f := strings.SplitN(args, " ", 4)
+	if len(f) == 2 && f[0] == "maxkeep" {
+		if n, err := strconv.Atoi(f[1]); err == nil {
+			srv.sched.SetMaxKeep(n)
+		}
+		return ok("220 set completed")
+	}
+	if len(f) < 3 {
+		return fail("520 " + strings.Join(f, ",") + ", not defined")
+	}
+	group, service, key := f[0], f[1], f[2]
+	value := ""
+	if len(f) == 4 {
+		value = protocol.FirstWord(f[3])
+	}
+	if _, err := srv.sched.StatusOf(group, service); err != nil {
+		return fail("520 " + group + "," + service + " not defined")
+	}
+	if key == "opstatus" {
+		// mon accepts only the bare name; a quoted one (as Mon::Client
+		// sends) is accepted too (Q-PRO-10), and the code is stored.
+		code, known := decide.ParseStatus(value)
+		if !known {
+			return fail("520 undefined opstatus")
+		}
+		srv.sched.SetOpStatus(group, service, code)
+		return ok("220 set completed")
+	}
+	srv.sched.Set(group, service, key, value)
+	return ok("220 set completed", fmt.Sprintf("%s %s %s='%s'", group, service, key, value))
+}
+
+func (srv *Server) cmdGet(args string) reply {
+	f := strings.Fields(args)
+	if len(f) == 1 && f[0] == "maxkeep" {
+		return ok("220 set completed", fmt.Sprintf("maxkeep = %d", srv.sched.MaxKeep()))
+	}
+	f = padFields(f, 3)
+	v, err := srv.sched.Get(f[0], f[1], f[2])
+	if err != nil {
+		return fail("520 " + f[0] + "," + f[1] + " not defined")
+	}
+	return ok("220 get completed", fmt.Sprintf("%s %s %s='%s'", f[0], f[1], f[2], protocol.Escape(v)))
+}
+
+// remote propagates an operator action to peer servers (monremote).
+func (srv *Server) remote(args ...string) {
+	if srv.opts.Remote != nil {
+		srv.opts.Remote(args...)
+	}
+}

@@ -1,0 +1,228 @@
+package server_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomon/gomon/internal/server"
+	"github.com/gomon/gomon/internal/server/servertest"
+)
+
+func startWith(t *testing.T, opts server.Options) *servertest.Rig {
+	t.Helper()
+	return servertest.Start(t, servertest.Config{MonCF: testCF, Files: map[string]string{"users": users},
+		Scripts: testScripts, Server: opts})
+}
+
+// expectClosed asserts that the server closes c without sending
+// anything.
+func expectClosed(t *testing.T, c net.Conn) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(servertest.Timeout))
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err == nil {
+		t.Fatalf("connection open, read %q", buf[:n])
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("connection still open")
+	}
+}
+
+func expect(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestMalformedLines: garbage gets a 5xx reply and the connection stays
+// usable.
+func TestMalformedLines(t *testing.T) {
+	r := startWith(t, server.Options{})
+	c := r.Dial(t)
+	for _, l := range []string{"\x00\xff\xfe", "list\x00state", "\t", "version\x00", "ack", "set", "get", "test alert", "list opstatus ,,, ,", "disable"} {
+		got := c.Do(l)
+		if final := got[len(got)-1]; !strings.HasPrefix(final, "5") {
+			t.Errorf("%q: %q, want a 5xx reply", l, got)
+		}
+		expect(t, c.Do("version"), "version 9745", "220 version completed")
+	}
+}
+
+// TestOversizedLine: a line longer than MaxLine gets one 520 and the
+// rest of it is skipped; the next line is served normally.
+func TestOversizedLine(t *testing.T) {
+	r := startWith(t, server.Options{MaxLine: 1024})
+	c := r.Dial(t)
+	c.Send("list " + strings.Repeat("x", 100<<10) + "\nversion\n")
+	expect(t, c.Reply(), "520 request line longer than 1024 bytes")
+	expect(t, c.Reply(), "version 9745", "220 version completed")
+	expect(t, c.Do("list state"), "scheduler running", "220 list state completed")
+	// Exactly MaxLine bytes is still a line.
+	expect(t, c.Do("list group "+strings.Repeat("g", 1024-len("list group "))), "520 list group error, undefined group")
+}
+
+// TestPipelined: several commands in one write are all answered, in
+// order (Q-PRO-1: mon answers only the first until more I/O happens).
+func TestPipelined(t *testing.T) {
+	r := startWith(t, server.Options{})
+	c := r.Dial(t)
+	c.Send("version\nlist group g1\r\nprotid 9745\rlist views\n\nfrobnicate\nquit\n")
+	expect(t, c.Reply(), "version 9745", "220 version completed")
+	expect(t, c.Reply(), "hostgroup g1 h1 h2 h3", "220 list group completed")
+	expect(t, c.Reply(), "220 protocol match")
+	expect(t, c.Reply(), "views v1", "220 list group completed")
+	// The empty line directly after a line end in the same data is
+	// swallowed, as in mon: the next reply is frobnicate's.
+	expect(t, c.Reply(), "520 invalid command")
+	expect(t, c.Reply(), "220 quitting")
+	expectClosed(t, c.Conn)
+}
+
+// TestSlowReaderDoesNotBlock: a client that sends many requests and
+// never reads its replies stalls only itself; other clients and the
+// scheduler keep going.
+func TestSlowReaderDoesNotBlock(t *testing.T) {
+	r := startTestServer(t, servertest.OpenAuth)
+	// More stuck clients than the server handles requests at once.
+	for range runtime.GOMAXPROCS(0) + 2 {
+		stuck, err := net.Dial("tcp4", r.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stuck.Close()
+		go func() {
+			req := []byte(strings.Repeat("list opstatus\n", 1000))
+			for {
+				if _, err := stuck.Write(req); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // let the socket buffers fill up
+	for i := 0; i < 3; i++ {
+		c := r.Dial(t)
+		expect(t, c.Do("list state"), "scheduler running", "220 list state completed")
+		expect(t, c.Do("test monitor g1 s1"), "220 test monitor completed")
+		c.Close()
+	}
+	deadline := time.Now().Add(servertest.Timeout)
+	for {
+		st, err := r.Sched.StatusOf("g1", "s1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State.LastSuccess != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduler did not run g1/s1 while a client was stuck")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCLTimeout: an idle connection is closed silently after cltimeout;
+// a connection that keeps talking is not.
+func TestCLTimeout(t *testing.T) {
+	// The busy client talks every 100 ms, far inside the 2 s timeout even
+	// on a loaded machine.
+	r := startWith(t, server.Options{CLTimeout: 2 * time.Second})
+	idle := r.Dial(t)
+	busy := r.Dial(t)
+	stop := time.Now().Add(3 * time.Second)
+	for time.Now().Before(stop) {
+		expect(t, busy.Do("version"), "version 9745", "220 version completed")
+		time.Sleep(100 * time.Millisecond)
+	}
+	expectClosed(t, idle.Conn)
+}
+
+// TestMaxClients: connections beyond MaxClients are closed at once; a
+// freed slot is reused.
+func TestMaxClients(t *testing.T) {
+	r := startWith(t, server.Options{MaxClients: 2})
+	a, b := r.Dial(t), r.Dial(t)
+	expect(t, a.Do("version"), "version 9745", "220 version completed")
+	expect(t, b.Do("version"), "version 9745", "220 version completed")
+	third := r.Dial(t)
+	expectClosed(t, third.Conn)
+	a.Do("quit")
+	// The slot is released when the server finishes with a; retry until
+	// a new connection is served.
+	deadline := time.Now().Add(servertest.Timeout)
+	for {
+		c, err := net.Dial("tcp4", r.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(servertest.Timeout))
+		io.WriteString(c, "version\n")
+		buf := make([]byte, 64)
+		n, _ := io.ReadAtLeast(c, buf, len("version 9745\n"))
+		c.Close()
+		if strings.HasPrefix(string(buf[:n]), "version 9745\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no connection served after one was closed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	expect(t, b.Do("version"), "version 9745", "220 version completed")
+}
+
+// TestClientAllow: clientallow patterns (protocol.md §1.2) are anchored
+// regular expressions in which a bare '.' is a literal dot; refused
+// clients are closed without a word.
+func TestClientAllow(t *testing.T) {
+	cases := []struct {
+		allow []string
+		ok    bool
+	}{
+		{nil, true},                   // default: any IPv4 client
+		{[]string{"127.0.0.1"}, true}, // literal
+		{[]string{"10.1.2.\\d+", "127.0.0.\\d+"}, true},
+		{[]string{"127.0.0.[0-9]+"}, true},
+		{[]string{"10.1.2.\\d+"}, false},
+		{[]string{"127.0.0.1\\d"}, false},   // anchored at the end
+		{[]string{"27.0.0.1"}, false},       // anchored at the start
+		{[]string{"127.0.0.11"}, false},     // no prefix match
+		{[]string{"127.0.0.."}, false},      // '.' is a literal dot
+		{[]string{".*"}, false},             // becomes \.*, as in mon
+		{[]string{"127\\.0\\.0\\.1"}, true}, // escaped dots stay escaped
+		{[]string{"127[.]0[.]0[.]1"}, true}, // so do dots in brackets
+	}
+	for _, c := range cases {
+		r := startWith(t, server.Options{ClientAllow: c.allow})
+		conn := r.Dial(t)
+		if c.ok {
+			expect(t, conn.Do("version"), "version 9745", "220 version completed")
+		} else {
+			expectClosed(t, conn.Conn)
+		}
+	}
+	// From mon.cf, as the daemon passes it.
+	r := servertest.Start(t, servertest.Config{MonCF: "clientallow = 10.0.0.1 127.0.0.\\d+\n\n" + testCF,
+		Files: map[string]string{"users": users}, Scripts: testScripts})
+	expect(t, r.Dial(t).Do("version"), "version 9745", "220 version completed")
+	r = servertest.Start(t, servertest.Config{MonCF: "clientallow = 10.0.0.1\n\n" + testCF,
+		Files: map[string]string{"users": users}, Scripts: testScripts})
+	expectClosed(t, r.Dial(t).Conn)
+}
+
+// TestBadClientAllow: an invalid pattern is an error from New, not a
+// panic or a silently open server.
+func TestBadClientAllow(t *testing.T) {
+	if _, err := server.New(nil, nil, nil, server.Options{ClientAllow: []string{"(unclosed"}}); err == nil {
+		t.Fatal("New accepted clientallow (unclosed")
+	}
+}

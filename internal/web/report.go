@@ -1,0 +1,111 @@
+package web
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/gomon/gomon/scheduler"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+// report is the /api/status document.
+type report struct {
+	Now          time.Time  `json:"now"`
+	Stopped      bool       `json:"stopped"`
+	StoppedSince *time.Time `json:"stopped_since,omitempty"`
+	Services     []service  `json:"services"`
+}
+
+type service struct {
+	Group           string     `json:"group"`
+	Service         string     `json:"service"`
+	Description     string     `json:"description,omitempty"`
+	Status          string     `json:"status"`
+	StatusCode      int        `json:"status_code"`
+	Failing         bool       `json:"failing"`
+	Summary         string     `json:"summary"`
+	Detail          string     `json:"detail,omitempty"`
+	LastCheck       *time.Time `json:"last_check,omitempty"`
+	DurationSeconds *float64   `json:"duration_seconds,omitempty"`
+	Running         bool       `json:"running"`
+	IntervalSeconds float64    `json:"interval_seconds"`
+	NextCheck       *float64   `json:"next_check_seconds,omitempty"`
+	Disabled        bool       `json:"disabled"`
+	Acked           bool       `json:"acked"`
+	AckComment      string     `json:"ack_comment,omitempty"`
+	ConsecFailures  int        `json:"consecutive_failures"`
+	AlertsSent      int        `json:"alerts_sent"`
+	LastSuccess     int64      `json:"last_success,omitempty"` // epoch seconds
+	LastFailure     int64      `json:"last_failure,omitempty"`
+}
+
+func statusReport(src Source) report {
+	all := src.StatusAll()
+	stopped, since := src.Stopped()
+	r := report{Now: time.Now().UTC(), Stopped: stopped, Services: make([]service, len(all))}
+	if stopped {
+		s := since.UTC()
+		r.StoppedSince = &s
+	}
+	for i, st := range all {
+		r.Services[i] = serviceOf(st)
+	}
+	return r
+}
+
+func serviceOf(st scheduler.Status) service {
+	s := st.State
+	out := service{
+		Group:           st.Group,
+		Service:         st.Service,
+		Description:     st.Description,
+		Status:          s.OpStatus.String(),
+		StatusCode:      int(s.OpStatus),
+		Failing:         s.OpStatus.IsFailure(),
+		Summary:         s.LastSummary,
+		Detail:          s.LastDetail,
+		Running:         st.Running,
+		IntervalSeconds: s.Interval.Seconds(),
+		Disabled:        s.Disabled,
+		Acked:           s.Ack != 0,
+		AckComment:      s.AckComment,
+		ConsecFailures:  s.ConsecFailures,
+		AlertsSent:      st.AlertsSent,
+		LastSuccess:     s.LastSuccess,
+		LastFailure:     s.LastFailure,
+	}
+	if !st.LastCheck.IsZero() {
+		t := st.LastCheck.UTC()
+		out.LastCheck = &t
+	}
+	if st.Ran {
+		d := st.Duration.Seconds()
+		out.DurationSeconds = &d
+	}
+	if st.Timer > 0 {
+		n := st.Timer.Seconds()
+		out.NextCheck = &n
+	}
+	return out
+}
+
+// severity orders the page: failing, then warnings, then the rest.
+func severity(s decide.Status) int {
+	switch {
+	case s.IsFailure():
+		return 0
+	case s.IsWarning() || s == decide.Depend:
+		return 1
+	}
+	return 2
+}
+
+// failingFirst sorts services by severity, keeping config order within.
+func failingFirst(all []scheduler.Status) []scheduler.Status {
+	out := slices.Clone(all)
+	slices.SortStableFunc(out, func(a, b scheduler.Status) int {
+		return cmp.Compare(severity(a.State.OpStatus), severity(b.State.OpStatus))
+	})
+	return out
+}

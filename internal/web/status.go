@@ -1,0 +1,170 @@
+// Package status serves gomon's HTTP status endpoints: a small HTML
+// status page, Prometheus metrics, and the status and decision trace as
+// JSON. It only reads the scheduler; nothing here changes its state.
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gomon/gomon/scheduler"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+// Source is the part of the scheduler the endpoints read.
+type Source interface {
+	StatusAll() []scheduler.Status
+	Stopped() (bool, time.Time)
+	Trace(group, service string) ([]decide.Trace, error)
+	AlertHistory() []string
+	FailureHistory() []string
+}
+
+// Counters counts scheduler events for the metrics that the scheduler's
+// state does not hold. Pass Observe as (part of) scheduler.Options.Events.
+type Counters struct {
+	mu     sync.Mutex
+	runs   map[key]uint64 // finished monitor runs
+	alerts map[alertKey]uint64
+	traps  map[key]uint64
+	loads  uint64 // configuration loads (start and resets)
+	late   histogram
+}
+
+// latenessBuckets are the upper bounds, in seconds, of the monitor start
+// lateness histogram: gomon aims at single milliseconds.
+var latenessBuckets = []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5}
+
+// histogram is a Prometheus histogram over latenessBuckets.
+type histogram struct {
+	counts []uint64 // per bucket, not cumulative; the last one is +Inf
+	sum    float64
+	n      uint64
+}
+
+func (h *histogram) observe(v float64) {
+	i, _ := slices.BinarySearch(latenessBuckets, v)
+	h.counts[i]++
+	h.sum += v
+	h.n++
+}
+
+type key struct{ group, service string }
+
+type alertKey struct {
+	key
+	alert, typ string
+}
+
+// NewCounters returns zeroed counters.
+func NewCounters() *Counters {
+	return &Counters{
+		runs: map[key]uint64{}, alerts: map[alertKey]uint64{}, traps: map[key]uint64{},
+		late: histogram{counts: make([]uint64, len(latenessBuckets)+1)},
+	}
+}
+
+// Observe counts one scheduler event. It is called with the scheduler
+// locked, so it only takes its own lock.
+func (c *Counters) Observe(e scheduler.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := key{e.Group, e.Service}
+	switch e.Kind {
+	case "monitor-start":
+		c.late.observe(e.Time.Sub(e.Due).Seconds())
+	case "monitor-done":
+		c.runs[k]++
+	case "alert":
+		c.alerts[alertKey{k, e.Alert, string(e.AlertType)}]++
+	case "trap":
+		c.traps[k]++
+	case "load":
+		c.loads++
+	}
+}
+
+// Handler serves the endpoints:
+//
+//	/               HTML status page, failing services first
+//	/metrics        Prometheus text exposition
+//	/api/status     every service as JSON
+//	/api/decisions  ?group=G&service=S: the decision trace as JSON
+//	/api/history    alert and failure history (mon's lines) as JSON
+func Handler(src Source, c *Counters) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		writePage(w, src, time.Now())
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		writeMetrics(w, src, c)
+	})
+	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, statusReport(src))
+	})
+	mux.HandleFunc("GET /api/history", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, history{Alerts: nonNil(src.AlertHistory()), Failures: nonNil(src.FailureHistory())})
+	})
+	mux.HandleFunc("GET /api/decisions", func(w http.ResponseWriter, r *http.Request) {
+		g, s := r.URL.Query().Get("group"), r.URL.Query().Get("service")
+		if g == "" || s == "" {
+			writeJSON(w, http.StatusBadRequest, apiError{"group and service are required"})
+			return
+		}
+		tr, err := src.Trace(g, s)
+		switch {
+		case errors.Is(err, scheduler.ErrUnknownGroup), errors.Is(err, scheduler.ErrUnknownService):
+			writeJSON(w, http.StatusNotFound, apiError{err.Error()})
+			return
+		case err != nil:
+			writeJSON(w, http.StatusInternalServerError, apiError{err.Error()})
+			return
+		}
+		out := make([]decision, len(tr))
+		for i, t := range tr {
+			out[i] = decision{Time: t.Time.UTC(), Period: t.Period, Sent: t.Sent, Rule: t.Rule, Msg: t.Msg}
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+	return mux
+}
+
+// history holds the lines of `list alerthist` and `list failurehist`,
+// oldest first.
+type history struct {
+	Alerts   []string `json:"alerts"`
+	Failures []string `json:"failures"`
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+type decision struct {
+	Time   time.Time `json:"time"`
+	Period string    `json:"period,omitempty"`
+	Sent   bool      `json:"sent"`
+	Rule   string    `json:"rule"`
+	Msg    string    `json:"msg"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

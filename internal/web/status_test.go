@@ -1,0 +1,305 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomon/gomon/internal/configfile"
+	"github.com/gomon/gomon/internal/web"
+	"github.com/gomon/gomon/scheduler"
+)
+
+const testConfig = `
+hostgroup g1 h1
+
+hostgroup g2 h2 h3
+
+watch g1
+    service okay
+        description all good
+        interval 1s
+        monitor ok.monitor
+
+watch g2
+    service broken
+        description always fails
+        interval 1s
+        monitor fail.monitor
+        period wd {Sun-Sat}
+            alert true.alert
+            alertevery 1h
+`
+
+// start runs a real scheduler with shell monitors and serves its status
+// endpoints on a loopback test server.
+func start(t *testing.T) (*scheduler.Scheduler, *httptest.Server) {
+	t.Helper()
+	dir := t.TempDir()
+	scripts := map[string]string{
+		"mon.d/ok.monitor":   "exit 0",
+		"mon.d/fail.monitor": "echo 'h2 <b>down</b> \"quoted\"'; echo detail; exit 1",
+		"alert.d/true.alert": "cat >/dev/null",
+	}
+	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
+		os.Mkdir(filepath.Join(dir, d), 0o755)
+	}
+	for name, body := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := fmt.Sprintf("basedir = %s\ncfbasedir = %s\nmondir = mon.d\nalertdir = alert.d\nstatedir = state\nlogdir = log\n", dir, dir)
+	cfg, err := configfile.Parse("test.cf", []byte(head+testConfig), configfile.LoadOptions{Cwd: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	configfile.Resolve(cfg, dir)
+	counters := web.NewCounters()
+	s := scheduler.New(cfg, scheduler.Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Events: counters.Observe,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	srv := httptest.NewServer(web.Handler(s, counters))
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		<-done
+	})
+	return s, srv
+}
+
+func get(t *testing.T, url string) (int, string, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+}
+
+// waitMetrics polls /metrics until it contains want.
+func waitMetrics(t *testing.T, srv *httptest.Server, want ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, _, body := get(t, srv.URL+"/metrics")
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(body, w+"\n") {
+				missing = w
+			}
+		}
+		if missing == "" {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics never showed %q:\n%s", missing, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var (
+	sampleRE = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? [-+0-9.eE]+$`)
+	typeRE   = regexp.MustCompile(`^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter|histogram)$`)
+)
+
+// checkExposition checks every line against the text format: HELP and
+// TYPE before the samples of a family, samples well formed.
+func checkExposition(t *testing.T, body string) {
+	t.Helper()
+	typed := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "# HELP "):
+		case strings.HasPrefix(l, "# TYPE "):
+			m := typeRE.FindStringSubmatch(l)
+			if m == nil {
+				t.Errorf("bad TYPE line %q", l)
+				continue
+			}
+			typed[m[1]] = true
+			if m[2] == "histogram" {
+				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+					typed[m[1]+suffix] = true
+				}
+			}
+		default:
+			m := sampleRE.FindStringSubmatch(l)
+			if m == nil {
+				t.Errorf("bad sample line %q", l)
+				continue
+			}
+			if !typed[m[1]] {
+				t.Errorf("sample before its TYPE: %q", l)
+			}
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	s, srv := start(t)
+	body := waitMetrics(t, srv,
+		`gomon_service_up{group="g2",service="broken"} 0`,
+		`gomon_service_up{group="g1",service="okay"} 1`,
+		`gomon_service_status{group="g2",service="broken"} 0`,
+		`gomon_alerts_total{group="g2",service="broken",alert="true.alert",type="failure"} 1`,
+		`gomon_scheduler_stopped 0`,
+		`gomon_config_loads_total 1`,
+	)
+	checkExposition(t, body)
+	for _, want := range []string{
+		`gomon_monitor_runs_total{group="g2",service="broken"} `,
+		`gomon_monitor_duration_seconds{group="g1",service="okay"} `,
+		`gomon_service_last_check_timestamp_seconds{group="g1",service="okay"} `,
+		`gomon_service_failures_total{group="g2",service="broken"} `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// Every run so far started on time: the histogram counts each start,
+	// in the smallest buckets.
+	if !regexp.MustCompile(`(?m)^gomon_monitor_start_lateness_seconds_count [1-9]`).MatchString(body) ||
+		!regexp.MustCompile(`(?m)^gomon_monitor_start_lateness_seconds_bucket\{le="\+Inf"\} [1-9]`).MatchString(body) ||
+		!regexp.MustCompile(`(?m)^gomon_monitor_start_lateness_seconds_bucket\{le="0.1"\} [1-9]`).MatchString(body) {
+		t.Errorf("lateness histogram missing or empty:\n%s", body)
+	}
+	promtool(t, body)
+	_, ctype, _ := get(t, srv.URL+"/metrics")
+	if !strings.HasPrefix(ctype, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type %q", ctype)
+	}
+	s.Stop()
+	waitMetrics(t, srv, `gomon_scheduler_stopped 1`)
+}
+
+// promtool lints an exposition with Prometheus's own checker
+// (scripts/install-test-deps.sh installs it).
+func promtool(t *testing.T, body string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool (Debian package prometheus) is needed: run scripts/install-test-deps.sh")
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestPage(t *testing.T) {
+	_, srv := start(t)
+	waitMetrics(t, srv, `gomon_service_up{group="g2",service="broken"} 0`)
+	code, ctype, body := get(t, srv.URL+"/")
+	if code != 200 || !strings.HasPrefix(ctype, "text/html") {
+		t.Fatalf("GET /: %d %s", code, ctype)
+	}
+	broken, okay := strings.Index(body, "g2/broken"), strings.Index(body, "g1/okay")
+	if broken < 0 || okay < 0 || broken > okay {
+		t.Errorf("failing service not listed first (broken at %d, okay at %d):\n%s", broken, okay, body)
+	}
+	// The summary is escaped, the page is self-contained.
+	for _, want := range []string{"h2 &lt;b&gt;down&lt;/b&gt; &#34;quoted&#34;", "1 failing", "always fails"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q:\n%s", want, body)
+		}
+	}
+	for _, bad := range []string{"<b>down", "<script", "http://", "https://"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("page contains %q", bad)
+		}
+	}
+	if code, _, _ := get(t, srv.URL+"/nope"); code != http.StatusNotFound {
+		t.Errorf("GET /nope: %d", code)
+	}
+}
+
+func TestAPI(t *testing.T) {
+	_, srv := start(t)
+	waitMetrics(t, srv, `gomon_service_up{group="g2",service="broken"} 0`)
+
+	_, ctype, body := get(t, srv.URL+"/api/status")
+	if ctype != "application/json" {
+		t.Errorf("Content-Type %q", ctype)
+	}
+	var rep struct {
+		Stopped  bool
+		Services []struct {
+			Group, Service, Status, Summary, Detail, Description string
+			Failing                                              bool
+			LastCheck                                            *time.Time `json:"last_check"`
+			StatusCode                                           int        `json:"status_code"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, body)
+	}
+	if len(rep.Services) != 2 {
+		t.Fatalf("services: %+v", rep.Services)
+	}
+	b := rep.Services[1]
+	if b.Group != "g2" || b.Service != "broken" || b.Status != "fail" || b.StatusCode != 0 || !b.Failing ||
+		b.Summary != `h2 <b>down</b> "quoted"` || b.Detail != "detail\n" || b.Description != "always fails" || b.LastCheck == nil {
+		t.Errorf("broken service: %+v", b)
+	}
+	if o := rep.Services[0]; o.Status != "ok" || o.Failing {
+		t.Errorf("okay service: %+v", o)
+	}
+
+	code, _, body := get(t, srv.URL+"/api/decisions?group=g2&service=broken")
+	var tr []struct {
+		Rule string
+		Sent bool
+	}
+	if err := json.Unmarshal([]byte(body), &tr); code != 200 || err != nil {
+		t.Fatalf("decisions: %d %v:\n%s", code, err, body)
+	}
+	sent := false
+	for _, d := range tr {
+		sent = sent || d.Sent
+	}
+	if !sent {
+		t.Errorf("no sent alert in the trace: %s", body)
+	}
+	_, _, body = get(t, srv.URL+"/api/history")
+	var hist struct{ Alerts, Failures []string }
+	if err := json.Unmarshal([]byte(body), &hist); err != nil {
+		t.Fatalf("%v:\n%s", err, body)
+	}
+	if len(hist.Alerts) != 1 || !strings.HasPrefix(hist.Alerts[0], "alert g2 broken ") || len(hist.Failures) == 0 ||
+		!strings.HasPrefix(hist.Failures[0], "g2 broken ") {
+		t.Errorf("history: %+v", hist)
+	}
+
+	for q, want := range map[string]int{
+		"group=g2&service=nope": http.StatusNotFound,
+		"group=nope&service=x":  http.StatusNotFound,
+		"group=g2":              http.StatusBadRequest,
+	} {
+		if code, _, body := get(t, srv.URL+"/api/decisions?"+q); code != want || !strings.Contains(body, `"error"`) {
+			t.Errorf("decisions?%s: %d %s, want %d", q, code, body, want)
+		}
+	}
+}
