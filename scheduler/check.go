@@ -3,8 +3,10 @@ package scheduler
 import (
 	"errors"
 
+	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/registry"
+	"github.com/gomon/gomon/monitors"
 )
 
 // CheckPrograms resolves every monitor and alert of cfg as the scheduler
@@ -25,13 +27,13 @@ func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
 	for _, w := range cfg.Watches {
 		for _, s := range w.Services {
 			if s.Monitor != "" {
-				if _, err := findMonitor(g, s.Monitor); err != nil {
+				if _, err := findMonitor(monitors.Resolver(g.MonDir), s.Monitor); err != nil {
 					report(s.Pos, err)
 				}
 			}
 		}
 	}
-	progs := resolveAlerts(cfg)
+	progs := resolveAlerts(cfg, alerts.Resolver(g.AlertDir))
 	for _, l := range alertLines(cfg) {
 		if p := progs[alertKey(l)]; p.err != nil {
 			report(l.Pos, p.err)

@@ -16,9 +16,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/internal/atomicfile"
 	"github.com/gomon/gomon/internal/clock"
 	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/registry"
+	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -36,6 +39,12 @@ type Options struct {
 	TraceLength int
 	// Reload re-reads the configuration for `reset`; nil disables reset.
 	Reload func() (*config.Config, error)
+	// Monitors and Alerts are the built-ins that monitor and alert names
+	// resolve to before mondir/alertdir are searched; nil means the
+	// registries of packages monitors and alerts. Tests register Go
+	// values here.
+	Monitors *registry.Registry[monitors.Monitor]
+	Alerts   *registry.Registry[alerts.Alert]
 	// Events, when set, observes what the scheduler does (tests, metrics).
 	Events func(Event)
 }

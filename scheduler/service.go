@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/registry"
 	"github.com/gomon/gomon/internal/shellwords"
 	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler/decide"
@@ -83,7 +84,7 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 	s.waitq = nil
 	s.timers = nil
 	s.running = 0
-	s.alertProgs = resolveAlerts(cfg)
+	s.alertProgs = resolveAlerts(cfg, s.alertResolver())
 	for _, wc := range cfg.Watches {
 		if s.groups[wc.Name] == nil {
 			s.groups[wc.Name] = &group{name: wc.Name, hosts: []string{wc.Name}}
@@ -156,7 +157,7 @@ func (s *Scheduler) armFirst(svc *service, now time.Time) {
 
 // resolveMonitor sets the service's monitor implementation.
 func (s *Scheduler) resolveMonitor(svc *service) {
-	m, err := findMonitor(&s.cfg.Globals, svc.cfg.Monitor)
+	m, err := findMonitor(s.monitorResolver(), svc.cfg.Monitor)
 	svc.mon, svc.monPath, svc.monArgs, svc.noHosts, svc.monErr = m.mon, m.path, m.args, m.noHosts, err
 }
 
@@ -171,7 +172,7 @@ type resolvedMonitor struct {
 // findMonitor parses a `monitor` line (NAME ARGS... [;;]) and resolves
 // its name (registry.Resolver: built-in, drop-in alias, script: prefix,
 // mondir).
-func findMonitor(g *config.Globals, line string) (resolvedMonitor, error) {
+func findMonitor(res *registry.Resolver[monitors.Monitor], line string) (resolvedMonitor, error) {
 	var m resolvedMonitor
 	line = strings.TrimSpace(line)
 	if line == "" {
@@ -187,9 +188,29 @@ func findMonitor(g *config.Globals, line string) (resolvedMonitor, error) {
 		return m, fmt.Errorf("monitor %q: %w", line, err)
 	}
 	m.args = args
-	r, err := monitors.Resolver(g.MonDir).Resolve(name, args)
+	r, err := res.Resolve(name, args)
 	m.mon, m.path = r.Impl, r.Path
 	return m, err
+}
+
+// monitorResolver resolves monitor names with the configured mondir and
+// the built-ins of Options.Monitors.
+func (s *Scheduler) monitorResolver() *registry.Resolver[monitors.Monitor] {
+	r := monitors.Resolver(s.cfg.Globals.MonDir)
+	if s.opts.Monitors != nil {
+		r.Builtins = s.opts.Monitors
+	}
+	return r
+}
+
+// alertResolver resolves alert names with the configured alertdir and
+// the built-ins of Options.Alerts.
+func (s *Scheduler) alertResolver() *registry.Resolver[alerts.Alert] {
+	r := alerts.Resolver(s.cfg.Globals.AlertDir)
+	if s.opts.Alerts != nil {
+		r.Builtins = s.opts.Alerts
+	}
+	return r
 }
 
 // alertProg is a resolved alert line: the implementation and what the
@@ -204,8 +225,7 @@ type alertProg struct {
 // and the redistribute lines), once per load. The decision engine's "is
 // there such an alert" and dispatch both read this table, so an alert is
 // counted as sent exactly when it can be started.
-func resolveAlerts(cfg *config.Config) map[string]alertProg {
-	r := alerts.Resolver(cfg.Globals.AlertDir)
+func resolveAlerts(cfg *config.Config, r *registry.Resolver[alerts.Alert]) map[string]alertProg {
 	progs := map[string]alertProg{}
 	for _, l := range alertLines(cfg) {
 		key := alertKey(l)
