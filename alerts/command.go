@@ -3,6 +3,8 @@ package alerts
 import (
 	"context"
 	"errors"
+
+	"github.com/gomon/gomon/internal/spawn"
 )
 
 func init() {
@@ -19,7 +21,8 @@ func init() {
 // event text on stdin. It is bounded by ctx like External.
 type Command struct {
 	Argv      []string
-	MaxOutput int // bytes kept of stdout and of stderr; 0 means DefaultMaxOutput
+	MaxOutput int64         // 0 = DefaultMaxOutput
+	Runner    *spawn.Runner // nil: no bound on concurrent starts
 }
 
 func newCommand(args []string) (Alert, error) {
@@ -29,13 +32,7 @@ func newCommand(args []string) (Alert, error) {
 	return &Command{Argv: args}, nil
 }
 
-// Send runs the program and waits for it. See Run.
+// Send runs the program and waits for it, like External.Send.
 func (c *Command) Send(ctx context.Context, ev Event) error {
-	_, err := c.Run(ctx, ev)
-	return err
-}
-
-// Run is External.Run for the configured command line.
-func (c *Command) Run(ctx context.Context, ev Event) (Result, error) {
-	return run(ctx, c.Argv, ev, c.MaxOutput)
+	return runProgram(ctx, c.Runner, c.Argv[0], c.Argv[1:], ev, c.MaxOutput)
 }

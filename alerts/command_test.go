@@ -30,9 +30,9 @@ func TestCommandFailure(t *testing.T) {
 	if _, err := builtins.Lookup("exec").New(nil); err == nil {
 		t.Error("want an error without a program")
 	}
-	res, err := newBuiltin(t, "exec", "/bin/sh", "-c", "echo oops >&2; exit 4").(*Command).Run(context.Background(), testEvent(""))
+	err := newBuiltin(t, "exec", "/bin/sh", "-c", "echo oops >&2; exit 4").Send(context.Background(), testEvent(""))
 	var xe *ExitError
-	if !errors.As(err, &xe) || res.ExitCode != 4 || string(res.Stderr) != "oops\n" {
-		t.Errorf("got %v, %+v", err, res)
+	if !errors.As(err, &xe) || xe.Result.Exit != 4 || string(xe.Result.Output) != "oops\n" {
+		t.Errorf("got %v", err)
 	}
 }

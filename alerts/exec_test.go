@@ -45,13 +45,14 @@ func TestExternalArgvStdinEnv(t *testing.T) {
 	ev := testEvent(dir)
 	ev.Env = append(ev.Env, "REC_EXIT=3")
 	x := &External{Path: "testdata/record.sh"}
-	res, err := x.Run(context.Background(), ev)
+	err := x.Send(context.Background(), ev)
 
 	var xe *ExitError
-	if !errors.As(err, &xe) || res.ExitCode != 3 || xe.Result.ExitCode != 3 {
-		t.Fatalf("want exit status 3, got %v (result %+v)", err, res)
+	if !errors.As(err, &xe) || xe.Result.Exit != 3 {
+		t.Fatalf("want exit status 3, got %v", err)
 	}
-	if got := string(res.Stdout) + "|" + string(res.Stderr); got != "out\n|err\n" {
+	// stdout and stderr share one pipe, as in mon.
+	if got := string(xe.Result.Output); got != "out\nerr\n" {
 		t.Errorf("output = %q", got)
 	}
 	wantArgv := "[-s]\n[s1]\n[-g]\n[g1]\n[-h]\n[h1 h2 h3]\n[-t]\n[1795394883]\n[arg1]\n[arg 2]\n[$HOME;`x`]\n"
@@ -98,12 +99,13 @@ func TestExternalKilledOnCancel(t *testing.T) {
 	defer cancel()
 
 	start := time.Now()
-	res, err := (&External{Path: script}).Run(ctx, testEvent(dir))
+	err := (&External{Path: script}).Send(ctx, testEvent(dir))
 	if took := time.Since(start); took > 20*time.Second {
-		t.Errorf("Run took %v after a 500ms deadline", took)
+		t.Errorf("Send took %v after a 500ms deadline", took)
 	}
-	if !errors.Is(err, context.DeadlineExceeded) || res.Signal != "killed" {
-		t.Fatalf("want deadline error and SIGKILL, got %v, %+v", err, res)
+	var xe *ExitError
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &xe) || xe.Result.Signal != "SIGTERM" {
+		t.Fatalf("want deadline error and SIGTERM, got %v", err)
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, filepath.Join(dir, "child"))))
 	waitGone(t, pid)
@@ -127,17 +129,15 @@ func waitGone(t *testing.T, pid int) {
 func TestExternalOutputBounded(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "loud.sh")
-	os.WriteFile(script, []byte("#!/bin/sh\nhead -c 100000 /dev/zero\n"), 0o755)
-	res, err := (&External{Path: script, MaxOutput: 1000}).Run(context.Background(), testEvent(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Stdout) != 1000 || !res.Truncated {
-		t.Errorf("kept %d bytes, truncated=%v", len(res.Stdout), res.Truncated)
+	os.WriteFile(script, []byte("#!/bin/sh\nhead -c 100000 /dev/zero\nexit 1\n"), 0o755)
+	err := (&External{Path: script, MaxOutput: 1000}).Send(context.Background(), testEvent(dir))
+	var xe *ExitError
+	if !errors.As(err, &xe) || len(xe.Result.Output) != 1000 || !xe.Result.Truncated {
+		t.Errorf("got %v", err)
 	}
 }
 
-// A program that ignores its stdin still gets it without blocking Run.
+// A program that ignores its stdin still gets it without blocking Send.
 func TestExternalIgnoresStdin(t *testing.T) {
 	ev := testEvent(t.TempDir())
 	ev.Input = make([]byte, 1<<20)

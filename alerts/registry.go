@@ -1,6 +1,9 @@
 package alerts
 
-import "github.com/gomon/gomon/internal/registry"
+import (
+	"github.com/gomon/gomon/internal/registry"
+	"github.com/gomon/gomon/internal/spawn"
+)
 
 // Builtin describes a registered built-in alert.
 type Builtin = registry.Builtin[Alert]
@@ -16,8 +19,8 @@ func Register(b *Builtin) { builtins.Register(b) }
 func Builtins() *registry.Registry[Alert] { return &builtins }
 
 // Resolver resolves alert lines: built-ins, or programs in dirs
-// (alertdir) run by External.
-func Resolver(dirs []string) *registry.Resolver[Alert] {
+// (alertdir) run by External on run.
+func Resolver(dirs []string, run *spawn.Runner) *registry.Resolver[Alert] {
 	return &registry.Resolver[Alert]{Kind: "alert", Builtins: &builtins, Dirs: dirs,
-		Program: func(path string) Alert { return &External{Path: path} }}
+		Program: func(path string) Alert { return &External{Path: path, Runner: run} }}
 }

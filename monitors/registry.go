@@ -1,6 +1,9 @@
 package monitors
 
-import "github.com/gomon/gomon/internal/registry"
+import (
+	"github.com/gomon/gomon/internal/registry"
+	"github.com/gomon/gomon/internal/spawn"
+)
 
 // Builtin describes a registered built-in monitor.
 type Builtin = registry.Builtin[Monitor]
@@ -16,8 +19,8 @@ func Register(b *Builtin) { builtins.Register(b) }
 func Builtins() *registry.Registry[Monitor] { return &builtins }
 
 // Resolver resolves `monitor` lines: built-ins, or programs in dirs
-// (mondir) run by External.
-func Resolver(dirs []string) *registry.Resolver[Monitor] {
+// (mondir) run by External on run.
+func Resolver(dirs []string, run *spawn.Runner) *registry.Resolver[Monitor] {
 	return &registry.Resolver[Monitor]{Kind: "monitor", Builtins: &builtins, Dirs: dirs,
-		Program: func(path string) Monitor { return &External{Path: path} }}
+		Program: func(path string) Monitor { return &External{Path: path, Runner: run} }}
 }

@@ -27,13 +27,13 @@ func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
 	for _, w := range cfg.Watches {
 		for _, s := range w.Services {
 			if s.Monitor != "" {
-				if _, err := findMonitor(monitors.Resolver(g.MonDir), s.Monitor); err != nil {
+				if _, err := findMonitor(monitors.Resolver(g.MonDir, nil), s.Monitor); err != nil {
 					report(s.Pos, err)
 				}
 			}
 		}
 	}
-	progs := resolveAlerts(cfg, alerts.Resolver(g.AlertDir))
+	progs := resolveAlerts(cfg, alerts.Resolver(g.AlertDir, nil))
 	for _, l := range alertLines(cfg) {
 		if p := progs[alertKey(l)]; p.err != nil {
 			report(l.Pos, p.err)

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -140,19 +141,12 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.AlertTimeout)
 		defer cancel()
 		attrs := []any{"alert", a.Line.Name, "group", ev.Group, "service", ev.Service, "type", ev.Type}
-		// Programs report their exit status and output, which is logged.
-		if r, ok := p.alert.(interface {
-			Run(context.Context, alerts.Event) (alerts.Result, error)
-		}); ok {
-			res, err := r.Run(ctx, ev)
-			if err != nil {
-				s.log.Error("alert failed", append(attrs, "result", res, "err", err)...)
-				return
-			}
-			s.log.Info("alert done", append(attrs, "result", res)...)
-			return
-		}
 		if err := p.alert.Send(ctx, ev); err != nil {
+			// A program's exit status and output are in its *ExitError.
+			var xe *alerts.ExitError
+			if errors.As(err, &xe) {
+				attrs = append(attrs, "result", xe.Result)
+			}
 			s.log.Error("alert failed", append(attrs, "err", err)...)
 			return
 		}

@@ -96,7 +96,6 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	svc.cancel = cancel
 	gen := s.gen
-	_, external := svc.mon.(*monitors.External)
 	s.runs.Add(1)
 	due := svc.fellDue
 	if due.IsZero() || due.After(now) {
@@ -107,30 +106,12 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	go func() {
 		defer s.runs.Done()
 		defer cancel()
-		if external {
-			// Hold a spawn slot until the process has started.
-			select {
-			case s.spawning <- struct{}{}:
-			case <-ctx.Done():
-				s.finish(svc, gen, monitors.Result{}) // dropped: reset or shutdown
-				return
+		req.Started = func(pid int) {
+			s.mu.Lock()
+			if gen == s.gen && svc.running {
+				svc.pid = pid
 			}
-			held := true
-			release := func() {
-				if held {
-					held = false
-					<-s.spawning
-				}
-			}
-			defer release()
-			req.Started = func(pid int) {
-				release()
-				s.mu.Lock()
-				if gen == s.gen && svc.running {
-					svc.pid = pid
-				}
-				s.mu.Unlock()
-			}
+			s.mu.Unlock()
 		}
 		res := svc.mon.Check(ctx, req)
 		s.finish(svc, gen, res)

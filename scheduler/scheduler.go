@@ -21,6 +21,7 @@ import (
 	"github.com/gomon/gomon/internal/clock"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/registry"
+	"github.com/gomon/gomon/internal/spawn"
 	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler/decide"
 )
@@ -94,7 +95,7 @@ type Scheduler struct {
 	alertHist       []string
 	failHist        []string
 	alertProgs      map[string]alertProg // resolved alert programs by line key
-	spawning        chan struct{}        // slots for monitor processes being started
+	runner          *spawn.Runner        // runs every external monitor and alert
 	wake            chan struct{}
 	runs            sync.WaitGroup // running monitors
 	alertsWG        sync.WaitGroup // running alerts
@@ -145,7 +146,7 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 		disabledWatches: map[string]bool{},
 		stopped:         opts.Stopped,
 		wake:            make(chan struct{}, 1),
-		spawning:        make(chan struct{}, spawnSlots()),
+		runner:          spawn.NewRunner(spawnSlots()),
 		ctx:             context.Background(),
 	}
 	s.start = s.clk.Now()
@@ -196,11 +197,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// spawnSlots bounds how many monitor processes are being started at once.
-// Starting thousands together (fork, exec, pipes) makes them compete and
-// lowers the rate at which the machine can start them; a bound of a few
-// per CPU keeps it at its ceiling. Only the start is bounded: a monitor
-// that runs long does not hold a slot.
+// spawnSlots bounds how many programs are being started at once (see
+// spawn.Runner): a few per CPU keeps the start rate at the machine's
+// ceiling.
 func spawnSlots() int { return 8 * runtime.NumCPU() }
 
 // poke wakes the loop so it recomputes its next deadline.

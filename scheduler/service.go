@@ -196,7 +196,7 @@ func findMonitor(res *registry.Resolver[monitors.Monitor], line string) (resolve
 // monitorResolver resolves monitor names with the configured mondir and
 // the built-ins of Options.Monitors.
 func (s *Scheduler) monitorResolver() *registry.Resolver[monitors.Monitor] {
-	r := monitors.Resolver(s.cfg.Globals.MonDir)
+	r := monitors.Resolver(s.cfg.Globals.MonDir, s.runner)
 	if s.opts.Monitors != nil {
 		r.Builtins = s.opts.Monitors
 	}
@@ -206,7 +206,7 @@ func (s *Scheduler) monitorResolver() *registry.Resolver[monitors.Monitor] {
 // alertResolver resolves alert names with the configured alertdir and
 // the built-ins of Options.Alerts.
 func (s *Scheduler) alertResolver() *registry.Resolver[alerts.Alert] {
-	r := alerts.Resolver(s.cfg.Globals.AlertDir)
+	r := alerts.Resolver(s.cfg.Globals.AlertDir, s.runner)
 	if s.opts.Alerts != nil {
 		r.Builtins = s.opts.Alerts
 	}

@@ -37,8 +37,11 @@ func TestRegistry(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "x.alert"), "#!/bin/sh\n", 0o755)
-	writeFile(t, filepath.Join(dir, "mail.alert"), "#!/bin/sh\n", 0o755)
+	for _, name := range []string{"x.alert", "mail.alert"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var reg Registry[string]
 	reg.Register(&Builtin[string]{Name: "mail", Aliases: []string{"mail.alert"}, New: func(args []string) (string, error) {
 		if len(args) > 0 && args[0] == "--bogus" {
@@ -78,22 +81,22 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, path, text string, mode os.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestFindProgram(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	writeFile(t, filepath.Join(a, "x.monitor"), "#!/bin/sh\n", 0o644) // not executable
-	writeFile(t, filepath.Join(b, "x.monitor"), "#!/bin/sh\n", 0o755)
-	writeFile(t, filepath.Join(a, "y.monitor"), "#!/bin/sh\n", 0o755)
+	for _, f := range []struct {
+		path string
+		mode os.FileMode
+	}{
+		{filepath.Join(a, "x.monitor"), 0o644}, // not executable
+		{filepath.Join(b, "x.monitor"), 0o755},
+		{filepath.Join(a, "y.monitor"), 0o755},
+	} {
+		os.MkdirAll(filepath.Dir(f.path), 0o755)
+		if err := os.WriteFile(f.path, []byte("#!/bin/sh\n"), f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Join(a, "dir.monitor"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,276 @@
+package spawn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultKillGrace is how long a program has between SIGTERM and SIGKILL.
+const DefaultKillGrace = 2 * time.Second
+
+// drainWait bounds how long output is still read after the program itself
+// has exited: a background child that inherited the pipe must not hold
+// the run open.
+const drainWait = time.Second
+
+// Cmd is one run of a program, the way mon runs monitors and alerts:
+// never through a shell, stdout and stderr merged into one capture, in a
+// process group of its own.
+type Cmd struct {
+	Path string
+	Args []string // after argv[0], which is Path
+	Env  []string // the complete environment (see Environ)
+	// Stdin is fed to the program; nil means /dev/null.
+	Stdin []byte
+	// MaxOutput is how many bytes of output are kept; the rest is read
+	// and counted, so the program never blocks on a full pipe.
+	MaxOutput int64
+	// Timeout ends the run after this long; 0 leaves it to ctx.
+	Timeout time.Duration
+	// KillGrace is the delay between SIGTERM and SIGKILL to the process
+	// group when the run is ended; 0 means DefaultKillGrace.
+	KillGrace time.Duration
+	// Started, when set, is called with the process ID once it runs.
+	Started func(pid int)
+}
+
+// Outcome is how a run ended.
+type Outcome struct {
+	Output  []byte // at most MaxOutput bytes of stdout and stderr, merged
+	Dropped int64  // output bytes read beyond MaxOutput
+	// Exit is the exit status; a program killed by signal N reports
+	// 128+N (the shell's convention, so exit= ranges can tell it apart),
+	// and one that could not be started 127.
+	Exit     int
+	Signal   string // the signal that killed it, e.g. "SIGKILL"; "" if none
+	TimedOut bool   // Timeout ended it
+	Canceled bool   // ctx ended it (or ended before it started)
+	StartErr error  // why it could not be started
+	Duration time.Duration
+}
+
+// Runner runs programs. It bounds how many are being started at once:
+// starting thousands together (fork, exec, pipes) makes them compete and
+// lowers the rate at which the machine can start them. Only the start is
+// bounded; a program that runs long holds no slot. A nil *Runner runs
+// programs without that bound.
+type Runner struct {
+	slots chan struct{}
+}
+
+// NewRunner returns a runner that starts at most startSlots programs at
+// once (0 = no bound).
+func NewRunner(startSlots int) *Runner {
+	if startSlots <= 0 {
+		return nil
+	}
+	return &Runner{slots: make(chan struct{}, startSlots)}
+}
+
+// Run runs c once and waits for it. On c.Timeout or when ctx is done the
+// whole process group gets SIGTERM, then SIGKILL after the grace period;
+// the child is always reaped before Run returns.
+func (r *Runner) Run(ctx context.Context, c Cmd) Outcome {
+	start := time.Now()
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	o := r.run(ctx, c)
+	o.Duration = time.Since(start)
+	return o
+}
+
+func (r *Runner) run(ctx context.Context, c Cmd) Outcome {
+	release, err := r.acquire(ctx)
+	if err != nil {
+		return notStarted(err, true)
+	}
+	defer release()
+
+	out, w, err := os.Pipe()
+	if err != nil {
+		return notStarted(err, false)
+	}
+	defer out.Close()
+	stdin, feed, err := stdinFor(c.Stdin)
+	if err != nil {
+		w.Close()
+		return notStarted(err, false)
+	}
+	proc, err := Start(c.Path, append([]string{c.Path}, c.Args...), Attr{
+		Env:     c.Env,
+		Files:   []*os.File{stdin, w, w}, // one pipe for both, as in mon
+		Setpgid: true,
+	})
+	w.Close() // the child holds its own copies
+	if feed != nil {
+		stdin.Close()
+	}
+	if err != nil {
+		if feed != nil {
+			feed.Close()
+		}
+		return notStarted(err, false)
+	}
+	release()
+	if c.Started != nil {
+		c.Started(proc.Pid)
+	}
+	if feed != nil {
+		go writeStdin(feed, c.Stdin)
+	}
+
+	// This goroutine reads the output; a second one reaps the child and
+	// then bounds the rest of the read, so a background child that
+	// inherited the pipe cannot hold the run open.
+	waited := make(chan exit, 1)
+	go func() {
+		ws, err := proc.Wait()
+		out.SetReadDeadline(time.Now().Add(drainWait))
+		waited <- exit{ws, err}
+	}()
+	var ended exit
+	var timedOut bool
+	killed := make(chan exit, 1)
+	stopKill := context.AfterFunc(ctx, func() {
+		timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
+		killed <- killGroup(proc.Pid, c.KillGrace, waited)
+	})
+	data, dropped := readBounded(out, c.MaxOutput)
+	canceled := !stopKill()
+	if canceled {
+		ended = <-killed // timedOut is set before the send
+	} else {
+		ended = <-waited
+	}
+	o := Outcome{Output: data, Dropped: dropped, TimedOut: timedOut, Canceled: canceled && !timedOut}
+	switch ws := ended.ws; {
+	case ended.err != nil:
+		o.Exit = 1 // cannot happen: only our own child is waited for
+	case ws.Signaled():
+		o.Exit = 128 + int(ws.Signal())
+		o.Signal = unix.SignalName(ws.Signal())
+	default:
+		o.Exit = ws.ExitStatus()
+	}
+	return o
+}
+
+// acquire waits for a start slot and returns its release function, which
+// may be called more than once.
+func (r *Runner) acquire(ctx context.Context) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return func() {}, nil
+	}
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-r.slots }) }, nil
+}
+
+func notStarted(err error, canceled bool) Outcome {
+	// 127 is what a shell reports for a command it could not run.
+	return Outcome{Exit: 127, StartErr: err, Canceled: canceled}
+}
+
+// stdinFor returns the child's stdin and, when there is input to feed,
+// the write end of its pipe.
+func stdinFor(input []byte) (child, feed *os.File, err error) {
+	if input == nil {
+		null, err := devNull()
+		return null, nil, err
+	}
+	return os.Pipe()
+}
+
+// writeStdin feeds the input and closes the pipe. A program that does not
+// read it gets EPIPE here, which is not an error of the run.
+func writeStdin(w *os.File, input []byte) {
+	defer w.Close()
+	io.Copy(w, bytes.NewReader(input))
+}
+
+// killGroup ends the whole process group: SIGTERM, then SIGKILL if the
+// leader has not exited within the grace period. It returns how the
+// leader ended, once it has been reaped.
+func killGroup(pgid int, grace time.Duration, waited <-chan exit) exit {
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+	unix.Kill(-pgid, unix.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case ended := <-waited:
+		// Children that ignored SIGTERM still go.
+		unix.Kill(-pgid, unix.SIGKILL)
+		return ended
+	case <-t.C:
+		unix.Kill(-pgid, unix.SIGKILL)
+		return <-waited
+	}
+}
+
+// exit is how a child ended, as its waiter reports it.
+type exit struct {
+	ws  syscall.WaitStatus
+	err error
+}
+
+// readBuffers recycles the read buffers of readBounded: at hundreds of
+// runs per second, a fresh 32 KiB buffer per run is most of the garbage
+// the daemon makes.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// devNull is the stdin of every run without input, opened once.
+var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
+
+// readBounded reads r to EOF (or error), keeping the first limit bytes
+// and counting the rest.
+func readBounded(r io.Reader, limit int64) (data []byte, dropped int64) {
+	bp := readBuffers.Get().(*[]byte)
+	defer readBuffers.Put(bp)
+	buf := *bp
+	for {
+		n, err := r.Read(buf)
+		chunk := buf[:n]
+		if room := limit - int64(len(data)); int64(len(chunk)) > room {
+			dropped += int64(len(chunk)) - room
+			chunk = chunk[:room]
+		}
+		data = append(data, chunk...)
+		if err != nil {
+			return data, dropped
+		}
+	}
+}
+
+// String describes how the run ended, for logs and error messages.
+func (o Outcome) String() string {
+	switch {
+	case o.StartErr != nil:
+		return "not started: " + o.StartErr.Error()
+	case o.TimedOut:
+		return "timed out"
+	case o.Signal != "":
+		return "killed by " + o.Signal
+	}
+	return fmt.Sprintf("exit status %d", o.Exit)
+}

@@ -1,0 +1,91 @@
+package spawn
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sh(script string) Cmd {
+	return Cmd{Path: "/bin/sh", Args: []string{"-c", script}, MaxOutput: 1 << 20}
+}
+
+func TestRunStdinMergedOutputAndExit(t *testing.T) {
+	c := sh(`read line; echo "got $line"; echo oops >&2; exit 3`)
+	c.Stdin = []byte("hello\n")
+	var pid int
+	c.Started = func(p int) { pid = p }
+	o := NewRunner(2).Run(context.Background(), c)
+	if string(o.Output) != "got hello\noops\n" || o.Exit != 3 || o.Signal != "" || o.StartErr != nil {
+		t.Errorf("got %+v (%s)", o, o)
+	}
+	if pid <= 0 || o.Duration <= 0 {
+		t.Errorf("pid %d duration %v", pid, o.Duration)
+	}
+}
+
+func TestRunWithoutStdinReadsEOF(t *testing.T) {
+	o := (*Runner)(nil).Run(context.Background(), sh(`cat; echo end`))
+	if string(o.Output) != "end\n" || o.Exit != 0 {
+		t.Errorf("got %+v", o)
+	}
+}
+
+func TestRunOutputCap(t *testing.T) {
+	c := sh(`head -c 100000 /dev/zero`)
+	c.MaxOutput = 1000
+	o := NewRunner(1).Run(context.Background(), c)
+	if len(o.Output) != 1000 || o.Dropped != 99000 || o.Exit != 0 {
+		t.Errorf("kept %d dropped %d exit %d", len(o.Output), o.Dropped, o.Exit)
+	}
+}
+
+// The timeout ends the run with SIGTERM; a program that ignores it gets
+// SIGKILL after the grace period, and so does the rest of its group.
+func TestRunTimeoutTermThenKill(t *testing.T) {
+	c := sh(`trap '' TERM; echo started; sleep 30 & sleep 30; wait`)
+	c.Timeout = 200 * time.Millisecond
+	c.KillGrace = 300 * time.Millisecond
+	o := NewRunner(1).Run(context.Background(), c)
+	if !o.TimedOut || o.Canceled || o.Signal != "SIGKILL" || o.Exit != 128+9 || !strings.HasPrefix(string(o.Output), "started") {
+		t.Errorf("got %+v (%s)", o, o)
+	}
+	if o.Duration > 10*time.Second {
+		t.Errorf("took %v", o.Duration)
+	}
+}
+
+// A run waiting for a start slot gives up when its ctx ends, without
+// starting anything.
+func TestRunCanceledWhileWaitingForASlot(t *testing.T) {
+	r := NewRunner(1)
+	release, err := r.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	started := false
+	c := sh(`exit 0`)
+	c.Started = func(int) { started = true }
+	o := r.Run(ctx, c)
+	if !o.Canceled || !errors.Is(o.StartErr, context.DeadlineExceeded) || o.Exit != 127 || started {
+		t.Errorf("got %+v", o)
+	}
+}
+
+func TestRunStartFailure(t *testing.T) {
+	o := NewRunner(1).Run(context.Background(), Cmd{Path: "/nonexistent/prog", MaxOutput: 10})
+	if o.StartErr == nil || o.Canceled || o.Exit != 127 {
+		t.Errorf("got %+v", o)
+	}
+	// The slot was given back: another run can start.
+	r := NewRunner(1)
+	r.Run(context.Background(), Cmd{Path: "/nonexistent/prog", MaxOutput: 10})
+	if o := r.Run(context.Background(), sh("exit 0")); o.StartErr != nil || o.Exit != 0 {
+		t.Errorf("after a failed start: %+v", o)
+	}
+}
