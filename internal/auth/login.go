@@ -30,31 +30,44 @@ type Authenticator struct {
 	log        *slog.Logger
 }
 
-// NewAuthenticator validates the authtype method list. "shadow" is an
-// alias of getpwnam (which already reads /etc/shadow; mon's shadow never
-// succeeded, Q-AUTH-6). "pam" and unknown methods are errors, so that a
-// configuration gomon cannot honour fails at startup instead of
-// silently refusing every login.
+// CheckMethods validates an authtype method list; it is the one check
+// that `mon --check-config`, the daemon's start and a reload all apply.
+// "shadow" is an alias of getpwnam (which already reads /etc/shadow; mon's
+// shadow never succeeded, Q-AUTH-6). "pam" and unknown methods are
+// errors, so that a configuration gomon cannot honour is refused instead
+// of silently refusing every login.
+func CheckMethods(methods []string, userFile string) error {
+	for _, m := range methods {
+		switch m {
+		case MethodGetpwnam, MethodUserfile, MethodTrustLocal, MethodShadow:
+		case MethodPAM:
+			return errors.New("authtype pam is not supported: gomon is built without PAM (cgo); use authtype userfile (crypt, bcrypt or htpasswd hashes) or getpwnam instead")
+		default:
+			return fmt.Errorf("authentication type '%s' not known (known: getpwnam userfile trustlocal shadow)", m)
+		}
+		if m == MethodUserfile && userFile == "" {
+			return errors.New("authtype userfile needs a userfile setting")
+		}
+	}
+	return nil
+}
+
+// NewAuthenticator returns the authenticator for an authtype method list
+// (default getpwnam), which must pass CheckMethods.
 func NewAuthenticator(methods []string, userFile string, log *slog.Logger) (*Authenticator, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if err := CheckMethods(methods, userFile); err != nil {
+		return nil, err
 	}
 	a := &Authenticator{userFile: userFile, passwdFile: "/etc/passwd", shadowFile: "/etc/shadow", log: log}
 	if len(methods) == 0 {
 		methods = []string{MethodGetpwnam}
 	}
 	for _, m := range methods {
-		switch m {
-		case MethodGetpwnam, MethodUserfile, MethodTrustLocal:
-		case MethodShadow:
+		if m == MethodShadow {
 			m = MethodGetpwnam
-		case MethodPAM:
-			return nil, errors.New("authtype pam is not supported: gomon is built without PAM (cgo); use authtype userfile (crypt, bcrypt or htpasswd hashes) or getpwnam instead")
-		default:
-			return nil, fmt.Errorf("authentication type '%s' not known (known: getpwnam userfile trustlocal shadow)", m)
-		}
-		if m == MethodUserfile && userFile == "" {
-			return nil, errors.New("authtype userfile needs a userfile setting")
 		}
 		a.methods = append(a.methods, m)
 	}

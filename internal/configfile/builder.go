@@ -1,6 +1,8 @@
 package configfile
 
 import (
+	"time"
+
 	"github.com/gomon/gomon/internal/config"
 
 	"fmt"
@@ -34,7 +36,7 @@ type builder struct {
 
 	pendingDepends []pendingDepend
 
-	authfilePos, userfilePos *config.Pos
+	authfilePos, userfilePos, authtypePos *config.Pos
 }
 
 // pendingDepend is a dependency line kept until its service is complete,
@@ -246,6 +248,10 @@ func (b *builder) env(pos config.Pos, name, value string) {
 	b.service.Env = append(b.service.Env, config.EnvVar{Name: name, Value: value})
 }
 
+// MinInterval is the shortest interval and failure_interval accepted (a
+// gomon limit: mon takes any positive value, down to a busy loop).
+const MinInterval = 100 * time.Millisecond
+
 // serviceTimevals are the service keywords taking a positive timeval.
 var serviceTimevals = map[string]string{
 	"interval":         "invalid time interval '%s' (syntax: interval = {positive number}{smhd})",
@@ -264,6 +270,11 @@ func (b *builder) serviceKeyword(pos config.Pos, kw, arg string) bool {
 		d, ok := parseTimeval(arg)
 		if !ok || d == 0 {
 			b.fail(pos, errf(msg, shownTimeval(ok)).withHint("got '%s'; %s", arg, timevalHint))
+			return true
+		}
+		if (kw == "interval" || kw == "failure_interval") && d < MinInterval {
+			b.fail(pos, errf("%s %s is below the minimum of %v", kw, arg, MinInterval).
+				withHint("a monitor run every few milliseconds is a busy loop, not a check"))
 			return true
 		}
 		switch kw {
@@ -410,22 +421,32 @@ var (
 	alertAfterSyntaxTV = "invalid time interval '%s' (syntax: alertafter = [{positive integer}] [{positive number}{smhd}])"
 )
 
-// parseExitRange reads "N" or "N-M".
-func parseExitRange(s string) (*config.ExitRange, bool) {
+// parseExitRange reads "N" or "N-M". A number beyond any exit status
+// (Perl would read a huge one as a float that every status is below) and
+// a range whose end is below its start (that would match nothing) are
+// problems, not ranges.
+func parseExitRange(s string) (*config.ExitRange, *problem) {
 	m := exitRangeRE.FindStringSubmatch(s)
 	if m == nil {
-		return nil, false
+		return nil, errf("invalid exit code range '%s'", s).withHint("expected N or N-M")
 	}
 	lo, err1 := strconv.Atoi(m[1])
 	hi, err2 := lo, error(nil)
 	if m[2] != "" {
 		hi, err2 = strconv.Atoi(m[2])
 	}
-	if err1 != nil || err2 != nil {
-		return nil, false
+	switch {
+	case err1 != nil || err2 != nil || hi > maxExitValue:
+		return nil, errf("invalid exit code range '%s'", s).withHint("an exit value is at most %d", maxExitValue)
+	case hi < lo:
+		return nil, errf("invalid exit code range '%s'", s).withHint("the range %d-%d is empty; write the smaller value first", lo, hi)
 	}
-	return &config.ExitRange{Lo: lo, Hi: hi}, true
+	return &config.ExitRange{Lo: lo, Hi: hi}, nil
 }
+
+// maxExitValue is the largest exit value a monitor reports: 255 from
+// exit(2), and 128+N for a monitor killed by signal N (N < 128).
+const maxExitValue = 255
 
 // periodKeyword applies one period keyword line (config.md §9.2) and
 // reports whether kw is a period keyword at all.
@@ -474,9 +495,9 @@ func (b *builder) periodKeyword(pos config.Pos, kw, arg string) bool {
 	case "alerts_dont_count":
 		p.AlertsDontCount = true
 	case "alertexitrange":
-		r, ok := parseExitRange(arg)
-		if !ok {
-			b.fail(pos, errf("invalid exit code range '%s'", arg).withHint("expected N or N-M"))
+		r, prob := parseExitRange(arg)
+		if prob != nil {
+			b.fail(pos, prob)
 			return true
 		}
 		p.AlertExitRange = r
@@ -574,8 +595,11 @@ func parseAlertLine(arg string) (config.AlertLine, *problem) {
 			return a, errf("invalid exit code range in alert line '%s'", arg).
 				withHint("write exit=N or exit=N-M without blanks, then the alert name")
 		}
-		a.Exit, _ = parseExitRange(m[1])
-		rest = after
+		r, prob := parseExitRange(m[1])
+		if prob != nil {
+			return a, prob
+		}
+		a.Exit, rest = r, after
 	}
 	a.Name, a.RawArgs = cutWord(rest)
 	if a.Name == "" {
@@ -624,6 +648,7 @@ func (b *builder) finish() (*config.Config, error) {
 		}
 	}
 	b.checkDependRefs()
+	b.checkAuthType()
 	if b.opts.Cwd != "" {
 		b.checkAuthFiles()
 	}

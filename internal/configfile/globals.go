@@ -211,6 +211,7 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 		b.authfilePos = &pos
 	case "authtype":
 		g.AuthType = fields(v)
+		b.authtypePos = &pos
 	case "pamservice":
 		g.PamService = v
 	case "userfile":

@@ -1,6 +1,7 @@
 package configfile
 
 import (
+	"github.com/gomon/gomon/internal/auth"
 	"github.com/gomon/gomon/internal/config"
 
 	"path/filepath"
@@ -82,6 +83,19 @@ func (b *builder) checkAuthFiles() {
 	}
 	if b.userfilePos != nil && contains(g.AuthType, "userfile") && !readable(userFile) {
 		b.fail(*b.userfilePos, errf("userfile '%s' does not exist or is not readable", g.UserFile).withHint("looked for %s", userFile))
+	}
+}
+
+// checkAuthType applies the authenticator's own check of the authtype
+// list, so that --check-config, the start and a reload refuse the same
+// configurations.
+func (b *builder) checkAuthType() {
+	g := &b.cfg.Globals
+	if b.authtypePos == nil {
+		return
+	}
+	if err := auth.CheckMethods(g.AuthType, g.UserFile); err != nil {
+		b.fail(*b.authtypePos, errf("%v", err).withHint("authtype takes getpwnam, userfile, trustlocal or shadow"))
 	}
 }
 
