@@ -46,6 +46,8 @@ func (e *External) Check(ctx context.Context, req Request) Result {
 		Timeout:   req.Timeout,
 		KillGrace: e.KillGrace,
 		Started:   req.Started,
+		// What a run leaves behind would pile up run after run.
+		KillLeftovers: !req.KeepChildren,
 	})
 	res := Result{Exit: o.Exit, Output: o.Output, Truncated: o.Dropped, Signal: o.Signal,
 		TimedOut: o.TimedOut, Duration: o.Duration}

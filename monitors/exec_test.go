@@ -174,6 +174,23 @@ func TestExternalStartFailure(t *testing.T) {
 	}
 }
 
+// TestExternalKillsLeftovers: a monitor that leaves 50 sleepers in the
+// background leaves none running once its run is over.
+func TestExternalKillsLeftovers(t *testing.T) {
+	p := execScript(t, `for i in $(seq 50); do sleep 300 & echo $!; done; echo done`)
+	for run := 0; run < 3; run++ {
+		res := (&External{Path: p}).Check(context.Background(), Request{})
+		pids := strings.Fields(string(res.Output))
+		if res.Exit != 0 || len(pids) != 51 {
+			t.Fatalf("exit %d, %d lines", res.Exit, len(pids))
+		}
+		for _, s := range pids[:50] {
+			pid, _ := strconv.Atoi(s)
+			waitProcDead(t, pid)
+		}
+	}
+}
+
 func TestExternalBackgroundChildDoesNotHoldRun(t *testing.T) {
 	// The script exits at once but leaves a child holding the pipe.
 	pidFile := filepath.Join(t.TempDir(), "pid")
@@ -186,7 +203,7 @@ func TestExternalBackgroundChildDoesNotHoldRun(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	res := (&External{Path: p}).Check(context.Background(), Request{})
+	res := (&External{Path: p}).Check(context.Background(), Request{KeepChildren: true})
 	if d := time.Since(start); d > 15*time.Second {
 		t.Errorf("run took %v: held by the background child", d)
 	}

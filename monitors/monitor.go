@@ -16,6 +16,9 @@ type Request struct {
 	Hosts          []string      // host arguments (already filtered); empty with `;;`
 	Env            []string      // MON_* and the service's VAR=value lines ("K=V")
 	Timeout        time.Duration // 0 = no limit beyond ctx
+	// KeepChildren leaves an external monitor's background processes
+	// running after it exits; by default they are killed then.
+	KeepChildren bool
 	// Started, when set, is called with the process ID once an external
 	// monitor has started (for `list pids`).
 	Started func(pid int)

@@ -78,6 +78,8 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 		Hosts:   hosts,
 		Env:     s.monitorEnv(svc),
 		Timeout: svc.cfg.MonitorTimeout,
+		// Whatever it leaves behind is killed unless kept.
+		KeepChildren: svc.cfg.KeepChildren,
 	}
 	if req.Timeout == 0 {
 		req.Timeout = s.cfg.Globals.MonitorTimeout

@@ -152,6 +152,10 @@ type Service struct {
 	// gomon extensions.
 	Schedule       *period.Schedule // cron schedule for monitor runs instead of Interval
 	MonitorTimeout time.Duration    // kill the monitor's process group after this; 0 = global default
+	// KeepChildren leaves what the monitor starts in the background
+	// running after it exits (by default the rest of its process group
+	// is killed then).
+	KeepChildren bool
 }
 
 // AlertEveryMode is the modifier of `alertevery`.

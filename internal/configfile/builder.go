@@ -310,6 +310,8 @@ func (b *builder) serviceKeyword(pos config.Pos, kw, arg string) bool {
 		s.Redistribute = arg
 	case "allow_empty_group":
 		s.AllowEmptyGroup = true
+	case "keep_children":
+		s.KeepChildren = true
 	case "description":
 		s.Description = arg
 	case "exclude_hosts":

@@ -141,6 +141,9 @@ func writeService(b *hclBlock, s *config.Service) {
 	dur("failure_interval", s.FailureInterval)
 	str("monitor", s.Monitor)
 	dur("monitor_timeout", s.MonitorTimeout)
+	if s.KeepChildren {
+		b.raw("keep_children", "true")
+	}
 	if s.AllowEmptyGroup {
 		b.raw("allow_empty_group", "true")
 	}

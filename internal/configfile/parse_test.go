@@ -310,6 +310,7 @@ func TestServiceKeywords(t *testing.T) {
 			return s.Monitor == "fping.monitor -r 2 ;;" && s.MonitorName() == "fping.monitor"
 		}},
 		{"allow_empty_group whatever", func(s *config.Service) bool { return s.AllowEmptyGroup }},
+		{"keep_children", func(s *config.Service) bool { return s.KeepChildren }},
 		{"description a  b", func(s *config.Service) bool { return s.Description == "a  b" }},
 		{"description", func(s *config.Service) bool { return s.Description == "" }},
 		{"exclude_hosts h1 h2 h1", func(s *config.Service) bool { return reflect.DeepEqual(s.ExcludeHosts, []string{"h1", "h2"}) }},

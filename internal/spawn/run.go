@@ -41,6 +41,11 @@ type Cmd struct {
 	KillGrace time.Duration
 	// Started, when set, is called with the process ID once it runs.
 	Started func(pid int)
+	// KillLeftovers ends the rest of the process group (SIGKILL) when
+	// the program itself exits: what a monitor leaves running in the
+	// background would otherwise pile up run after run. A process that
+	// left the group (setsid) escapes it.
+	KillLeftovers bool
 }
 
 // Outcome is how a run ended.
@@ -135,8 +140,12 @@ func (r *Runner) run(ctx context.Context, c Cmd) Outcome {
 	// then bounds the rest of the read, so a background child that
 	// inherited the pipe cannot hold the run open.
 	waited := make(chan exit, 1)
+	var leftovers func()
+	if c.KillLeftovers {
+		leftovers = func() { unix.Kill(-proc.Pid, unix.SIGKILL) }
+	}
 	go func() {
-		ws, err := proc.Wait()
+		ws, err := proc.Wait(leftovers)
 		out.SetReadDeadline(time.Now().Add(drainWait))
 		waited <- exit{ws, err}
 	}()

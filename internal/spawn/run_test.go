@@ -3,7 +3,11 @@ package spawn
 import (
 	"context"
 	"errors"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -87,5 +91,52 @@ func TestRunStartFailure(t *testing.T) {
 	r.Run(context.Background(), Cmd{Path: "/nonexistent/prog", MaxOutput: 10})
 	if o := r.Run(context.Background(), sh("exit 0")); o.StartErr != nil || o.Exit != 0 {
 		t.Errorf("after a failed start: %+v", o)
+	}
+}
+
+// With KillLeftovers, what the program leaves running in its process
+// group is killed when it exits; without, it is left alone.
+func TestRunKillLeftovers(t *testing.T) {
+	for _, kill := range []bool{true, false} {
+		c := sh(`for i in 1 2 3 4 5; do sleep 300 & echo $!; done`)
+		c.KillLeftovers = kill
+		o := NewRunner(1).Run(context.Background(), c)
+		pids := strings.Fields(string(o.Output))
+		if o.Exit != 0 || len(pids) != 5 {
+			t.Fatalf("kill=%v: %+v", kill, o)
+		}
+		for _, p := range pids {
+			pid, _ := strconv.Atoi(p)
+			limit := time.Duration(0) // a leftover we keep is alive at once
+			if kill {
+				limit = 5 * time.Second // SIGKILL was sent before Run returned
+			}
+			alive := waitDead(pid, limit) != nil
+			if alive == kill {
+				t.Errorf("kill=%v: leftover %d alive=%v", kill, pid, alive)
+			}
+			if alive {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+}
+
+// waitDead waits until pid is gone or a zombie, or returns an error when
+// it is still running after limit.
+func waitDead(pid int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return nil
+		}
+		if _, after, ok := strings.Cut(string(stat), ") "); ok && strings.HasPrefix(after, "Z") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("still running")
+		}
+		runtime.Gosched()
 	}
 }

@@ -61,12 +61,28 @@ func Start(path string, argv []string, attr Attr) (*Process, error) {
 	return p, nil
 }
 
-// Wait reaps the child and returns how it ended.
-func (p *Process) Wait() (syscall.WaitStatus, error) {
+// Wait reaps the child and returns how it ended. If beforeReap is not
+// nil it is called once the child has exited but before it is reaped:
+// until then its PID, and so its process-group ID, cannot be reused,
+// which makes that the safe moment to signal the rest of its group.
+func (p *Process) Wait(beforeReap func()) (syscall.WaitStatus, error) {
 	var ws syscall.WaitStatus
+	reap := func(flags int) (done bool, err error) {
+		if beforeReap != nil {
+			var info unix.Siginfo
+			err := unix.Waitid(unix.P_PID, p.Pid, &info, unix.WEXITED|unix.WNOWAIT|flags, nil)
+			// Linux zeroes info when WNOHANG finds the child running.
+			if err != nil || info.Signo == 0 {
+				return false, err
+			}
+			beforeReap()
+		}
+		pid, err := syscall.Wait4(p.Pid, &ws, flags, nil)
+		return pid != 0, err
+	}
 	if p.pidfd == nil {
 		for {
-			_, err := syscall.Wait4(p.Pid, &ws, 0, nil)
+			_, err := reap(0)
 			if !errors.Is(err, syscall.EINTR) {
 				return ws, err
 			}
@@ -81,7 +97,7 @@ func (p *Process) Wait() (syscall.WaitStatus, error) {
 	err = rc.Read(func(uintptr) bool {
 		// The pidfd only says "exited"; reaping by pid is safe because
 		// nobody else reaps this child, so the pid cannot be reused yet.
-		pid, err := syscall.Wait4(p.Pid, &ws, syscall.WNOHANG, nil)
+		done, err := reap(syscall.WNOHANG)
 		switch {
 		case errors.Is(err, syscall.EINTR):
 			return false
@@ -89,7 +105,7 @@ func (p *Process) Wait() (syscall.WaitStatus, error) {
 			werr = err
 			return true
 		}
-		return pid != 0 // 0: still running; wait for the poller
+		return done // not yet: wait for the poller
 	})
 	if err != nil {
 		return ws, err

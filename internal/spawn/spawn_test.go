@@ -26,7 +26,7 @@ func run(t *testing.T, script string, env ...string) (string, syscall.WaitStatus
 		t.Fatal(err)
 	}
 	out, _ := io.ReadAll(r)
-	ws, err := p.Wait()
+	ws, err := p.Wait(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestWaitHoldsNoThread(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if ws, err := p.Wait(); err != nil || ws.ExitStatus() != 0 {
+			if ws, err := p.Wait(nil); err != nil || ws.ExitStatus() != 0 {
 				t.Errorf("wait: %v %v", ws, err)
 			}
 		}()
