@@ -73,3 +73,10 @@ func (e Event) Summary() string {
 type Alert interface {
 	Send(ctx context.Context, ev Event) error
 }
+
+// DeliveryChecker is an Alert that can tell, without sending anything,
+// whether it could deliver now (mail: is there a sendmail or an SMTP
+// server). `mon --check-config` warns when it cannot.
+type DeliveryChecker interface {
+	CheckDelivery(ctx context.Context) error
+}

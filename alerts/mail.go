@@ -11,14 +11,17 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/gomon/gomon/internal/spawn"
+	"golang.org/x/sys/unix"
 )
 
 func init() {
 	Register(&Builtin{
 		Name:    "mail",
 		Aliases: []string{"mail.alert"},
-		Usage: "mail [-S SUMMARY] [-f FROM] [--smtp HOST:PORT] [--user USER] [--pass PASS]" +
-			" [--ca FILE] [--insecure] ADDR...",
+		Usage: "mail [-S SUMMARY] [-f FROM] [--sendmail PATH | --smtp HOST:PORT [--user USER] [--pass PASS]" +
+			" [--ca FILE] [--insecure]] ADDR...",
 		New: newMail,
 	})
 }
@@ -31,21 +34,28 @@ const (
 	mailer            = "gomon mail.alert"
 )
 
-// mailAlert sends mail.alert's message over SMTP instead of piping it to
-// sendmail: STARTTLS when the server offers it, AUTH PLAIN when a user is
-// configured.
+// sendmailPaths are where mail.alert's sendmail is looked for, in order.
+func sendmailPaths() []string { return []string{"/usr/lib/sendmail", "/usr/sbin/sendmail"} }
+
+// mailAlert sends mail.alert's message. Like mail.alert it pipes it to
+// the local sendmail (nullmailer, msmtp, postfix, exim… all provide one);
+// with --smtp (or MON_SMTP_SERVER), or when the host has no sendmail, it
+// speaks SMTP itself: STARTTLS when the server offers it, AUTH PLAIN when
+// a user is configured.
 type mailAlert struct {
 	to         []string
-	from       string
+	from       string  // -f, or mon@HOSTNAME over SMTP
+	fromSet    bool    // -f was given (sendmail then gets -f/-F, as in mail.alert)
 	summary    *string // -S override
 	secs       string  // -l, printed as "Secs until next alert"
+	sendmail   string  // the sendmail program; "" = SMTP
 	server     string  // host:port
 	user, pass string
 	tls        *tls.Config
 }
 
 func newMail(args []string) (Alert, error) {
-	o, err := parseBuiltin("mail", args, "S:l:f:u", "smtp:", "user:", "pass:", "ca:", "insecure")
+	o, err := parseBuiltin("mail", args, "S:l:f:u", "sendmail:", "smtp:", "user:", "pass:", "ca:", "insecure")
 	if err != nil {
 		return nil, err
 	}
@@ -53,16 +63,25 @@ func newMail(args []string) (Alert, error) {
 		return nil, errors.New("mail alert: no recipient")
 	}
 	m := &mailAlert{
-		to:     o.Args,
-		from:   o.Get("f"),
-		secs:   o.Get("l"),
-		server: firstNonEmpty(o.Get("smtp"), os.Getenv("MON_SMTP_SERVER"), defaultSMTPServer),
-		user:   firstNonEmpty(o.Get("user"), os.Getenv("MON_SMTP_USER")),
-		pass:   firstNonEmpty(o.Get("pass"), os.Getenv("MON_SMTP_PASS")),
+		to:      o.Args,
+		from:    o.Get("f"),
+		fromSet: o.Has("f"),
+		secs:    o.Get("l"),
+		server:  firstNonEmpty(o.Get("smtp"), os.Getenv("MON_SMTP_SERVER"), defaultSMTPServer),
+		user:    firstNonEmpty(o.Get("user"), os.Getenv("MON_SMTP_USER")),
+		pass:    firstNonEmpty(o.Get("pass"), os.Getenv("MON_SMTP_PASS")),
 	}
 	if o.Has("S") {
 		s := o.Get("S")
 		m.summary = &s
+	}
+	switch smtpSet := o.Has("smtp") || os.Getenv("MON_SMTP_SERVER") != ""; {
+	case o.Has("sendmail") && smtpSet:
+		return nil, errors.New("mail alert: --sendmail and --smtp exclude each other")
+	case o.Has("sendmail"):
+		m.sendmail = o.Get("sendmail")
+	case !smtpSet:
+		m.sendmail = findSendmail(sendmailPaths())
 	}
 	host, _, err := net.SplitHostPort(m.server)
 	if err != nil {
@@ -86,6 +105,16 @@ func newMail(args []string) (Alert, error) {
 		}
 	}
 	return m, nil
+}
+
+// findSendmail returns the first executable of paths, or "".
+func findSendmail(paths []string) string {
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && unix.Access(p, unix.X_OK) == nil {
+			return p
+		}
+	}
+	return ""
 }
 
 func firstNonEmpty(s ...string) string {
@@ -131,10 +160,45 @@ func (m *mailAlert) Send(ctx context.Context, ev Event) error {
 		ctx, cancel = context.WithTimeout(ctx, mailTimeout)
 		defer cancel()
 	}
+	if m.sendmail != "" {
+		return m.pipe(ctx, m.message(ev))
+	}
 	if err := m.deliver(ctx, m.message(ev)); err != nil {
 		return fmt.Errorf("mail alert via %s: %w", m.server, err)
 	}
 	return nil
+}
+
+// pipe hands the message to sendmail as mail.alert does: -oi -t (the
+// recipients are read from the To: header), -f/-F with the -f sender.
+func (m *mailAlert) pipe(ctx context.Context, msg []byte) error {
+	args := []string{"-oi", "-t"}
+	if m.fromSet {
+		args = append(args, "-f", m.from, "-F", m.from)
+	}
+	o := (*spawn.Runner)(nil).Run(ctx, spawn.Cmd{Path: m.sendmail, Args: args, Env: os.Environ(),
+		Stdin: msg, MaxOutput: DefaultMaxOutput})
+	if o.StartErr != nil || o.Exit != 0 || o.Canceled || o.TimedOut {
+		return fmt.Errorf("mail alert via %s: %s: %s", m.sendmail, o, strings.TrimSpace(string(o.Output)))
+	}
+	return nil
+}
+
+// CheckDelivery reports whether the mail could be handed on now: the
+// sendmail program is there, or the SMTP server accepts a connection.
+func (m *mailAlert) CheckDelivery(ctx context.Context) error {
+	if m.sendmail != "" {
+		if findSendmail([]string{m.sendmail}) == "" {
+			return fmt.Errorf("mail alert: %s is not an executable file", m.sendmail)
+		}
+		return nil
+	}
+	conn, err := (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, "tcp", m.server)
+	if err != nil {
+		return fmt.Errorf("mail alert: no sendmail (%s) and no SMTP server at %s: %w",
+			strings.Join(sendmailPaths(), ", "), m.server, err)
+	}
+	return conn.Close()
 }
 
 func (m *mailAlert) deliver(ctx context.Context, msg []byte) error {

@@ -6,7 +6,7 @@
 # Safe to run repeatedly: it installs only what is missing.
 set -eu
 
-PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus"
+PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp"
 
 missing=""
 for p in $PKGS; do
