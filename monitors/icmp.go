@@ -38,14 +38,25 @@ type echoParams struct {
 	// Interval is the pause between two sends: 0 sends as fast as the
 	// socket accepts, which loopback and LANs absorb easily.
 	Interval time.Duration
+	// UnreachableEnds makes a target's Attempts "destination unreachable"
+	// errors its final answer, as ping(8) counts them: a host whose link
+	// is down (ARP fails) is reported when the kernel gives up on it, not
+	// after the linger time. fping keeps retrying instead.
+	UnreachableEnds bool
 }
 
 // echoResult is the outcome for one target.
 type echoResult struct {
-	OK  bool
-	RTT time.Duration // of the first reply
-	Err error         // a send error, if no reply came
+	OK          bool
+	RTT         time.Duration // of the first reply
+	Err         error         // a send error or "unreachable", if no reply came
+	unreachable int           // destination-unreachable errors received
+	final       bool          // no more requests: answered, or unreachable for good
 }
+
+// errUnreachable is a target for which an ICMP destination-unreachable
+// error came back.
+var errUnreachable = errors.New("destination unreachable")
 
 // payload layout: 8-byte run cookie, 4-byte target index, 8-byte send
 // time. The cookie tells our replies from anyone else's on a raw socket
@@ -101,6 +112,7 @@ func openEchoSocket(family, typ, proto int) (net.PacketConn, error) {
 		var filter ipv6.ICMPFilter
 		filter.SetAll(true)
 		filter.Accept(ipv6.ICMPTypeEchoReply)
+		filter.Accept(ipv6.ICMPTypeDestinationUnreachable)
 		_ = ipv6.NewPacketConn(c).SetICMPFilter(&filter)
 	}
 	return c, nil
@@ -163,13 +175,34 @@ func echoAll(ctx context.Context, targets []netip.Addr, p echoParams) []echoResu
 		sent := time.Unix(0, int64(binary.BigEndian.Uint64(data[12:20])))
 		mu.Lock()
 		defer mu.Unlock()
-		if i >= len(targets) || results[i].OK || targets[i].Unmap().WithZone("") != from.Unmap() {
+		if i >= len(targets) || results[i].final || targets[i].Unmap().WithZone("") != from.Unmap() {
 			return
 		}
-		results[i] = echoResult{OK: true, RTT: time.Since(sent)}
+		results[i] = echoResult{OK: true, RTT: time.Since(sent), final: true}
 		pending--
 		if pending == 0 {
 			close(done)
+		}
+	}
+	onUnreachable := func(dst netip.Addr, data []byte) {
+		if len(data) < 12 || string(data[:8]) != string(cookie[:]) {
+			return
+		}
+		i := int(binary.BigEndian.Uint32(data[8:12]))
+		mu.Lock()
+		defer mu.Unlock()
+		if i >= len(targets) || results[i].final || targets[i].Unmap().WithZone("") != dst.Unmap() {
+			return
+		}
+		r := &results[i]
+		r.unreachable++
+		r.Err = errUnreachable
+		if p.UnreachableEnds && r.unreachable >= max(p.Attempts, 1) {
+			r.final = true
+			pending--
+			if pending == 0 {
+				close(done)
+			}
 		}
 	}
 
@@ -195,7 +228,7 @@ func echoAll(ctx context.Context, targets []netip.Addr, p echoParams) []echoResu
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			c.readReplies(onReply)
+			c.readReplies(onReply, onUnreachable)
 		}()
 	}
 
@@ -207,10 +240,10 @@ func echoAll(ctx context.Context, targets []netip.Addr, p echoParams) []echoResu
 	for attempt := 0; attempt < attempts; attempt++ {
 		for i, t := range targets {
 			mu.Lock()
-			answered := results[i].OK
+			final := results[i].final
 			mu.Unlock()
 			c := conns[!t.Unmap().Is4()]
-			if answered || c == nil {
+			if final || c == nil {
 				continue
 			}
 			if ctx.Err() != nil {
@@ -248,8 +281,12 @@ func echoAll(ctx context.Context, targets []netip.Addr, p echoParams) []echoResu
 	return results
 }
 
-// readReplies hands every echo reply to fn until the socket is closed.
-func (c *echoConn) readReplies(fn func(from netip.Addr, data []byte)) {
+// readReplies hands every echo reply to reply, and every destination-
+// unreachable error that quotes one of our requests to unreachable (with
+// the request's destination and payload), until the socket is closed.
+// Only a raw socket sees those errors; they are the kernel's answer for a
+// host whose link is down.
+func (c *echoConn) readReplies(reply, unreachable func(addr netip.Addr, data []byte)) {
 	buf := make([]byte, 1500)
 	for {
 		n, from, err := c.pc.ReadFrom(buf)
@@ -260,26 +297,51 @@ func (c *echoConn) readReplies(fn func(from netip.Addr, data []byte)) {
 			continue
 		}
 		m, err := icmp.ParseMessage(c.proto(), buf[:n])
-		if err != nil || (m.Type != ipv4.ICMPTypeEchoReply && m.Type != ipv6.ICMPTypeEchoReply) {
+		if err != nil {
 			continue
 		}
-		echo, ok := m.Body.(*icmp.Echo)
-		if !ok {
-			continue
+		switch body := m.Body.(type) {
+		case *icmp.Echo:
+			if m.Type != ipv4.ICMPTypeEchoReply && m.Type != ipv6.ICMPTypeEchoReply {
+				continue
+			}
+			var ip net.IP
+			switch a := from.(type) {
+			case *net.IPAddr:
+				ip = a.IP
+			case *net.UDPAddr:
+				ip = a.IP
+			}
+			if addr, ok := netip.AddrFromSlice(ip); ok {
+				reply(addr, body.Data)
+			}
+		case *icmp.DstUnreach:
+			if dst, payload, ok := quotedEcho(body.Data, c.v6); ok {
+				unreachable(dst, payload)
+			}
 		}
-		var ip net.IP
-		switch a := from.(type) {
-		case *net.IPAddr:
-			ip = a.IP
-		case *net.UDPAddr:
-			ip = a.IP
-		}
-		addr, ok := netip.AddrFromSlice(ip)
-		if !ok {
-			continue
-		}
-		fn(addr, echo.Data)
 	}
+}
+
+// quotedEcho returns the destination and payload of the echo request an
+// ICMP error quotes (the original IP header, then the echo message).
+func quotedEcho(quote []byte, v6 bool) (dst netip.Addr, payload []byte, ok bool) {
+	var hdrLen int
+	var echoType byte
+	switch {
+	case v6 && len(quote) >= 40:
+		hdrLen, echoType = 40, byte(ipv6.ICMPTypeEchoRequest)
+		dst, _ = netip.AddrFromSlice(quote[24:40])
+	case !v6 && len(quote) >= 20:
+		hdrLen, echoType = int(quote[0]&0x0f)*4, byte(ipv4.ICMPTypeEcho)
+		dst, _ = netip.AddrFromSlice(quote[16:20])
+	default:
+		return dst, nil, false
+	}
+	if len(quote) < hdrLen+8 || quote[hdrLen] != echoType {
+		return dst, nil, false
+	}
+	return dst, quote[hdrLen+8:], true
 }
 
 // resolveHosts maps each host name or address literal to one address.
@@ -565,7 +627,8 @@ func newPing(args []string) (Monitor, error) {
 
 // Like ping(8): one echo a second, then up to 10 s for a late reply.
 func (m *pingMonitor) params() echoParams {
-	return echoParams{Attempts: m.count, Timeout: time.Second, Backoff: 1, LastWait: 10 * time.Second}
+	return echoParams{Attempts: m.count, Timeout: time.Second, Backoff: 1, LastWait: 10 * time.Second,
+		UnreachableEnds: true}
 }
 
 func (m *pingMonitor) Check(ctx context.Context, req Request) Result {
@@ -600,7 +663,11 @@ func (m *pingMonitor) Check(ctx context.Context, req Request) Result {
 		hr := &hosts[index[k]]
 		hr.OK, hr.RTT = e.OK, e.RTT
 		hr.Detail = fmt.Sprintf("alive (%.2f ms)", ms(e.RTT))
-		if !e.OK {
+		switch {
+		case e.OK:
+		case e.Err != nil:
+			hr.Detail = e.Err.Error()
+		default:
 			hr.Detail = "no reply"
 		}
 	}

@@ -293,3 +293,40 @@ func BenchmarkFping5000(b *testing.B) {
 		b.ReportMetric(time.Since(start).Seconds(), "s/run")
 	}
 }
+
+// TestPingLinkDown: a host behind a link whose other end is down is
+// reported as soon as the kernel gives up resolving it (ARP, about 3 s),
+// as with ping(8), instead of after ping's 10 s linger; fping keeps to
+// its retries. The namespace is the test's own: 192.0.2.1 on a veth whose
+// peer (in a second namespace) is down.
+func TestPingLinkDown(t *testing.T) {
+	needICMP(t)
+	ns := silentNetns(t)
+	peer := ns + "-peer"
+	setup := [][]string{
+		{"ip", "netns", "add", peer},
+		{"ip", "link", "add", "gmv0", "netns", ns, "type", "veth", "peer", "name", "gmv1", "netns", peer},
+		{"ip", "-n", ns, "addr", "add", "192.0.2.1/24", "dev", "gmv0"},
+		{"ip", "-n", ns, "link", "set", "gmv0", "up"},
+		{"ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=0"},
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", peer).Run() })
+	for _, c := range setup {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Skipf("%v: %v %s", c, err, out)
+		}
+	}
+	r := inNetns(t, ns, func() Result {
+		return mustNew(t, "ping.monitor").Check(context.Background(), Request{Hosts: []string{"192.0.2.2", "127.0.0.1"}})
+	})
+	if r.Exit != 1 || summary(r) != "192.0.2.2" {
+		t.Errorf("ping: exit %d output %q", r.Exit, r.Output)
+	}
+	// ARP gives up after 3 probes a second apart; ping's linger is 10 s.
+	if r.Duration > 8*time.Second {
+		t.Errorf("ping took %v: it waited for the linger instead of the unreachable error", r.Duration)
+	}
+	if h := r.Hosts[0]; h.OK || !strings.Contains(h.Detail, "unreachable") {
+		t.Errorf("host verdict %+v", h)
+	}
+}
