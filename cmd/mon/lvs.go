@@ -13,6 +13,7 @@ import (
 
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/alerts/lvs"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/registry"
 	"github.com/gomon/gomon/scheduler"
@@ -146,7 +147,7 @@ type lvsLine struct {
 	ref    scheduler.ServiceRef
 	period int               // index of the line's period in the service
 	exit   *config.ExitRange // the line's exit= range, nil = any
-	lvs    *alerts.LVS
+	lvs    *lvs.Alert
 }
 
 // isLVSAlert reports whether an alert line names the built-in lvs alert
@@ -171,7 +172,7 @@ func lvsLines(cfg *config.Config) ([]lvsLine, []error) {
 					if !isLVSAlert(al.Name) {
 						continue
 					}
-					l, err := alerts.ParseLVS(al.Args)
+					l, err := lvs.Parse(al.Args)
 					if err != nil {
 						errs = append(errs, fmt.Errorf("%s/%s: %w", w.Name, s.Name, err))
 						continue

@@ -8,8 +8,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/alerts/lvs"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/scheduler"
@@ -27,7 +27,7 @@ const lvsHostA, lvsHostB, lvsHostC = "198.51.100.1", "198.51.100.2", "198.51.100
 
 func lvsTestLine(t *testing.T, group, service string, args ...string) lvsLine {
 	t.Helper()
-	l, err := alerts.ParseLVS(append([]string{"-V", lvsVIP.Addr.String()}, args...))
+	l, err := lvs.Parse(append([]string{"-V", lvsVIP.Addr.String()}, args...))
 	if err != nil {
 		t.Fatal(err)
 	}
