@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/alerts/lvs"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/internal/server"
@@ -248,7 +249,9 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	lvs := newLVSReconciler(log)
+	// The reconciler reads the scheduler only in passes, which Run starts.
+	health := &lvsHealth{}
+	reconciler := lvs.NewReconciler(health, log)
 	counters := web.NewCounters()
 	var readyOnce sync.Once
 	sched := scheduler.New(cfg, scheduler.Options{
@@ -256,7 +259,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		Stopped: o.stopped,
 		Reload:  load,
 		Events: func(e scheduler.Event) {
-			lvs.observe(e)
+			observeLVS(reconciler, e)
 			counters.Observe(e)
 			if e.Kind == "load" {
 				// The first load event comes from Run: sockets are bound
@@ -265,6 +268,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 			}
 		},
 	})
+	health.sched = sched
 	if o.loadState != "" {
 		sched.LoadState(o.loadState)
 	}
@@ -319,7 +323,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	go srv.Serve(ctx, tcp)
 	go srv.ServeTraps(ctx, udp)
 	go handleSignals(ctx, sigs, cancel, sched, log)
-	go lvs.run(ctx, sched)
+	go reconciler.Run(ctx)
 	// A scheduler that stays locked stops the pings, and systemd restarts us.
 	go notify.keepAlive(ctx, func() bool { sched.Stopped(); return true })
 	if statusLn != nil {
