@@ -25,6 +25,7 @@ import (
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/internal/server"
+	"github.com/gomon/gomon/internal/syslog"
 	"github.com/gomon/gomon/internal/web"
 	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler"
@@ -211,7 +212,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: configuration OK\n", path)
 		return 0
 	}
-	log, closeSyslog := addSyslog(log, cfg.Globals.SyslogFacility, logLevel(o))
+	log, closeSyslog := syslog.Tee(log, cfg.Globals.SyslogFacility, logLevel(o))
 	defer closeSyslog()
 	for _, p := range append(warns, errs...) {
 		log.Error(p)
@@ -402,7 +403,7 @@ func logLevel(o *options) slog.Level {
 }
 
 func newLogger(o *options, w io.Writer) *slog.Logger {
-	ho := &slog.HandlerOptions{Level: logLevel(o), ReplaceAttr: dropSyslogKey}
+	ho := &slog.HandlerOptions{Level: logLevel(o), ReplaceAttr: syslog.DropKey}
 	if o.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, ho))
 	}
