@@ -273,6 +273,10 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	if o.loadState != "" {
 		sched.LoadState(o.loadState)
 	}
+	remote, err := server.RemoteCommand(g.MonRemote, log)
+	if err != nil {
+		log.Error("monremote: cannot parse command", "err", err)
+	}
 	exitCode := 1 // mon exits 1 on SIGTERM, 0 on the `term` command
 	var srv *server.Server
 	srv, err = server.New(sched, acc, login, server.Options{
@@ -282,7 +286,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		MaxClients:  g.MaxClients,
 		Debug:       o.debug > 0,
 		Term:        func() { exitCode = 0; cancel() },
-		Remote:      monRemote(g.MonRemote, log),
+		Remote:      remote,
 		ReloadAuth: func() error {
 			acc, login, err := loadAuth(sched.Config(), log)
 			if err != nil {

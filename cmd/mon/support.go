@@ -5,16 +5,12 @@ import (
 	"embed"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gomon/gomon/internal/config"
-	"github.com/gomon/gomon/internal/shellwords"
 	"github.com/gomon/gomon/scheduler"
 )
 
@@ -94,29 +90,4 @@ func writeStatus(w io.Writer, all []scheduler.Status, now time.Time) {
 		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\n", st.Group, st.Service, st.State.OpStatus, checked, sum)
 	}
 	tw.Flush()
-}
-
-// monRemote returns the propagation hook for mon's `monremote` command:
-// the command is split into words and run directly with the action's
-// words appended — never through a shell — and is not waited for.
-func monRemote(cmd string, log *slog.Logger) func(args ...string) {
-	if strings.TrimSpace(cmd) == "" {
-		return nil
-	}
-	words, err := shellwords.Split(cmd)
-	if err != nil || len(words) == 0 {
-		log.Error("monremote: cannot parse command", "err", err)
-		return nil
-	}
-	return func(args ...string) {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			argv := append(append([]string{}, words[1:]...), args...)
-			out, err := exec.CommandContext(ctx, words[0], argv...).CombinedOutput()
-			if err != nil {
-				log.Error("monremote failed", "command", words[0], "args", argv, "err", err, "output", string(out))
-			}
-		}()
-	}
 }
