@@ -41,6 +41,9 @@ func linesOf(services []Service) ([]line, []error) {
 	)
 	for i := range services {
 		s := &services[i]
+		if s.Config == nil {
+			continue
+		}
 		for p, per := range s.Config.Periods {
 			for _, al := range slices.Concat(per.Alerts, per.UpAlerts) {
 				if !isLVSAlert(al.Name) {
