@@ -38,10 +38,10 @@ func TestRunDropInErrors(t *testing.T) {
 	if RunDropIn("nosuch.alert", nil, strings.NewReader(""), &stderr, &stderr) == 0 {
 		t.Error("unknown alert: want a non-zero status")
 	}
-	if RunDropIn("lvs.alert", []string{"-s", "s", "-g", "g", "-h", "", "-t", "1"}, strings.NewReader(""), &stderr, &stderr) == 0 {
-		t.Error("lvs without -V: want a non-zero status")
+	if RunDropIn("mail.alert", []string{"-s", "s", "-g", "g", "-h", "", "-t", "1"}, strings.NewReader(""), &stderr, &stderr) == 0 {
+		t.Error("mail without a recipient: want a non-zero status")
 	}
-	if !strings.Contains(stderr.String(), "-V") {
+	if !strings.Contains(stderr.String(), "no recipient") {
 		t.Errorf("stderr %q does not explain", stderr.String())
 	}
 }

@@ -25,7 +25,7 @@ type fileAlert struct {
 }
 
 func newFile(args []string) (Alert, error) {
-	o, err := parseBuiltin("file", args, "d:S:l:uOT")
+	o, err := ParseArgs("file", args, "d:S:l:uOT")
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ type mailAlert struct {
 }
 
 func newMail(args []string) (Alert, error) {
-	o, err := parseBuiltin("mail", args, "S:l:f:u", "sendmail:", "smtp:", "user:", "pass:", "ca:", "insecure")
+	o, err := ParseArgs("mail", args, "S:l:f:u", "sendmail:", "smtp:", "user:", "pass:", "ca:", "insecure")
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ type trapAlert struct {
 func newTrap(args []string) (Alert, error) {
 	// -T is a flag here (Q-MON-2): trap.alert declares it as taking a
 	// value, which swallows an argument when mon passes -T.
-	o, err := parseBuiltin("trap", args, "l:o:uU:P:T")
+	o, err := ParseArgs("trap", args, "l:o:uU:P:T")
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ type WebhookPayload struct {
 }
 
 func newWebhook(args []string) (Alert, error) {
-	o, err := parseBuiltin("webhook", args, "H:", "timeout:", "retries:")
+	o, err := ParseArgs("webhook", args, "H:", "timeout:", "retries:")
 	if err != nil {
 		return nil, err
 	}

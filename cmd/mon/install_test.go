@@ -47,6 +47,10 @@ func TestInstallDropIns(t *testing.T) {
 			t.Errorf("%s holds %q, want the registry's drop-ins %q", set.dir, got, set.want)
 		}
 	}
+	// The lvs alert registers from its own package: the binary must link it.
+	if _, err := os.Lstat(filepath.Join(alertDir, "lvs.alert")); err != nil {
+		t.Errorf("lvs.alert not installed: %v", err)
+	}
 	// A linked name runs the built-in: tcp.monitor with a bad flag
 	// prints the built-in's usage.
 	out, err := exec.Command(filepath.Join(monDir, "tcp.monitor"), "-Z", "localhost").CombinedOutput()

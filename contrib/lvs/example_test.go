@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/alerts/lvs"
 	"github.com/gomon/gomon/internal/auth"
 	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/internal/shellwords"
@@ -54,14 +55,14 @@ func TestContribLVSExample(t *testing.T) {
 	}
 	defer f.Close()
 	table := ipvs.NewFake()
-	lines := map[string]*alerts.LVS{} // "alert" / "upalert"
+	lines := map[string]*lvs.Alert{} // "alert" / "upalert"
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		words, err := shellwords.Split(sc.Text())
 		if err != nil || len(words) < 2 || words[1] != "lvs.alert" {
 			continue
 		}
-		l, err := alerts.ParseLVS(words[2:])
+		l, err := lvs.Parse(words[2:])
 		if err != nil {
 			t.Fatalf("%s: %v", sc.Text(), err)
 		}

@@ -45,7 +45,8 @@ type Options struct {
 	// Term is called after replying to `term`; the daemon exits 0.
 	Term func()
 	// Remote, when set, propagates operator commands to peer servers
-	// (mon's monremote): it receives the words of the action.
+	// (mon's monremote, see RemoteCommand): it receives the words of the
+	// action.
 	Remote func(args ...string)
 	// ReloadAuth re-reads auth.cf (`reload auth`); on error the old
 	// policy stays.

@@ -119,7 +119,7 @@ func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSumm
 	}
 	called := 0
 	for _, l := range lines {
-		if l.Exit != nil && !l.Exit.Contains(a.exitValue()) {
+		if !selects(l, a.exitValue()) {
 			c.trace(key, false, "exit", "skipped %s: exit %d not in exit=%s", l.Name, a.exitValue(), l.Exit)
 			continue
 		}
@@ -155,6 +155,31 @@ func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSumm
 	if p.NoCompAlerts {
 		ps.NoCompUpalertSent = 0
 	}
+}
+
+// selects is the rule by which a period picks, among its lines of the
+// event's list, those to run: a line's exit= range, when it has one, must
+// contain the event's exit value.
+func selects(l config.AlertLine, exit int) bool {
+	return l.Exit == nil || l.Exit.Contains(exit)
+}
+
+// Firing reports whether line, an alert line of period i of svc, stands
+// for the service's current failure: the service is failing, the period
+// has sent its down alert for this failure (AlertSent > 0; alertafter,
+// numalerts, the period's time window… can hold it back), and the line
+// selects the failure's exit value, by the rule the period applies when
+// it sends. What keeps something in step with alerts (the lvs
+// reconciler) asks this instead of re-deriving the rules. line may come
+// from any of the period's lists: an upalert line answers for the failure
+// its period has alerted on.
+func Firing(svc *config.Service, st *State, i int, line config.AlertLine) bool {
+	// A state built for another revision of the service may lack the
+	// period.
+	if i < 0 || i >= len(svc.Periods) || i >= len(st.Periods) {
+		return false
+	}
+	return st.OpStatus.IsFailure() && st.Periods[i].AlertSent > 0 && selects(line, st.ExitVal)
 }
 
 // throttled applies the failure-only rules in mon's order: alertexitrange,

@@ -1,6 +1,15 @@
-package alerts
+// Package lvs is the built-in lvs alert, which keeps IPVS real servers in
+// step with mon's alerts, and the reconciler that converges the tables
+// its lines name to the health the scheduler sees (docs/compat/alerts.md,
+// "lvs"). The tables themselves are package alerts/ipvs.
+//
+// The package registers the alert as "lvs" and "lvs.alert" with package
+// alerts when it is linked in: a program that runs lvs alert lines must
+// import it.
+package lvs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,21 +19,22 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
 func init() {
-	Register(&Builtin{
+	alerts.Register(&alerts.Builtin{
 		Name:    "lvs",
 		Aliases: []string{"lvs.alert"},
 		Usage: "lvs -V VIP:PORT [-P tcp|udp] [-R REAL[:PORT]] [-W WEIGHT] [-F dr|nat|tun] [-Q]" +
 			" [--backend auto|netlink|ipvsadm] [--ipvsadm PATH]",
-		New: func(args []string) (Alert, error) { return ParseLVS(args) },
+		New: func(args []string) (alerts.Alert, error) { return Parse(args) },
 	})
 }
 
-// LVS is the lvs alert: on a failure it takes the failing real servers
+// Alert is the lvs alert: on a failure it takes the failing real servers
 // out of an IPVS virtual service, on an upalert it puts them back. It is
 // idempotent (re-adding a present server or deleting an absent one
 // succeeds), and with -Q it quiesces (weight 0) instead of deleting.
@@ -33,7 +43,7 @@ func init() {
 // of the event's first input line (the summary for a failure; for an
 // upalert mon sends the last failing output, whose first line is that
 // failure's summary), kept only if they are members of the group.
-type LVS struct {
+type Alert struct {
 	VS      ipvs.VirtualService
 	Real    string // -R host[:port], "" for the failing hosts
 	Weight  int    // -W, default 1
@@ -45,18 +55,18 @@ type LVS struct {
 	Backend, Ipvsadm string
 
 	// Open returns the Director to use for one Send (and a function to
-	// release it). Set by ParseLVS from --backend; tests replace it.
+	// release it). Set by Parse from --backend; tests replace it.
 	Open func() (ipvs.Director, func(), error)
 }
 
-// ParseLVS parses lvs.alert's arguments.
-func ParseLVS(args []string) (*LVS, error) {
-	o, err := parseBuiltin("lvs", args, "P:V:R:W:F:Ql:u", "backend:", "ipvsadm:")
+// Parse parses lvs.alert's arguments.
+func Parse(args []string) (*Alert, error) {
+	o, err := alerts.ParseArgs("lvs", args, "P:V:R:W:F:Ql:u", "backend:", "ipvsadm:")
 	if err != nil {
 		return nil, err
 	}
-	l := &LVS{Real: o.Get("R"), Weight: 1, Forward: ipvs.DirectRoute, Quiesce: o.Has("Q")}
-	if l.VS.Protocol, err = ipvs.ParseProtocol(firstNonEmpty(o.Get("P"), "tcp")); err != nil {
+	l := &Alert{Real: o.Get("R"), Weight: 1, Forward: ipvs.DirectRoute, Quiesce: o.Has("Q")}
+	if l.VS.Protocol, err = ipvs.ParseProtocol(cmp.Or(o.Get("P"), "tcp")); err != nil {
 		return nil, fmt.Errorf("lvs alert: -P: %w", err)
 	}
 	if !o.Has("V") {
@@ -117,7 +127,7 @@ func openerFor(backend, ipvsadmPath string) (func() (ipvs.Director, func(), erro
 
 // Send removes (or quiesces) the real servers for a failure and restores
 // them for an upalert. decide.AckAlert, disable and startup alerts change nothing.
-func (l *LVS) Send(ctx context.Context, ev Event) error {
+func (l *Alert) Send(ctx context.Context, ev alerts.Event) error {
 	switch ev.Type {
 	case decide.AckAlert, decide.DisableAlert, decide.StartupAlert:
 		if !ev.IsUpalert() {
@@ -164,7 +174,7 @@ func (l *LVS) Send(ctx context.Context, ev Event) error {
 // have, for ipvs.Reconcile: every member (or -R) with -W, except the
 // failing ones, which are left out (or kept at weight 0 with -Q). With -R,
 // the real server counts as failing when failing is not empty.
-func (l *LVS) Desired(ctx context.Context, members, failing []string) ([]ipvs.RealServer, error) {
+func (l *Alert) Desired(ctx context.Context, members, failing []string) ([]ipvs.RealServer, error) {
 	if l.Real != "" {
 		members = []string{l.Real}
 		if len(failing) > 0 {
@@ -193,7 +203,7 @@ func (l *LVS) Desired(ctx context.Context, members, failing []string) ([]ipvs.Re
 
 // RealAddr returns the real-server address the alert uses for host: -R's
 // when it is set, else host's (resolved; the port defaults to the VIP's).
-func (l *LVS) RealAddr(ctx context.Context, host string) (netip.AddrPort, error) {
+func (l *Alert) RealAddr(ctx context.Context, host string) (netip.AddrPort, error) {
 	if l.Real != "" {
 		host = l.Real
 	}
@@ -219,7 +229,7 @@ func failingMembers(summary string, members []string) []string {
 // resolve turns "host[:port]" into addresses of the VIP's family; the
 // port defaults to the VIP's. Names are looked up; bad ones are reported
 // and skipped.
-func (l *LVS) resolve(ctx context.Context, hosts []string) ([]netip.AddrPort, error) {
+func (l *Alert) resolve(ctx context.Context, hosts []string) ([]netip.AddrPort, error) {
 	var out []netip.AddrPort
 	var errs []error
 	for _, h := range hosts {
@@ -242,7 +252,7 @@ func (l *LVS) resolve(ctx context.Context, hosts []string) ([]netip.AddrPort, er
 	return out, errors.Join(errs...)
 }
 
-func (l *LVS) lookup(ctx context.Context, host string) (netip.Addr, error) {
+func (l *Alert) lookup(ctx context.Context, host string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a.Unmap(), nil
 	}

@@ -1,4 +1,4 @@
-package alerts
+package lvs
 
 import (
 	"context"
@@ -7,15 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // lvsWithFake parses args and points the alert at an in-memory table
 // holding the seed setup (with TEST-NET addresses).
-func lvsWithFake(t *testing.T, args ...string) (*LVS, *ipvs.Fake) {
+func lvsWithFake(t *testing.T, args ...string) (*Alert, *ipvs.Fake) {
 	t.Helper()
-	l, err := ParseLVS(args)
+	l, err := Parse(args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,12 +32,12 @@ func lvsWithFake(t *testing.T, args ...string) (*LVS, *ipvs.Fake) {
 	return l, f
 }
 
-func lvsEvent(typ decide.AlertType, input string) Event {
-	return Event{Group: "web", Service: "http", Hosts: []string{"198.51.100.1", "198.51.100.2"},
+func lvsEvent(typ decide.AlertType, input string) alerts.Event {
+	return alerts.Event{Group: "web", Service: "http", Hosts: []string{"198.51.100.1", "198.51.100.2"},
 		Type: typ, Input: []byte(input)}
 }
 
-func sendAll(t *testing.T, a Alert, evs ...Event) {
+func sendAll(t *testing.T, a alerts.Alert, evs ...alerts.Event) {
 	t.Helper()
 	for _, ev := range evs {
 		if err := a.Send(context.Background(), ev); err != nil {
@@ -122,7 +123,7 @@ func TestLVSConfigErrors(t *testing.T) {
 		{"-V", "192.0.2.3:80", "--backend", "magic"},
 		{"-V", "192.0.2.3:80", "extra"},
 	} {
-		if _, err := ParseLVS(args); err == nil {
+		if _, err := Parse(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}
 	}
@@ -139,7 +140,7 @@ func TestLVSRealAddr(t *testing.T) {
 		{[]string{"-V", "192.0.2.3:80"}, "198.51.100.1:8080", "198.51.100.1:8080"},
 		{[]string{"-V", "192.0.2.3:80", "-R", "198.51.100.9:81"}, "198.51.100.1", "198.51.100.9:81"},
 	} {
-		l, err := ParseLVS(tc.args)
+		l, err := Parse(tc.args)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,11 +149,27 @@ func TestLVSRealAddr(t *testing.T) {
 			t.Errorf("%q RealAddr(%s) = %v, %v; want %s", tc.args, tc.host, got, err, tc.want)
 		}
 	}
-	l, _ := ParseLVS([]string{"-V", "192.0.2.3:80", "--backend=ipvsadm", "--ipvsadm", "/x/ipvsadm"})
+	l, _ := Parse([]string{"-V", "192.0.2.3:80", "--backend=ipvsadm", "--ipvsadm", "/x/ipvsadm"})
 	if l.Backend != "ipvsadm" || l.Ipvsadm != "/x/ipvsadm" {
 		t.Errorf("Backend %q Ipvsadm %q", l.Backend, l.Ipvsadm)
 	}
 	if _, err := l.RealAddr(ctx, "198.51.100.1:http"); err == nil {
 		t.Error("want an error for a bad port")
+	}
+}
+
+// Linking the package registers the alert under both names, and the
+// drop-in lvs.alert runs it.
+func TestRegistered(t *testing.T) {
+	b := alerts.Builtins()
+	if b.Lookup("lvs") == nil || b.Lookup("lvs.alert") != b.Lookup("lvs") {
+		t.Fatal("lvs and lvs.alert are not the registered lvs alert")
+	}
+	var stderr strings.Builder
+	if alerts.RunDropIn("lvs.alert", []string{"-s", "s", "-g", "g", "-h", "", "-t", "1"}, strings.NewReader(""), &stderr, &stderr) == 0 {
+		t.Error("lvs without -V: want a non-zero status")
+	}
+	if !strings.Contains(stderr.String(), "-V") {
+		t.Errorf("stderr %q does not explain", stderr.String())
 	}
 }

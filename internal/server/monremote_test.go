@@ -1,4 +1,4 @@
-package main
+package server_test
 
 import (
 	"io"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/server"
 )
 
 func TestMonRemoteRunsWithoutShell(t *testing.T) {
@@ -18,7 +20,10 @@ func TestMonRemoteRunsWithoutShell(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// Shell syntax in the command stays literal: no shell runs it.
-	remote := monRemote(script+` --peer 'a b' ;echo`, log)
+	remote, err := server.RemoteCommand(script+` --peer 'a b' ;echo`, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	remote("disable", "host", "h1")
 	want := "[--peer]\n[a b]\n[;echo]\n[disable]\n[host]\n[h1]\n"
 	for i := 0; i < 500; i++ {
@@ -31,8 +36,11 @@ func TestMonRemoteRunsWithoutShell(t *testing.T) {
 	t.Fatalf("remote argv %q, want %q", b, want)
 }
 
-func TestMonRemoteUnset(t *testing.T) {
-	if monRemote("  ", slog.Default()) != nil {
-		t.Error("an empty monremote gives a hook")
+func TestMonRemoteUnsetOrBad(t *testing.T) {
+	if remote, err := server.RemoteCommand("  ", slog.Default()); remote != nil || err != nil {
+		t.Errorf("an empty monremote gives a hook (%v)", err)
+	}
+	if remote, err := server.RemoteCommand(`prog 'unterminated`, slog.Default()); remote != nil || err == nil {
+		t.Error("a monremote that does not parse gives a hook and no error")
 	}
 }

@@ -1,0 +1,229 @@
+package lvs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/registry"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+// line is one lvs alert or upalert line of a service.
+type line struct {
+	ref    ref
+	svc    *Service
+	period int // index of the line's period in the service
+	cfg    config.AlertLine
+	alert  *Alert
+}
+
+// isLVSAlert reports whether an alert line names the built-in lvs alert
+// (lvs, lvs.alert, builtin:lvs…; script:lvs.alert is someone else's).
+func isLVSAlert(name string) bool {
+	b := alerts.Builtins()
+	return !strings.HasPrefix(name, registry.ScriptPrefix) &&
+		b.Lookup(name) != nil && b.Lookup(name) == b.Lookup("lvs")
+}
+
+// linesOf returns the lvs alert and upalert lines of services in config
+// order.
+func linesOf(services []Service) ([]line, []error) {
+	var (
+		out  []line
+		errs []error
+	)
+	for i := range services {
+		s := &services[i]
+		if s.Config == nil {
+			continue
+		}
+		for p, per := range s.Config.Periods {
+			for _, al := range slices.Concat(per.Alerts, per.UpAlerts) {
+				if !isLVSAlert(al.Name) {
+					continue
+				}
+				a, err := Parse(al.Args)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s/%s: %w", s.Group, s.Name, err))
+					continue
+				}
+				out = append(out, line{ref: ref{s.Group, s.Name}, svc: s, period: p, cfg: al, alert: a})
+			}
+		}
+	}
+	return out, errs
+}
+
+// byBackend groups lines by their table connection. A virtual service is
+// managed through the backend of its first line.
+func byBackend(lines []line) [][]line {
+	first := map[ipvs.VirtualService]string{}
+	index := map[string]int{}
+	var out [][]line
+	for _, l := range lines {
+		key, ok := first[l.alert.VS]
+		if !ok {
+			key = l.alert.Backend + "\x00" + l.alert.Ipvsadm
+			first[l.alert.VS] = key
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], l)
+	}
+	return out
+}
+
+// verdict is what the lines say about one real-server address.
+type verdict struct {
+	failing  bool             // some line's service reports it failing
+	unknown  bool             // some line's service has no opinion on it
+	up       *ipvs.RealServer // the first line's entry for it when up
+	quiesced *ipvs.RealServer // the weight-0 entry, when a failing line has -Q
+}
+
+// desired computes the real servers each virtual service should have.
+// Per address: failing (in any line) wins, it is left out or kept at
+// weight 0 with -Q; else an address some line has no result for keeps
+// what current has; else it is present with its first line's weight and
+// forwarding. Lists are sorted by address. A virtual service with no
+// result at all is not in the answer, so it is left alone. An address
+// that does not resolve makes its whole virtual service be skipped (its
+// kernel entry cannot be told apart).
+func desired(ctx context.Context, lines []line, current []ipvs.Service) (map[ipvs.VirtualService][]ipvs.RealServer, error) {
+	verdicts := map[ipvs.VirtualService]map[netip.AddrPort]*verdict{}
+	broken := map[ipvs.VirtualService]bool{}
+	var errs []error
+	for _, l := range lines {
+		vs := l.alert.VS
+		if verdicts[vs] == nil {
+			verdicts[vs] = map[netip.AddrPort]*verdict{}
+		}
+		add := func(host string, mark func(*verdict, netip.AddrPort)) {
+			addr, err := l.alert.RealAddr(ctx, host)
+			if err != nil {
+				broken[vs] = true
+				errs = append(errs, fmt.Errorf("%s/%s: %w", l.ref.group, l.ref.service, err))
+				return
+			}
+			v := verdicts[vs][addr]
+			if v == nil {
+				v = &verdict{}
+				verdicts[vs][addr] = v
+			}
+			mark(v, addr)
+		}
+		failing := lineFailing(l)
+		for _, host := range l.svc.Unchecked {
+			add(host, func(v *verdict, _ netip.AddrPort) { v.unknown = true })
+		}
+		for _, host := range l.svc.Members {
+			add(host, func(v *verdict, addr netip.AddrPort) {
+				rs := ipvs.RealServer{Addr: addr, Weight: l.alert.Weight, Forward: l.alert.Forward}
+				switch {
+				case failing == nil:
+					v.unknown = true
+				case slices.Contains(failing, host):
+					v.failing = true
+					if l.alert.Quiesce && v.quiesced == nil {
+						rs.Weight = 0
+						v.quiesced = &rs
+					}
+				case v.up == nil:
+					v.up = &rs
+				}
+			})
+		}
+	}
+
+	out := map[ipvs.VirtualService][]ipvs.RealServer{}
+	for vs, byAddr := range verdicts {
+		if broken[vs] {
+			continue
+		}
+		addrs := make([]netip.AddrPort, 0, len(byAddr))
+		decided := false
+		for a, v := range byAddr {
+			addrs = append(addrs, a)
+			decided = decided || v.failing || !v.unknown
+		}
+		if !decided {
+			continue
+		}
+		slices.SortFunc(addrs, netip.AddrPort.Compare)
+		want := []ipvs.RealServer{}
+		cur := findService(current, vs)
+		for _, a := range addrs {
+			switch v := byAddr[a]; {
+			case v.failing:
+				if v.quiesced != nil {
+					want = append(want, *v.quiesced)
+				}
+			case v.unknown:
+				if cur != nil {
+					if i := slices.IndexFunc(cur.Reals, func(r ipvs.RealServer) bool { return r.Addr == a }); i >= 0 {
+						want = append(want, cur.Reals[i])
+					}
+				}
+			default:
+				want = append(want, *v.up)
+			}
+		}
+		out[vs] = want
+	}
+	return out, errors.Join(errs...)
+}
+
+// lineFailing returns the members a line's service reports failing (an
+// empty, non-nil list when it is up), or nil when it gives no verdict:
+// no result yet, disabled, a failure the line does not stand for
+// (decide.Firing: its period has sent no alert for it yet, or it is
+// outside the line's exit= range; the alert has not acted either), or a
+// failure naming no member without -R (the alert would not know whom to
+// take out either).
+func lineFailing(l line) []string {
+	s := l.svc
+	op := s.State.OpStatus
+	switch {
+	case op == decide.Untested || op == decide.Depend || s.Disabled:
+		return nil
+	case !op.IsFailure():
+		return []string{}
+	case !decide.Firing(s.Config, &s.State, l.period, l.cfg):
+		return nil
+	case l.alert.Real != "":
+		return s.Members
+	case len(s.Members) == 0:
+		return nil
+	}
+	// As the alert reads its event: the summary's words that are members.
+	return failingMembers(s.State.LastSummary, s.Members) // nil when it names none
+}
+
+func findService(list []ipvs.Service, vs ipvs.VirtualService) *ipvs.Service {
+	for i := range list {
+		if list[i].VirtualService == vs {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// sameReals compares two real-server sets, ignoring order.
+func sameReals(a, b []ipvs.RealServer) bool {
+	byAddr := func(x, y ipvs.RealServer) int { return x.Addr.Compare(y.Addr) }
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, byAddr)
+	slices.SortFunc(b, byAddr)
+	return slices.Equal(a, b)
+}

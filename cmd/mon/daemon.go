@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/gomon/gomon/alerts/lvs"
+	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/configfile"
+	"github.com/gomon/gomon/internal/server"
+	"github.com/gomon/gomon/internal/syslog"
+	"github.com/gomon/gomon/internal/web"
+	"github.com/gomon/gomon/scheduler"
+)
+
+// daemon runs the monitoring daemon until it is told to stop.
+func daemon(o *options, stdout, stderr io.Writer) int {
+	// As in mon, SIGPIPE is ignored, and so monitors and alerts inherit
+	// it ignored: a script writing to a closed pipe gets EPIPE.
+	signal.Ignore(syscall.SIGPIPE)
+	child := takeDaemonChild() // non-nil in the background copy of -f
+	notify := takeNotifier()
+	log := newLogger(o, stderr)
+	c, code := readConfig(o, log, stdout, stderr)
+	if c == nil {
+		return code
+	}
+	log, closeSyslog := syslog.Tee(log, c.cfg.Globals.SyslogFacility, logLevel(o))
+	defer closeSyslog()
+	for _, p := range c.problems {
+		log.Error(p)
+	}
+
+	acc, login, err := loadAuth(c.cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	g := c.cfg.Globals
+	ls, err := listen(g)
+	if err != nil {
+		log.Error(err.Error())
+		return 1
+	}
+	// Signals are caught from here on, before the pid file is written and
+	// before -f releases its parent, so an early TERM still cleans up.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The reconciler reads the scheduler only in passes, which Run starts.
+	health := &lvsHealth{}
+	reconciler := lvs.NewReconciler(health, log)
+	counters := web.NewCounters()
+	var readyOnce sync.Once
+	sched := scheduler.New(c.cfg, scheduler.Options{
+		Logger:  log,
+		Stopped: o.stopped,
+		Reload:  c.load,
+		Events: func(e scheduler.Event) {
+			observeLVS(reconciler, e)
+			counters.Observe(e)
+			if e.Kind == "load" {
+				// The first load event comes from Run: sockets are bound
+				// and the scheduler is running.
+				readyOnce.Do(func() { notify.send("READY=1") })
+			}
+		},
+	})
+	health.sched = sched
+	if o.loadState != "" {
+		sched.LoadState(o.loadState)
+	}
+	exitCode := 1 // mon exits 1 on SIGTERM, 0 on the `term` command
+	srv, err := newServer(o, c, sched, acc, login, log, func() { exitCode = 0; cancel() })
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitConfigError
+	}
+	if pf := g.PidFile; pf != "" {
+		if err := os.WriteFile(pf, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			log.Error("could not write pid file", "file", pf, "err", err)
+		} else {
+			defer os.Remove(pf)
+		}
+	}
+	if child != nil {
+		if err := child.detach(g.MonErrFile); err != nil {
+			log.Error(err.Error())
+			return 1
+		}
+		log.Info("running as daemon")
+	}
+
+	go srv.Serve(ctx, ls.tcp)
+	go srv.ServeTraps(ctx, ls.udp)
+	go handleSignals(ctx, sigs, cancel, sched, log)
+	go reconciler.Run(ctx)
+	// A scheduler that stays locked stops the pings, and systemd restarts us.
+	go notify.keepAlive(ctx, func() bool { sched.Stopped(); return true })
+	if ls.status != nil {
+		url := "http://" + ls.status.Addr().String() + "/"
+		log.Info("status page", "url", url)
+		if c.embedded {
+			fmt.Fprintf(stdout, "status page: %s\n", url)
+		}
+		go serveStatus(ctx, ls.status, web.Handler(sched, counters), log)
+	}
+	if c.embedded {
+		go showStatus(ctx, sched, stdout)
+	}
+	log.Info("mon server started", "version", gomonVersion, "config", c.path,
+		"port", g.ServerPort, "trapport", g.TrapPort)
+	sched.Run(ctx)
+	notify.send("STOPPING=1")
+	// Unlike mon, the run-time state is saved on the way out, so that a
+	// restart with -l opstatus|all carries on where this one stopped
+	// (no repeated down alerts for services still failing).
+	if st, err := os.Stat(g.StateDir); err == nil && st.IsDir() {
+		sched.SaveState("opstatus")
+	}
+	return exitCode
+}
+
+// listeners are the daemon's sockets.
+type listeners struct {
+	tcp    net.Listener   // the client protocol
+	udp    net.PacketConn // traps
+	status net.Listener   // the status page; nil without status_listen
+}
+
+// listen binds the daemon's sockets, failing with mon's messages.
+func listen(g config.Globals) (*listeners, error) {
+	var ls listeners
+	var err error
+	ls.tcp, err = net.Listen("tcp", net.JoinHostPort(bindAddr(g.ServerBind), strconv.Itoa(g.ServerPort)))
+	if err != nil {
+		return nil, fmt.Errorf("fatal, could not bind TCP server port %d: %w", g.ServerPort, err)
+	}
+	ls.udp, err = net.ListenPacket("udp", net.JoinHostPort(bindAddr(g.TrapBind), strconv.Itoa(g.TrapPort)))
+	if err != nil {
+		ls.tcp.Close()
+		return nil, fmt.Errorf("fatal, could not bind UDP trap port %d: %w", g.TrapPort, err)
+	}
+	if g.StatusListen != "" {
+		if ls.status, err = net.Listen("tcp", g.StatusListen); err != nil {
+			ls.tcp.Close()
+			ls.udp.Close()
+			return nil, fmt.Errorf("fatal, could not bind status page address %s: %w", g.StatusListen, err)
+		}
+	}
+	return &ls, nil
+}
+
+// bindAddr is the listen address: serverbind/trapbind, else loopback.
+// mon binds all interfaces by default; gomon binds 127.0.0.1 unless the
+// configuration says otherwise (a safe default, see compatibility notes).
+func bindAddr(configured string) string {
+	if configured == "" {
+		return "127.0.0.1"
+	}
+	return configured
+}
+
+// newServer sets up the client protocol server; term ends the daemon.
+func newServer(o *options, c *loaded, sched *scheduler.Scheduler, acc server.Access, login server.Authenticator,
+	log *slog.Logger, term func()) (*server.Server, error) {
+	g := c.cfg.Globals
+	remote, err := server.RemoteCommand(g.MonRemote, log)
+	if err != nil {
+		log.Error("monremote: cannot parse command", "err", err)
+	}
+	var srv *server.Server
+	srv, err = server.New(sched, acc, login, server.Options{
+		Logger:      log,
+		ClientAllow: strings.Fields(strings.Join(g.ClientAllow, " ")),
+		CLTimeout:   g.CLTimeout,
+		MaxClients:  g.MaxClients,
+		Debug:       o.debug > 0,
+		Term:        term,
+		Remote:      remote,
+		ReloadAuth: func() error {
+			acc, login, err := loadAuth(sched.Config(), log)
+			if err != nil {
+				log.Error("reload auth failed, keeping the previous auth.cf", "err", err)
+				return err
+			}
+			srv.SetAuth(acc, login)
+			return nil
+		},
+		CheckConfig: func() error {
+			_, err := c.load()
+			var ce *configfile.Error
+			if errors.As(err, &ce) {
+				return errors.New(ce.Legacy())
+			}
+			return err
+		},
+	})
+	return srv, err
+}
+
+// handleSignals: SIGHUP resets with keepstate (as mon does, Q-SCH-19);
+// SIGTERM and SIGINT end the daemon, reaping running monitors.
+func handleSignals(ctx context.Context, ch <-chan os.Signal, cancel context.CancelFunc, sched *scheduler.Scheduler, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sig := <-ch:
+			if sig == syscall.SIGHUP {
+				if err := sched.Reset(false, true); err != nil {
+					log.Error("reset on SIGHUP failed; the running configuration stays", "err", err)
+				}
+				continue
+			}
+			log.Info("caught TERM signal, exiting")
+			cancel()
+			return
+		}
+	}
+}
