@@ -14,8 +14,7 @@ import (
 // CheckPrograms resolves every monitor and alert of cfg as the scheduler
 // will. Errors are built-ins whose arguments are wrong; warnings are
 // programs not found in mondir/alertdir (mon only logs those, and so does
-// the daemon, but `mon --check-config` shows them) and alerts that could
-// not deliver now (a mail alert with no sendmail and no SMTP server).
+// the daemon, but `mon --check-config` shows them).
 func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
 	g := &cfg.Globals
 	report := func(pos config.Pos, err error) {
@@ -37,24 +36,33 @@ func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
 		}
 	}
 	progs := resolveAlerts(cfg, alerts.Resolver(g.AlertDir, nil))
-	checked := map[string]bool{}
 	for _, l := range alertLines(cfg) {
-		key := alertKey(l)
-		p := progs[key]
-		if p.err != nil {
+		if p := progs[alertKey(l)]; p.err != nil {
 			report(l.Pos, p.err)
-			continue
-		}
-		// An alert that could not deliver now (no mail transport) is
-		// worth a warning: it would fail when it matters.
-		if dc, ok := p.alert.(alerts.DeliveryChecker); ok && !checked[key] {
-			checked[key] = true
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := dc.CheckDelivery(ctx); err != nil {
-				warns = append(warns, config.Diagnostic{Pos: l.Pos, Msg: err.Error()})
-			}
-			cancel()
 		}
 	}
 	return errs, warns
+}
+
+// CheckDelivery warns about alerts that could not deliver now (a mail
+// alert with no sendmail and no SMTP server): they would fail when it
+// matters. It may take a few seconds per alert line (a connect timeout).
+func CheckDelivery(ctx context.Context, cfg *config.Config) []config.Diagnostic {
+	progs := resolveAlerts(cfg, alerts.Resolver(cfg.Globals.AlertDir, nil))
+	var warns []config.Diagnostic
+	checked := map[string]bool{}
+	for _, l := range alertLines(cfg) {
+		key := alertKey(l)
+		dc, ok := progs[key].alert.(alerts.DeliveryChecker)
+		if !ok || checked[key] {
+			continue
+		}
+		checked[key] = true
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := dc.CheckDelivery(lctx); err != nil {
+			warns = append(warns, config.Diagnostic{Pos: l.Pos, Msg: err.Error()})
+		}
+		cancel()
+	}
+	return warns
 }

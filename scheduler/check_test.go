@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -22,7 +23,8 @@ func TestCheckProgramsWarnsWithoutMailTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs, warns := CheckPrograms(cfg)
+	errs, _ := CheckPrograms(cfg)
+	warns := CheckDelivery(context.Background(), cfg)
 	if len(errs) != 1 || !strings.HasPrefix(errs[0].String(), "t.cf:9: alert mail.alert: ") || !strings.Contains(errs[0].String(), "unknown option --bogus") {
 		t.Errorf("errors %q", errs)
 	}

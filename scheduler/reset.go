@@ -10,17 +10,29 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/atomicfile"
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
+// ResetOptions say how to reset.
+type ResetOptions struct {
+	Stopped   bool // stop the scheduler first
+	KeepState bool // the disabled and opstatus state survive
+	// Force applies a configuration that has no services while the
+	// running one has some; without it such a reload is refused, since a
+	// truncated or half-written file would silently stop all monitoring.
+	Force bool
+}
+
+// ErrNoServices refuses a reload that would remove every service.
+var ErrNoServices = errors.New("the new configuration has no services; the running one stays (force the reset to apply it)")
+
 // Reset re-reads the configuration and starts over (protocol `reset`,
 // SIGHUP). A configuration that fails to load is rejected and the running
 // one keeps going with its state intact — unlike mon, which kills the
-// running monitors first. With keepstate the disabled and opstatus state
-// survive; disabled hosts and watches always do. With stopped the
-// scheduler is stopped first.
-func (s *Scheduler) Reset(stopped, keepstate bool) error {
+// running monitors first. Disabled hosts and watches always survive.
+func (s *Scheduler) Reset(o ResetOptions) error {
 	if s.opts.Reload == nil {
 		return ErrNoReload
 	}
@@ -31,6 +43,11 @@ func (s *Scheduler) Reset(stopped, keepstate bool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !o.Force && len(s.services) > 0 && !hasServices(cfg) {
+		s.log.Error("reset refused: "+ErrNoServices.Error(), "file", cfg.Source, "running_services", len(s.services))
+		return ErrNoServices
+	}
+	stopped, keepstate := o.Stopped, o.KeepState
 	now := s.clk.Now()
 	if stopped && !s.stopped {
 		s.stopped = true
@@ -130,4 +147,14 @@ func (s *Scheduler) startupAlerts(now time.Time) {
 			s.dispatch(svc, a, s.alertEnv(svc, a), now)
 		}
 	}
+}
+
+// hasServices reports whether cfg defines at least one service.
+func hasServices(cfg *config.Config) bool {
+	for _, w := range cfg.Watches {
+		if len(w.Services) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -426,7 +426,7 @@ watch g
 	r.advance(10 * time.Second)
 	r.wait("monitor-done")
 	r.s.opts.Reload = func() (*config.Config, error) { return nil, fmt.Errorf("bad config") }
-	if err := r.s.Reset(false, false); err == nil {
+	if err := r.s.Reset(ResetOptions{}); err == nil {
 		t.Fatal("reset with a bad config succeeded")
 	}
 	if st := r.status("g", "s"); st.State.OpStatus != decide.OK {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"io"
@@ -76,7 +77,7 @@ func readConfig(o *options, log *slog.Logger, stdout, stderr io.Writer) (*loaded
 		}
 		log.Info("no configuration file: running the embedded configuration", "file", c.path)
 	}
-	c.load = func() (*config.Config, error) { return configfile.Load(c.path, lo) }
+	c.load = func() (*config.Config, error) { return loadChecked(c.path, lo) }
 	var err error
 	if c.cfg, err = c.load(); err != nil {
 		fmt.Fprintln(stderr, err)
@@ -85,19 +86,40 @@ func readConfig(o *options, log *slog.Logger, stdout, stderr io.Writer) (*loaded
 	for _, w := range c.cfg.Warnings {
 		fmt.Fprintln(stderr, warningText(w))
 	}
-	errs, warns := checkPrograms(c.cfg)
-	c.problems = append(warns, errs...)
+	_, warns := scheduler.CheckPrograms(c.cfg)
+	warns = append(warns, scheduler.CheckDelivery(context.Background(), c.cfg)...)
+	for _, w := range warns {
+		c.problems = append(c.problems, w.String()+" (warning)")
+	}
 	if o.checkConfig {
 		for _, p := range c.problems {
 			fmt.Fprintln(stderr, p)
-		}
-		if len(errs) > 0 {
-			return nil, exitConfigError
 		}
 		fmt.Fprintf(stdout, "%s: configuration OK\n", c.path)
 		return nil, 0
 	}
 	return c, 0
+}
+
+// loadChecked reads the configuration file and resolves every monitor
+// and alert line, and is the one validation path: `mon --check-config`,
+// the daemon's start and every reload (reset, SIGHUP) go through it, so
+// what one rejects the others reject too. A built-in whose arguments are
+// wrong is an error here; a program not installed is only a warning (mon
+// logs it and runs the rest).
+func loadChecked(path string, lo configfile.LoadOptions) (*config.Config, error) {
+	cfg, err := configfile.Load(path, lo)
+	if err != nil {
+		return nil, err
+	}
+	errs, _ := scheduler.CheckPrograms(cfg)
+	if len(errs) == 0 {
+		return cfg, nil
+	}
+	for i, d := range errs {
+		errs[i].Legacy = fmt.Sprintf("cf error: %s, line %d", d.Msg, d.Pos.Line)
+	}
+	return nil, &configfile.Error{Diags: errs}
 }
 
 // loadOptions are the configfile.LoadOptions for the command line: mon's
@@ -193,16 +215,4 @@ func warningText(d config.Diagnostic) string {
 		return d.Legacy
 	}
 	return d.String()
-}
-
-// checkPrograms reports monitors and alerts that cannot be resolved.
-func checkPrograms(cfg *config.Config) (errs, warns []string) {
-	e, w := scheduler.CheckPrograms(cfg)
-	for _, d := range e {
-		errs = append(errs, d.String())
-	}
-	for _, d := range w {
-		warns = append(warns, d.String()+" (warning)")
-	}
-	return errs, warns
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -144,11 +145,11 @@ type listeners struct {
 func listen(g config.Globals) (*listeners, error) {
 	var ls listeners
 	var err error
-	ls.tcp, err = net.Listen("tcp", net.JoinHostPort(bindAddr(g.ServerBind), strconv.Itoa(g.ServerPort)))
+	ls.tcp, err = net.Listen(bindNetwork("tcp", bindAddr(g.ServerBind)), net.JoinHostPort(bindAddr(g.ServerBind), strconv.Itoa(g.ServerPort)))
 	if err != nil {
 		return nil, fmt.Errorf("fatal, could not bind TCP server port %d: %w", g.ServerPort, err)
 	}
-	ls.udp, err = net.ListenPacket("udp", net.JoinHostPort(bindAddr(g.TrapBind), strconv.Itoa(g.TrapPort)))
+	ls.udp, err = net.ListenPacket(bindNetwork("udp", bindAddr(g.TrapBind)), net.JoinHostPort(bindAddr(g.TrapBind), strconv.Itoa(g.TrapPort)))
 	if err != nil {
 		ls.tcp.Close()
 		return nil, fmt.Errorf("fatal, could not bind UDP trap port %d: %w", g.TrapPort, err)
@@ -171,6 +172,21 @@ func bindAddr(configured string) string {
 		return "127.0.0.1"
 	}
 	return configured
+}
+
+// bindNetwork keeps a bind address to its own family: Go's "tcp" on
+// 0.0.0.0 also listens on IPv6 (a dual-stack socket), which mon's
+// serverbind 0.0.0.0 never did. "::" binds IPv6 (and, as the kernel
+// allows, IPv4-mapped); a host name is left to the resolver.
+func bindNetwork(network, addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	switch {
+	case err != nil:
+		return network
+	case ip.Is4():
+		return network + "4"
+	}
+	return network + "6"
 }
 
 // newServer sets up the client protocol server; term ends the daemon.
@@ -220,7 +236,7 @@ func handleSignals(ctx context.Context, ch <-chan os.Signal, cancel context.Canc
 			return
 		case sig := <-ch:
 			if sig == syscall.SIGHUP {
-				if err := sched.Reset(false, true); err != nil {
+				if err := sched.Reset(scheduler.ResetOptions{KeepState: true}); err != nil {
 					log.Error("reset on SIGHUP failed; the running configuration stays", "err", err)
 				}
 				continue

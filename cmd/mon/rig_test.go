@@ -80,6 +80,7 @@ list: all
 disable: all
 enable: all
 term: all
+reset: all
 
 trap section
 127.0.0.1 * *

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,11 +188,18 @@ func (srv *Server) inView(sess *session, group, service string) bool {
 func (srv *Server) cmdReset(args string) reply {
 	// Words are matched as substrings: `stopped` case-insensitively,
 	// `keepstate` case-sensitively; others are ignored (as in mon).
-	stopped := strings.Contains(strings.ToLower(args), "stopped")
-	keep := strings.Contains(args, "keepstate")
+	// `force` (gomon) applies a configuration without services.
+	o := scheduler.ResetOptions{
+		Stopped:   strings.Contains(strings.ToLower(args), "stopped"),
+		KeepState: strings.Contains(args, "keepstate"),
+		Force:     slices.Contains(strings.Fields(args), "force"),
+	}
 	host, _ := os.Hostname()
 	id := fmt.Sprintf("PID %d@%s", os.Getpid(), host)
-	if err := srv.sched.Reset(stopped, keep); err != nil {
+	switch err := srv.sched.Reset(o); {
+	case errors.Is(err, scheduler.ErrNoServices):
+		return fail("520 reset " + id + " refused: the new configuration has no services (reset force applies it)")
+	case err != nil:
 		return fail("520 reset " + id + " failed, error in config file")
 	}
 	return ok("220 reset " + id)
