@@ -502,6 +502,7 @@ type Status struct {
 	Duration    time.Duration
 	Ran         bool // a run has finished (monitor_duration is known)
 	Running     bool
+	Overdue     bool // the running monitor has lasted several intervals (see overdueIntervals)
 	AlertsSent  int
 	LastAlert   int64 // max over periods
 	Now         time.Time
@@ -519,6 +520,7 @@ func (s *Scheduler) status(svc *service, now time.Time) Status {
 		Duration:    svc.duration,
 		Ran:         svc.ran,
 		Running:     svc.running,
+		Overdue:     svc.overdue,
 		Now:         now,
 		Description: svc.description(),
 	}

@@ -77,15 +77,15 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 		Args:    svc.monArgs,
 		Hosts:   hosts,
 		Env:     s.monitorEnv(svc),
-		Timeout: svc.cfg.MonitorTimeout,
+		Timeout: s.monitorTimeout(svc),
 		// Whatever it leaves behind is killed unless kept.
 		KeepChildren: svc.cfg.KeepChildren,
 	}
-	if req.Timeout == 0 {
-		req.Timeout = s.cfg.Globals.MonitorTimeout
-	}
 	svc.running = true
 	svc.lastCheck = now
+	if iv := svc.st.Interval; iv > 0 {
+		s.arm(svc, tOverdue, now.Add(overdueIntervals*iv))
+	}
 	if svc.cfg.Interval > 0 && svc.cfg.Schedule == nil {
 		// Fixed rate: the next run is planned one interval after this
 		// run's planned start, not after it ends.
@@ -129,6 +129,8 @@ func (s *Scheduler) finish(svc *service, gen uint64, res monitors.Result) {
 	}
 	now := s.clk.Now()
 	svc.running = false
+	svc.overdue = false
+	s.arm(svc, tOverdue, time.Time{})
 	svc.cancel = nil
 	svc.pid = 0
 	s.running--
@@ -310,3 +312,38 @@ func boolDigit(b bool) string {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// overdueIntervals is how many intervals a monitor may run before it is
+// reported as overdue: a hung monitor with no (or a long) monitor_timeout
+// leaves its service unwatched, which must not go unnoticed.
+const overdueIntervals = 3
+
+// monitorOverdue reports a run that has lasted overdueIntervals
+// intervals: once in the log, and for as long as it lasts in the status
+// (list opstatus, /metrics, the status page). Called with s.mu held.
+func (s *Scheduler) monitorOverdue(svc *service, now time.Time) {
+	if !svc.running {
+		return
+	}
+	svc.overdue = true
+	timeout := "none"
+	if t := s.monitorTimeout(svc); t > 0 {
+		timeout = t.String()
+	}
+	s.log.Warn("monitor still running after "+strconv.Itoa(overdueIntervals)+" intervals; the service is not being checked",
+		"group", svc.w.name, "service", svc.cfg.Name, "running_for", now.Sub(svc.lastCheck).Round(time.Second),
+		"interval", svc.st.Interval, "monitor_timeout", timeout, "pid", svc.pid)
+	s.emit(Event{Kind: "monitor-overdue", Group: svc.w.name, Service: svc.cfg.Name, Time: now})
+}
+
+// monitorTimeout is the service's monitor_timeout, else the global one
+// (0 = none).
+func (s *Scheduler) monitorTimeout(svc *service) time.Duration {
+	switch t := svc.cfg.MonitorTimeout; {
+	case t == config.Unbounded:
+		return 0
+	case t > 0:
+		return t
+	}
+	return s.cfg.Globals.MonitorTimeout
+}

@@ -230,6 +230,7 @@ const (
 	tRun          timerKind = iota // the monitor is due
 	tTrapTimeout                   // no trap for traptimeout
 	tTrapDuration                  // trapduration expired
+	tOverdue                       // the running monitor is overdueIntervals late
 	nTimerKinds
 )
 
@@ -306,6 +307,8 @@ func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
 		// trapduration expiry silently forces OK: no event, no alerts.
 		svc.st.LastOpStatus = svc.st.OpStatus
 		svc.st.OpStatus = decide.OK
+	case tOverdue:
+		s.monitorOverdue(svc, now)
 	}
 }
 

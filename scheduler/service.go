@@ -49,6 +49,7 @@ type service struct {
 	phase    time.Duration // offset of this service's runs within its interval
 
 	running   bool
+	overdue   bool // the run has lasted overdueIntervals intervals
 	runAgain  bool // `test monitor` arrived while running
 	queued    bool // waiting for a maxprocs slot
 	cancel    context.CancelFunc

@@ -74,7 +74,7 @@ type Globals struct {
 	ExcludePeriod        *period.Spec // nil = unset
 
 	// gomon extensions (not in mon 1.3.6; documented in docs/compatibility.md).
-	MonitorTimeout time.Duration // default per-service monitor timeout; 0 = none
+	MonitorTimeout time.Duration // default per-service monitor timeout; 0 = none (configfile sets 60s unless told)
 	MaxClients     int           // concurrent client connections; 0 = default
 	StatusListen   string        // address of the HTTP status page/metrics; "" = off
 }
@@ -151,12 +151,16 @@ type Service struct {
 
 	// gomon extensions.
 	Schedule       *period.Schedule // cron schedule for monitor runs instead of Interval
-	MonitorTimeout time.Duration    // kill the monitor's process group after this; 0 = global default
+	MonitorTimeout time.Duration    // kill the monitor's process group after this; 0 = global default, Unbounded = never
 	// KeepChildren leaves what the monitor starts in the background
 	// running after it exits (by default the rest of its process group
 	// is killed then).
 	KeepChildren bool
 }
+
+// Unbounded is a service's `monitor_timeout 0`: its monitor runs as long
+// as it likes, whatever the global monitor_timeout says.
+const Unbounded time.Duration = -1
 
 // AlertEveryMode is the modifier of `alertevery`.
 type AlertEveryMode string

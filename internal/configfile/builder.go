@@ -266,6 +266,10 @@ var serviceTimevals = map[string]string{
 // reports whether kw is a service keyword at all.
 func (b *builder) serviceKeyword(pos config.Pos, kw, arg string) bool {
 	s := b.service
+	if kw == "monitor_timeout" && trimSpace(arg) == "0" {
+		s.MonitorTimeout = config.Unbounded // mon's behaviour: no bound
+		return true
+	}
 	if msg, ok := serviceTimevals[kw]; ok {
 		d, ok := parseTimeval(arg)
 		if !ok || d == 0 {

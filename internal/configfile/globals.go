@@ -13,6 +13,12 @@ import (
 	"github.com/gomon/gomon/internal/period"
 )
 
+// DefaultMonitorTimeout bounds a monitor run when the configuration sets
+// no monitor_timeout (gomon; mon has no bound, and a hung monitor leaves
+// its service untested for ever). It is Nagios' service_check_timeout;
+// `monitor_timeout = 0` restores mon's unbounded runs.
+const DefaultMonitorTimeout = 60 * time.Second
+
 // Defaults returns mon's built-in global settings (config.md §1.2). Some
 // depend on which directories exist on this machine, as in mon.
 func Defaults() config.Globals {
@@ -37,6 +43,7 @@ func Defaults() config.Globals {
 		DtLogFile:      "downtime.log",
 		DepRecurLimit:  10,
 		SyslogFacility: "daemon",
+		MonitorTimeout: DefaultMonitorTimeout,
 	}
 }
 
@@ -176,6 +183,10 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 		"monitor_timeout": {&g.MonitorTimeout, "bad value '%s' for monitor_timeout option (syntax: monitor_timeout = timeval)"},
 	}
 	if t, ok := timeVar[name]; ok {
+		if name == "monitor_timeout" && trimSpace(v) == "0" {
+			*t.dst = 0 // mon's unbounded runs
+			return
+		}
 		d, ok := parseTimeval(v)
 		if !ok {
 			b.fail(pos, errf(t.msg, v).withHint(timevalHint))

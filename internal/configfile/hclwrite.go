@@ -111,7 +111,11 @@ func writeGlobals(b *hclBlock, g *config.Globals) {
 	if g.ExcludePeriod != nil {
 		b.str("exclude_period", g.ExcludePeriod.String())
 	}
-	dur("monitor_timeout", g.MonitorTimeout, d.MonitorTimeout)
+	if g.MonitorTimeout == 0 {
+		b.str("monitor_timeout", "0") // unbounded, as in mon
+	} else {
+		dur("monitor_timeout", g.MonitorTimeout, d.MonitorTimeout)
+	}
 	num("maxclients", g.MaxClients, d.MaxClients)
 	str("status_listen", g.StatusListen, d.StatusListen)
 }
@@ -140,7 +144,11 @@ func writeService(b *hclBlock, s *config.Service) {
 	dur("interval", s.Interval)
 	dur("failure_interval", s.FailureInterval)
 	str("monitor", s.Monitor)
-	dur("monitor_timeout", s.MonitorTimeout)
+	if s.MonitorTimeout == config.Unbounded {
+		b.str("monitor_timeout", "0")
+	} else {
+		dur("monitor_timeout", s.MonitorTimeout)
+	}
 	if s.KeepChildren {
 		b.raw("keep_children", "true")
 	}

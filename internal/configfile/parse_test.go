@@ -95,6 +95,7 @@ func TestGlobals(t *testing.T) {
 		{"startupalerts_on_reset = off", func(g config.Globals) bool { return !g.StartupAlertsOnReset }},
 		{"monremote = /usr/local/bin/remote", func(g config.Globals) bool { return g.MonRemote == "/usr/local/bin/remote" }},
 		{"monitor_timeout = 2m", func(g config.Globals) bool { return g.MonitorTimeout == 2*time.Minute }},
+		{"monitor_timeout = 0", func(g config.Globals) bool { return g.MonitorTimeout == 0 }},
 		{"maxclients = 64", func(g config.Globals) bool { return g.MaxClients == 64 }},
 		{"status_listen = 127.0.0.1:8080", func(g config.Globals) bool { return g.StatusListen == "127.0.0.1:8080" }},
 	} {
@@ -311,6 +312,7 @@ func TestServiceKeywords(t *testing.T) {
 		}},
 		{"allow_empty_group whatever", func(s *config.Service) bool { return s.AllowEmptyGroup }},
 		{"keep_children", func(s *config.Service) bool { return s.KeepChildren }},
+		{"monitor_timeout 0", func(s *config.Service) bool { return s.MonitorTimeout == config.Unbounded }},
 		{"description a  b", func(s *config.Service) bool { return s.Description == "a  b" }},
 		{"description", func(s *config.Service) bool { return s.Description == "" }},
 		{"exclude_hosts h1 h2 h1", func(s *config.Service) bool { return reflect.DeepEqual(s.ExcludeHosts, []string{"h1", "h2"}) }},

@@ -42,6 +42,9 @@ type OpStatus struct {
 	LastAlert       int64    // written when != 0
 	FirstFailure    int64    // written with FailureDuration when != 0
 	FailureDuration int64
+	// MonitorOverdue (gomon) is how long a monitor that has run for
+	// several intervals has been running; written when != 0.
+	MonitorOverdue int64
 }
 
 // Record formats s as one opstatus line, without the line end: key=value
@@ -105,6 +108,9 @@ func Record(s OpStatus) string {
 	if s.FirstFailure != 0 {
 		r.addInt("first_failure", s.FirstFailure)
 		r.addInt("failure_duration", s.FailureDuration)
+	}
+	if s.MonitorOverdue != 0 {
+		r.addInt("monitor_overdue", s.MonitorOverdue)
 	}
 	return r.b.String()
 }

@@ -222,6 +222,9 @@ func opstatus(st scheduler.Status) protocol.OpStatus {
 		}
 		o.MonitorRunning = st.Running
 	}
+	if st.Overdue {
+		o.MonitorOverdue = max(1, int64(st.Now.Sub(st.LastCheck).Seconds()))
+	}
 	if c.ExcludePeriod != nil {
 		o.ExcludePeriod = c.ExcludePeriod.String()
 	}

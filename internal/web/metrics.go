@@ -49,6 +49,11 @@ func writeMetrics(w io.Writer, src Source, c *Counters) {
 			sample(b, "gomon_monitor_duration_seconds", svcLabels(st.Group, st.Service), st.Duration.Seconds())
 		}
 	}
+	family(b, "gomon_monitor_overdue", "gauge",
+		"1 while the service's monitor has been running for 3 intervals or more: the service is not being checked.")
+	for _, st := range all {
+		sample(b, "gomon_monitor_overdue", svcLabels(st.Group, st.Service), boolValue(st.Overdue))
+	}
 	family(b, "gomon_service_failures_total", "counter", "Failures seen since the service was loaded (mon's _failure_count).")
 	for _, st := range all {
 		sample(b, "gomon_service_failures_total", svcLabels(st.Group, st.Service), float64(st.State.FailureCount))

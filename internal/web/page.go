@@ -68,6 +68,9 @@ func rowOf(st scheduler.Status, now time.Time) pageRow {
 	if st.Running {
 		r.Checked += ", running"
 	}
+	if st.Overdue {
+		r.Checked += " for " + now.Sub(st.LastCheck).Truncate(time.Second).String() + " (overdue: not being checked)"
+	}
 	return r
 }
 

@@ -29,6 +29,7 @@ type service struct {
 	LastCheck       *time.Time `json:"last_check,omitempty"`
 	DurationSeconds *float64   `json:"duration_seconds,omitempty"`
 	Running         bool       `json:"running"`
+	Overdue         bool       `json:"overdue,omitempty"`
 	IntervalSeconds float64    `json:"interval_seconds"`
 	NextCheck       *float64   `json:"next_check_seconds,omitempty"`
 	Disabled        bool       `json:"disabled"`
@@ -66,6 +67,7 @@ func serviceOf(st scheduler.Status) service {
 		Summary:         s.LastSummary,
 		Detail:          s.LastDetail,
 		Running:         st.Running,
+		Overdue:         st.Overdue,
 		IntervalSeconds: s.Interval.Seconds(),
 		Disabled:        s.Disabled,
 		Acked:           s.Ack != 0,
