@@ -495,32 +495,42 @@ func (s *Scheduler) Now() time.Time { return s.clk.Now() }
 // Status is everything `list opstatus` shows about a service.
 type Status struct {
 	ServiceRef
-	Config      *config.Service
-	State       decide.State // a copy
-	Timer       time.Duration
-	LastCheck   time.Time // zero before the first run
-	Duration    time.Duration
-	Ran         bool // a run has finished (monitor_duration is known)
-	Running     bool
-	Overdue     bool // the running monitor has lasted several intervals (see overdueIntervals)
-	AlertsSent  int
-	LastAlert   int64 // max over periods
-	Now         time.Time
-	Description string
+	Config    *config.Service
+	State     decide.State // a copy
+	Timer     time.Duration
+	LastCheck time.Time // zero before the first run
+	Duration  time.Duration
+	Ran       bool // a run has finished (monitor_duration is known)
+	Running   bool
+	Overdue   bool // the running monitor has lasted several intervals (see overdueIntervals)
+	// AlertFailure is the last alert that could not be delivered (nil
+	// when the last one got through).
+	AlertFailure *AlertFailure
+	AlertsSent   int
+	LastAlert    int64 // max over periods
+	Now          time.Time
+	Description  string
 }
 
 func (s *Scheduler) status(svc *service, now time.Time) Status {
 	st := *svc.st
 	st.Periods = slices.Clone(st.Periods)
 	out := Status{
-		ServiceRef:  ServiceRef{svc.w.name, svc.cfg.Name},
-		Config:      svc.cfg,
-		State:       st,
-		LastCheck:   svc.lastCheck,
-		Duration:    svc.duration,
-		Ran:         svc.ran,
-		Running:     svc.running,
-		Overdue:     svc.overdue,
+		ServiceRef: ServiceRef{svc.w.name, svc.cfg.Name},
+		Config:     svc.cfg,
+		State:      st,
+		LastCheck:  svc.lastCheck,
+		Duration:   svc.duration,
+		Ran:        svc.ran,
+		Running:    svc.running,
+		Overdue:    svc.overdue,
+		AlertFailure: func() *AlertFailure {
+			if f := svc.alertFailure; f != nil {
+				c := *f
+				return &c
+			}
+			return nil
+		}(),
 		Now:         now,
 		Description: svc.description(),
 	}

@@ -1,8 +1,6 @@
 package scheduler
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -136,22 +134,7 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 	}
 	s.emit(Event{Kind: "alert", Group: svc.w.name, Service: svc.cfg.Name, Alert: a.Line.Name, AlertType: a.Type, Time: now})
 	s.alertsWG.Add(1)
-	go func() {
-		defer s.alertsWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), s.opts.AlertTimeout)
-		defer cancel()
-		attrs := []any{"alert", a.Line.Name, "group", ev.Group, "service", ev.Service, "type", ev.Type}
-		if err := p.alert.Send(ctx, ev); err != nil {
-			// A program's exit status and output are in its *ExitError.
-			var xe *alerts.ExitError
-			if errors.As(err, &xe) {
-				attrs = append(attrs, "result", xe.Result)
-			}
-			s.log.Error("alert failed", append(attrs, "err", err)...)
-			return
-		}
-		s.log.Info("alert done", attrs...)
-	}()
+	go s.deliver(svc, s.gen, p.alert, a.Line.Name, ev)
 }
 
 // appendHist appends to a history list, keeping histlength+1 entries as

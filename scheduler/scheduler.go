@@ -53,7 +53,8 @@ type Options struct {
 // Event is reported to Options.Events after something happened.
 type Event struct {
 	// Kind is "load" (after start and every reset), "monitor-start",
-	// "monitor-done", "alert" or "trap". Observers are called with the
+	// "monitor-done", "monitor-overdue", "alert" (started), "alert-done"
+	// (delivered), "alert-failed" (one failed attempt) or "trap". Observers are called with the
 	// scheduler locked: they must not call back into it synchronously.
 	Kind      string
 	Group     string
@@ -100,6 +101,9 @@ type Scheduler struct {
 	runs            sync.WaitGroup // running monitors
 	alertsWG        sync.WaitGroup // running alerts
 	ctx             context.Context
+	// stopping is closed when the scheduler shuts down: alert retries
+	// still waiting give up then.
+	stopping chan struct{}
 }
 
 // stateLock guards the scheduler's state. Lock is for anything that may
@@ -148,6 +152,7 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 		wake:            make(chan struct{}, 1),
 		runner:          spawn.NewRunner(spawnSlots()),
 		ctx:             context.Background(),
+		stopping:        make(chan struct{}),
 	}
 	s.start = s.clk.Now()
 	if s.stopped {
@@ -219,6 +224,7 @@ func (s *Scheduler) shutdown() {
 		}
 	}
 	s.mu.Unlock()
+	close(s.stopping)
 	s.runs.Wait()
 	s.alertsWG.Wait()
 }

@@ -48,15 +48,17 @@ type service struct {
 	fellDue  time.Time     // when the run timer that will start the next run fired due
 	phase    time.Duration // offset of this service's runs within its interval
 
-	running   bool
-	overdue   bool // the run has lasted overdueIntervals intervals
-	runAgain  bool // `test monitor` arrived while running
-	queued    bool // waiting for a maxprocs slot
-	cancel    context.CancelFunc
-	pid       int
-	lastCheck time.Time // start of the last run (mon's _last_check)
-	duration  time.Duration
-	ran       bool // a run has finished at least once
+	running bool
+	// alertFailure is the last undeliverable alert; nil once one got through.
+	alertFailure *AlertFailure
+	overdue      bool // the run has lasted overdueIntervals intervals
+	runAgain     bool // `test monitor` arrived while running
+	queued       bool // waiting for a maxprocs slot
+	cancel       context.CancelFunc
+	pid          int
+	lastCheck    time.Time // start of the last run (mon's _last_check)
+	duration     time.Duration
+	ran          bool // a run has finished at least once
 
 	// lastFailureTime is never reset (unlike st.LastFailure); it gives
 	// dep_memory the meaning the manual promises (Q-SCH-14).

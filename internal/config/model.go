@@ -76,6 +76,7 @@ type Globals struct {
 	// gomon extensions (not in mon 1.3.6; documented in docs/compatibility.md).
 	MonitorTimeout time.Duration // default per-service monitor timeout; 0 = none (configfile sets 60s unless told)
 	MaxClients     int           // concurrent client connections; 0 = default
+	AlertRetries   int           // retries of an alert that failed (configfile sets 3)
 	StatusListen   string        // address of the HTTP status page/metrics; "" = off
 }
 

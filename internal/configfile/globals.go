@@ -44,6 +44,7 @@ func Defaults() config.Globals {
 		DepRecurLimit:  10,
 		SyslogFacility: "daemon",
 		MonitorTimeout: DefaultMonitorTimeout,
+		AlertRetries:   3,
 	}
 }
 
@@ -156,6 +157,7 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 	intVar := map[string]*int{
 		"histlength": &g.HistLength, "serverport": &g.ServerPort, "trapport": &g.TrapPort,
 		"maxprocs": &g.MaxProcs, "dep_recur_limit": &g.DepRecurLimit, "maxclients": &g.MaxClients,
+		"alert_retries": &g.AlertRetries,
 	}
 	if p, ok := intVar[name]; ok {
 		n, warn, prob := parseInt(name, v)

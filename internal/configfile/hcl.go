@@ -30,7 +30,7 @@ var globalNames = wordSet("alertdir mondir basedir cfbasedir logdir statedir his
 	"serverbind trapbind clientallow pidfile randstart maxprocs authfile authtype pamservice userfile " +
 	"historicfile historictime cltimeout monerrfile dtlogfile dtlogging dep_recur_limit dep_behavior " +
 	"dep_memory unack_summary syslog_facility startupalerts_on_reset monremote exclude_period " +
-	"monitor_timeout maxclients status_listen")
+	"monitor_timeout maxclients status_listen alert_retries")
 
 // flagKeywords take no argument in mon.cf; in HCL they are booleans.
 var flagKeywords = wordSet("allow_empty_group keep_children no_comp_alerts alerts_dont_count")

@@ -117,6 +117,7 @@ func writeGlobals(b *hclBlock, g *config.Globals) {
 		dur("monitor_timeout", g.MonitorTimeout, d.MonitorTimeout)
 	}
 	num("maxclients", g.MaxClients, d.MaxClients)
+	num("alert_retries", g.AlertRetries, d.AlertRetries)
 	str("status_listen", g.StatusListen, d.StatusListen)
 }
 

@@ -66,12 +66,14 @@ func writeMetrics(w io.Writer, src Source, c *Counters) {
 		sample(b, "gomon_monitor_runs_total", svcLabels(k.group, k.service), float64(c.runs[k]))
 	}
 	family(b, "gomon_alerts_total", "counter", "Alerts started, by alert program and type (failure, up, trap, ...).")
-	alertKeys := slices.SortedFunc(maps.Keys(c.alerts), func(x, y alertKey) int {
-		return cmp.Or(compareKeys(x.key, y.key), cmp.Compare(x.alert, y.alert), cmp.Compare(x.typ, y.typ))
-	})
-	for _, k := range alertKeys {
+	for _, k := range sortedAlertKeys(c.alerts) {
 		l := append(svcLabels(k.group, k.service), "alert", k.alert, "type", k.typ)
 		sample(b, "gomon_alerts_total", l, float64(c.alerts[k]))
+	}
+	family(b, "gomon_alert_failures_total", "counter", "Alert attempts that failed (each retry counts), by alert program.")
+	for _, k := range sortedAlertKeys(c.failed) {
+		l := append(svcLabels(k.group, k.service), "alert", k.alert, "type", k.typ)
+		sample(b, "gomon_alert_failures_total", l, float64(c.failed[k]))
 	}
 	family(b, "gomon_traps_total", "counter", "Accepted traps.")
 	for _, k := range sortedKeys(c.traps) {
@@ -131,4 +133,11 @@ func compareKeys(a, b key) int {
 
 func sortedKeys(m map[key]uint64) []key {
 	return slices.SortedFunc(maps.Keys(m), compareKeys)
+}
+
+// sortedAlertKeys orders alert counters by service, alert and type.
+func sortedAlertKeys(m map[alertKey]uint64) []alertKey {
+	return slices.SortedFunc(maps.Keys(m), func(x, y alertKey) int {
+		return cmp.Or(compareKeys(x.key, y.key), cmp.Compare(x.alert, y.alert), cmp.Compare(x.typ, y.typ))
+	})
 }

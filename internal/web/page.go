@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -67,6 +68,13 @@ func rowOf(st scheduler.Status, now time.Time) pageRow {
 	}
 	if st.Running {
 		r.Checked += ", running"
+	}
+	if f := st.AlertFailure; f != nil {
+		state := "retrying"
+		if f.Final {
+			state = "gave up"
+		}
+		r.Summary += fmt.Sprintf(" [%s alert %s failed %d× (%s): %s]", f.Type, f.Alert, f.Attempts, state, f.Err)
 	}
 	if st.Overdue {
 		r.Checked += " for " + now.Sub(st.LastCheck).Truncate(time.Second).String() + " (overdue: not being checked)"

@@ -30,15 +30,17 @@ type service struct {
 	DurationSeconds *float64   `json:"duration_seconds,omitempty"`
 	Running         bool       `json:"running"`
 	Overdue         bool       `json:"overdue,omitempty"`
-	IntervalSeconds float64    `json:"interval_seconds"`
-	NextCheck       *float64   `json:"next_check_seconds,omitempty"`
-	Disabled        bool       `json:"disabled"`
-	Acked           bool       `json:"acked"`
-	AckComment      string     `json:"ack_comment,omitempty"`
-	ConsecFailures  int        `json:"consecutive_failures"`
-	AlertsSent      int        `json:"alerts_sent"`
-	LastSuccess     int64      `json:"last_success,omitempty"` // epoch seconds
-	LastFailure     int64      `json:"last_failure,omitempty"`
+	// AlertFailure is the last alert that could not be delivered.
+	AlertFailure    *alertFailure `json:"alert_failure,omitempty"`
+	IntervalSeconds float64       `json:"interval_seconds"`
+	NextCheck       *float64      `json:"next_check_seconds,omitempty"`
+	Disabled        bool          `json:"disabled"`
+	Acked           bool          `json:"acked"`
+	AckComment      string        `json:"ack_comment,omitempty"`
+	ConsecFailures  int           `json:"consecutive_failures"`
+	AlertsSent      int           `json:"alerts_sent"`
+	LastSuccess     int64         `json:"last_success,omitempty"` // epoch seconds
+	LastFailure     int64         `json:"last_failure,omitempty"`
 }
 
 func statusReport(src Source) report {
@@ -68,6 +70,7 @@ func serviceOf(st scheduler.Status) service {
 		Detail:          s.LastDetail,
 		Running:         st.Running,
 		Overdue:         st.Overdue,
+		AlertFailure:    alertFailureOf(st.AlertFailure),
 		IntervalSeconds: s.Interval.Seconds(),
 		Disabled:        s.Disabled,
 		Acked:           s.Ack != 0,
@@ -110,4 +113,21 @@ func failingFirst(all []scheduler.Status) []scheduler.Status {
 		return cmp.Compare(severity(a.State.OpStatus), severity(b.State.OpStatus))
 	})
 	return out
+}
+
+// alertFailure is scheduler.AlertFailure in the API.
+type alertFailure struct {
+	Alert    string    `json:"alert"`
+	Type     string    `json:"type"`
+	Error    string    `json:"error"`
+	Time     time.Time `json:"time"`
+	Attempts int       `json:"attempts"`
+	GaveUp   bool      `json:"gave_up"`
+}
+
+func alertFailureOf(f *scheduler.AlertFailure) *alertFailure {
+	if f == nil {
+		return nil
+	}
+	return &alertFailure{Alert: f.Alert, Type: f.Type, Error: f.Err, Time: f.Time.UTC(), Attempts: f.Attempts, GaveUp: f.Final}
 }

@@ -30,6 +30,7 @@ type Counters struct {
 	mu     sync.Mutex
 	runs   map[key]uint64 // finished monitor runs
 	alerts map[alertKey]uint64
+	failed map[alertKey]uint64 // alert attempts that failed
 	traps  map[key]uint64
 	loads  uint64 // configuration loads (start and resets)
 	late   histogram
@@ -63,7 +64,7 @@ type alertKey struct {
 // NewCounters returns zeroed counters.
 func NewCounters() *Counters {
 	return &Counters{
-		runs: map[key]uint64{}, alerts: map[alertKey]uint64{}, traps: map[key]uint64{},
+		runs: map[key]uint64{}, alerts: map[alertKey]uint64{}, failed: map[alertKey]uint64{}, traps: map[key]uint64{},
 		late: histogram{counts: make([]uint64, len(latenessBuckets)+1)},
 	}
 }
@@ -81,6 +82,8 @@ func (c *Counters) Observe(e scheduler.Event) {
 		c.runs[k]++
 	case "alert":
 		c.alerts[alertKey{k, e.Alert, string(e.AlertType)}]++
+	case "alert-failed":
+		c.failed[alertKey{k, e.Alert, string(e.AlertType)}]++
 	case "trap":
 		c.traps[k]++
 	case "load":
