@@ -122,7 +122,7 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 	}
 	if a.Record {
 		typ := historyType(a.Type)
-		sum := ev.Summary()
+		sum := decide.Clip(ev.Summary(), decide.MaxSummary) // logged and kept in the history
 		s.log.Warn(fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, a.Line.RawArgs, sum), "syslog", "alert")
 		line := fmt.Sprintf("%s %s %s %d %s (%s) %s", typ, svc.w.name, svc.cfg.Name, now.Unix(), p.path, a.Line.RawArgs, sum)
 		s.alertHist = s.appendHist(s.alertHist, line)

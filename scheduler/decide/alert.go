@@ -58,7 +58,8 @@ func (c *decider) doAlert(a alertCall) {
 		return
 	}
 
-	summary := firstLine(a.output)
+	// The state keeps clipped output; compare like with like.
+	summary := firstLine(clipOutput(a.output))
 	prevSummary := firstLine(st.FailureOutput)
 	ackOK := a.typ == UpAlert || a.typ == AckAlert || a.typ == DisableAlert
 	if st.Ack != 0 && c.svc.UnackSummary && !ackOK && stripSpace(summary) != stripSpace(prevSummary) {
@@ -210,7 +211,7 @@ func (c *decider) alertEvery(ps *PeriodState, p *config.Period, a alertCall, sum
 	case config.EveryStrict, config.EveryIgnoreSummary:
 		why = string(p.AlertEveryMode)
 	case config.EveryObserveDetail:
-		if c.st.FailureOutput == a.output {
+		if c.st.FailureOutput == clipOutput(a.output) {
 			why = "same output"
 		}
 	default:

@@ -3,6 +3,7 @@ package decide
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gomon/gomon/internal/config"
 )
@@ -51,7 +52,8 @@ func (c *decider) trace(period string, sent bool, rule, format string, args ...a
 func Process(svc *config.Service, st *State, res Result, w World) Decision {
 	c := newDecider(svc, st, w)
 	st.ResetSchedule = false
-	summary, detail := splitOutput(res.Output)
+	kept := clipOutput(res.Output)
+	summary, detail := splitOutput(kept)
 	st.ExitVal, st.HasExitVal = res.Exit, true
 	c.evalDepend()
 
@@ -61,7 +63,7 @@ func Process(svc *config.Service, st *State, res Result, w World) Decision {
 		c.success(res, summary, detail)
 	}
 
-	st.LastOutput = res.Output
+	st.LastOutput = kept
 	st.HasLastEvent = true
 	return c.d
 }
@@ -101,7 +103,7 @@ func (c *decider) failure(res Result, summary, detail string) {
 		st.ResetSchedule = true
 		c.trace("", false, "failure_interval", "polling every %s while failing (failure_interval)", c.svc.FailureInterval)
 	}
-	st.FailureOutput = res.Output
+	st.FailureOutput = clipOutput(res.Output)
 }
 
 func (c *decider) success(res Result, summary, detail string) {
@@ -200,6 +202,47 @@ func Disable(svc *config.Service, st *State, who string, w World) Decision {
 }
 
 // splitOutput splits at the first LF: summary before, detail after.
+// Caps on what the state keeps of a monitor's output (gomon; mon keeps it
+// whole). The summary is logged, stored, listed and exported on every
+// event, so a monitor printing megabytes would flood the log, the state
+// file and every `list opstatus` reply. An alert still gets the whole
+// output on stdin, up to the runner's output cap.
+const (
+	MaxSummary = 4 << 10  // bytes of the summary line kept
+	MaxDetail  = 64 << 10 // bytes of the detail kept
+)
+
+// clipOutput caps a monitor's output to MaxSummary for its first line
+// and MaxDetail for the rest, each cut marked with how much was cut.
+func clipOutput(out string) string {
+	if len(out) <= MaxSummary {
+		return out
+	}
+	summary, detail, found := strings.Cut(out, "\n")
+	if len(summary) <= MaxSummary && len(detail) <= MaxDetail {
+		return out
+	}
+	out = Clip(summary, MaxSummary)
+	if found {
+		out += "\n" + Clip(detail, MaxDetail)
+	}
+	return out
+}
+
+// Clip cuts s to at most n bytes (on a UTF-8 boundary) and says how many
+// bytes it cut: "…[123456 bytes cut]".
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	marker := fmt.Sprintf(" …[%d bytes cut]", len(s))
+	cut := max(n-len(marker), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf(" …[%d bytes cut]", len(s)-cut)
+}
+
 func splitOutput(out string) (summary, detail string) {
 	summary, detail, _ = strings.Cut(out, "\n")
 	return summary, detail

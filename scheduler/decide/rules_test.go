@@ -1,8 +1,10 @@
 package decide
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gomon/gomon/internal/config"
 )
@@ -203,4 +205,43 @@ func TestUpAlertAfter(t *testing.T) {
 		{name: "long enough outage sends it", period: func(p *config.Period) { p.UpAlertAfter = time.Hour },
 			events: []ev{fail(0, "x", down), fail(1800, "x", down), ok(3600, "y", up)}},
 	})
+}
+
+// TestHugeOutputIsClippedInTheState: a monitor printing a 10 MB line
+// leaves at most MaxSummary and MaxDetail in the state (what is logged,
+// listed and saved), while the alert still gets the whole output; and
+// alertevery still recognises the same failure.
+func TestHugeOutputIsClippedInTheState(t *testing.T) {
+	svc := newService(newPeriod(t, "p", every(time.Hour, config.EverySummary)))
+	st := NewState(svc)
+	huge := strings.Repeat("x", 10<<20) + "\n" + strings.Repeat("d", 1<<20) + "\n"
+	d := Process(svc, st, Result{Kind: Monitor, Exit: 1, Output: huge}, world(0))
+	if len(d.Actions) != 1 || d.Actions[0].Input != huge {
+		t.Fatalf("the alert did not get the whole output: %d actions", len(d.Actions))
+	}
+	if len(st.LastSummary) > MaxSummary || len(st.LastDetail) > MaxDetail+1 ||
+		len(st.LastOutput) > MaxSummary+MaxDetail+1 || len(st.FailureOutput) > MaxSummary+MaxDetail+1 {
+		t.Errorf("state keeps %d/%d/%d/%d bytes", len(st.LastSummary), len(st.LastDetail), len(st.LastOutput), len(st.FailureOutput))
+	}
+	if !strings.HasSuffix(st.LastSummary, "bytes cut]") || !strings.HasPrefix(st.LastSummary, "xxx") {
+		t.Errorf("summary %q…", st.LastSummary[:40])
+	}
+	if d.Actions[0].Env.LastSummary != st.LastSummary {
+		t.Error("MON_LAST_SUMMARY is not the clipped summary")
+	}
+	d = Process(svc, st, Result{Kind: Monitor, Exit: 1, Output: huge}, world(60))
+	if len(d.Actions) != 0 {
+		t.Errorf("alertevery 1h did not hold back the same huge failure: %d actions", len(d.Actions))
+	}
+}
+
+func TestClipCutsOnARuneBoundary(t *testing.T) {
+	s := strings.Repeat("é", 100) // 200 bytes
+	got := Clip(s, 50)
+	if len(got) > 50 || !utf8.ValidString(got) || !strings.HasSuffix(got, "bytes cut]") {
+		t.Errorf("Clip = %q (%d bytes)", got, len(got))
+	}
+	if Clip("short", 50) != "short" {
+		t.Error("a short string was changed")
+	}
 }
