@@ -8,7 +8,9 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gomon/gomon/internal/depend"
 	"github.com/gomon/gomon/internal/period"
@@ -251,15 +253,42 @@ type Diagnostic struct {
 
 // String renders "FILE:LINE: MSG[; HINT]". Problems without a line (a
 // missing file) render as the message alone, which already names the file.
+// The message and hint quote the user's text, so they are made printable
+// (control bytes and invalid UTF-8 as \xNN) and clipped: a stray binary
+// file or a megabyte line must not garble a terminal or a log.
 func (d Diagnostic) String() string {
-	s := d.Msg
+	s := printable(d.Msg, maxDiagText)
 	if d.Pos.Line > 0 {
 		s = d.Pos.String() + ": " + s
 	}
 	if d.Hint != "" {
-		s += "; " + d.Hint
+		s += "; " + printable(d.Hint, maxDiagText)
 	}
 	return s
+}
+
+// maxDiagText bounds the message and the hint of a rendered Diagnostic.
+const maxDiagText = 512
+
+// printable escapes control bytes (but tabs) and invalid UTF-8 as \xNN
+// and keeps at most max bytes of s, saying how much it left out.
+func printable(s string, max int) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if b.Len() >= max {
+			fmt.Fprintf(&b, " …[%d bytes more]", len(s)-i)
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1, r < 0x20 && r != '\t', r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // Watch returns the watch called name, or nil.

@@ -37,6 +37,11 @@ type builder struct {
 	pendingDepends []pendingDepend
 
 	authfilePos, userfilePos, authtypePos *config.Pos
+
+	// Indexes by name: a configuration may have a hundred thousand
+	// groups, and a linear search per line made reading it quadratic.
+	groups  map[string]*config.HostGroup
+	watches map[string]*config.Watch
 }
 
 // pendingDepend is a dependency line kept until its service is complete,
@@ -56,6 +61,8 @@ func newBuilder(name string, opts LoadOptions) *builder {
 	return &builder{
 		cfg:      &config.Config{Source: name, Globals: g},
 		opts:     opts,
+		groups:   map[string]*config.HostGroup{},
+		watches:  map[string]*config.Watch{},
 		defaults: serviceDefaults{depBehavior: config.DepAlert},
 	}
 }
@@ -86,10 +93,11 @@ func (b *builder) endBlock() {
 
 func (b *builder) hostgroup(pos config.Pos, name string, hosts []string) {
 	b.endBlock()
-	g := b.cfg.HostGroup(name)
+	g := b.groups[name]
 	if g == nil {
 		g = &config.HostGroup{Name: name}
 		b.cfg.HostGroups = append(b.cfg.HostGroups, g)
+		b.groups[name] = g
 	} else {
 		b.warn(pos, fmt.Sprintf("hostgroup %s redefined; the hosts defined at %s are replaced", name, g.Pos), "")
 	}
@@ -156,17 +164,20 @@ func (b *builder) aliasLine(text string) {
 func (b *builder) startWatch(pos config.Pos, name string) {
 	b.endBlock()
 	w := &config.Watch{Name: name, Pos: pos}
-	if b.cfg.HostGroup(name) == nil {
-		b.cfg.HostGroups = append(b.cfg.HostGroups, &config.HostGroup{Name: name, Hosts: []string{name}, Pos: pos})
+	if b.groups[name] == nil {
+		g := &config.HostGroup{Name: name, Hosts: []string{name}, Pos: pos}
+		b.cfg.HostGroups = append(b.cfg.HostGroups, g)
+		b.groups[name] = g
 		w.Implicit = true
 		b.monWarn(pos, "Warning: watch group "+name+" defined with no corresponding hostgroup.")
 	}
-	if b.cfg.Watch(name) != nil {
+	if b.watches[name] != nil {
 		b.fail(pos, errf("watch '%s' already defined", name))
 		b.watch = w // detached: its services are still checked
 		return
 	}
 	b.cfg.Watches = append(b.cfg.Watches, w)
+	b.watches[name] = w
 	b.watch = w
 }
 
@@ -649,7 +660,7 @@ func (b *builder) finish() (*config.Config, error) {
 	b.endBlock()
 	c := b.cfg
 	for _, g := range c.HostGroups {
-		if c.Watch(g.Name) == nil {
+		if b.watches[g.Name] == nil {
 			b.monWarn(g.Pos, "Warning: hostgroup "+g.Name+" has no watch assigned to it!")
 		}
 	}
@@ -675,7 +686,7 @@ func (b *builder) checkDependRefs() {
 					continue
 				}
 				for _, r := range e.Refs() {
-					if ww := b.cfg.Watch(r.Group); ww == nil || ww.Service(r.Service) == nil {
+					if ww := b.watches[r.Group]; ww == nil || ww.Service(r.Service) == nil {
 						b.warn(s.Pos, fmt.Sprintf("service %s:%s depends on %s, which is not defined; it counts as failing", w.Name, s.Name, r), "")
 					}
 				}

@@ -1,7 +1,10 @@
 package configfile
 
 import (
+	"fmt"
+
 	"github.com/gomon/gomon/internal/config"
+	"golang.org/x/sys/unix"
 
 	"bytes"
 	"context"
@@ -71,8 +74,13 @@ func Load(path string, opts LoadOptions) (*config.Config, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(opts.Cwd, path)
 	}
-	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+	switch st, err := os.Stat(path); {
+	case err != nil:
 		return nil, fileError(path, "config file "+path+" does not exist")
+	case st.IsDir():
+		return nil, fileError(path, "config file "+path+" is a directory")
+	case !st.Mode().IsRegular():
+		return nil, fileError(path, "config file "+path+" is not a regular file")
 	}
 
 	var (
@@ -104,26 +112,66 @@ func Load(path string, opts LoadOptions) (*config.Config, error) {
 	return c, nil
 }
 
+// Bounds on m4, whose macros can expand without end: a runaway
+// definition (define(x, x x)x) grew to 11 GB before these.
+const (
+	m4MaxOutput = 64 << 20 // bytes of configuration m4 may produce
+	m4MaxMemory = 1 << 30  // its address space (RLIMIT_AS)
+)
+
 // runM4 returns m4's output for path. It runs the program directly, never
-// through a shell.
+// through a shell, bounded in time (m4Timeout), memory and output, and
+// dies with the process that runs it (the daemon or the check).
 func runM4(path, m4 string) ([]byte, error) {
 	if m4 == "" {
 		m4 = "m4"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), m4Timeout)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
+	stdout := &limitedBuffer{max: m4MaxOutput}
+	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, m4, path)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdout, cmd.Stderr = stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Start(); err != nil {
 		return nil, fileError(path, "could not open m4 pipe of cf file: "+path+": "+errnoText(err))
 	}
-	if err := cmd.Wait(); err != nil {
-		e := fileError(path, "Could not open pipe to m4 (check that m4 is properly installed and in your PATH): "+err.Error())
-		e.Diags[0].Hint = strings.TrimSpace(stderr.String())
-		return nil, e
+	// Set right after the exec: m4 has barely started.
+	lim := unix.Rlimit{Cur: m4MaxMemory, Max: m4MaxMemory}
+	_ = unix.Prlimit(cmd.Process.Pid, unix.RLIMIT_AS, &lim, nil)
+	err := cmd.Wait()
+	var why string
+	switch {
+	case stdout.exceeded:
+		why = fmt.Sprintf("its output passed %d MiB (a macro that expands without end?)", m4MaxOutput>>20)
+	case ctx.Err() != nil:
+		why = fmt.Sprintf("it ran longer than %v (a macro that expands without end?)", m4Timeout)
+	case err != nil:
+		why = err.Error()
+	default:
+		return stdout.buf.Bytes(), nil
 	}
-	return stdout.Bytes(), nil
+	e := fileError(path, "m4 failed on "+path+": "+why)
+	e.Diags[0].Legacy = "Could not open pipe to m4 (check that m4 is properly installed and in your PATH): " + why
+	e.Diags[0].Hint = strings.TrimSpace(stderr.String()) // Diagnostic.String clips it
+	return nil, e
+}
+
+// limitedBuffer keeps up to max bytes and then fails the write, which
+// ends m4 with a broken pipe.
+type limitedBuffer struct {
+	buf      bytes.Buffer
+	max      int
+	exceeded bool
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if b.buf.Len()+len(p) > b.max {
+		b.exceeded = true
+		return 0, errors.New("m4 output too large")
+	}
+	return b.buf.Write(p)
 }
 
 // errnoText renders an OS error the way Perl's $! does ("Permission

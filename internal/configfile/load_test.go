@@ -82,6 +82,22 @@ func TestLoadM4Failures(t *testing.T) {
 	}
 }
 
+// TestLoadM4Runaway: a macro that expands without end is stopped by m4's
+// memory bound (or its output bound) with an error naming the file,
+// instead of eating the machine's memory.
+func TestLoadM4Runaway(t *testing.T) {
+	if _, err := exec.LookPath("m4"); err != nil {
+		t.Skip("m4 is not installed (apt-get install m4)")
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "mon.cf.m4")
+	writeFile(t, p, "define(`x', `x x')x\n", 0o644)
+	_, err := Load(p, LoadOptions{Cwd: dir})
+	if err == nil || !strings.Contains(err.Error(), "m4 failed on "+p) {
+		t.Fatalf("runaway m4: %v", err)
+	}
+}
+
 func TestLoadRelativePathAndResolve(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "etc", "mon.cf"), "basedir = base/\ncfbasedir = etc\nstatedir = state\nlogdir = /var/log/x/\n"+
