@@ -32,8 +32,14 @@ const unknownCommand = "520 command could not be executed, unknown command"
 // ungated commands need no auth.cf entry.
 var ungated = map[string]bool{
 	"quit": true, "protid": true, "login": true, "version": true,
-	"checkauth": true, "setview": true, "getview": true, "dump": true,
+	"checkauth": true, "dump": true,
 }
+
+// grantedAlsoBy names, for commands mon let anyone run but gomon checks
+// against auth.cf, the auth.cf command that grants them too: the view
+// commands only shape what `list` shows, so an auth.cf written for mon
+// (which has no setview line) keeps working for whoever may list.
+var grantedAlsoBy = map[string]string{"setview": "list", "getview": "list"}
 
 // handle executes one request line for a session.
 func (srv *Server) handle(sess *session, line string) reply {
@@ -46,7 +52,11 @@ func (srv *Server) handle(sess *session, line string) reply {
 	}
 	acc, _ := srv.access()
 	if !ungated[cmd] {
-		if allowed, why := acc.Allowed(sess.user, sess.authed, cmd); !allowed {
+		allowed, why := acc.Allowed(sess.user, sess.authed, cmd)
+		if alt, ok := grantedAlsoBy[cmd]; ok && !allowed {
+			allowed, why = acc.Allowed(sess.user, sess.authed, alt)
+		}
+		if !allowed {
 			srv.log.Error(fmt.Sprintf("user '%s' tried '%s', %s", sess.user, cmd, why))
 			return fail(unknownCommand)
 		}
@@ -137,11 +147,21 @@ func (srv *Server) handle(sess *session, line string) reply {
 func (srv *Server) cmdLogin(sess *session, args string) reply {
 	user, pass, _ := strings.Cut(args, " ")
 	_, login := srv.access()
+	now := time.Now()
+	if srv.logins.locked(sess.ip, now) {
+		// Refused without checking: the same reply, so a guesser learns
+		// nothing, and no crypt work is done.
+		return fail("530 login unsuccessful")
+	}
 	// A failed login keeps an earlier successful one (Q-AUTH-1, kept).
 	if user != "" && login != nil && login.Login(user, pass, sess.ip) {
+		srv.logins.result(sess.ip, true, now)
 		sess.user, sess.authed = user, true
 		srv.log.Info("authenticated " + user)
 		return ok("220 login accepted")
+	}
+	if d := srv.logins.result(sess.ip, false, now); d > 0 {
+		srv.log.Warn("repeated failed logins: refusing logins from this client for a while", "client", sess.ip, "for", d)
 	}
 	return fail("530 login unsuccessful")
 }

@@ -54,6 +54,10 @@ type Options struct {
 	// CheckConfig parses the configuration file without applying it
 	// (`test config`); the error text is sent to the client.
 	CheckConfig func() error
+	// LoginBackoff is how long a source that failed to log in ten
+	// times in a row is refused further logins; it doubles with every
+	// further failure, up to a minute. 0 means one second.
+	LoginBackoff time.Duration
 }
 
 // Server serves one scheduler.
@@ -67,7 +71,8 @@ type Server struct {
 	acc   Access
 	login Authenticator
 
-	conns chan struct{} // connection slots
+	conns  *connTable // open client connections, at most MaxClients
+	logins *loginThrottle
 	// busy bounds how many requests are being handled (and their replies
 	// started on the wire, see write) at once, to one fewer than the CPUs
 	// Go uses: however hard clients push, one CPU stays free for the
@@ -90,8 +95,9 @@ func New(sched *scheduler.Scheduler, acc Access, login Authenticator, opts Optio
 		opts.MaxLine = protocol.DefaultMaxLine
 	}
 	srv := &Server{sched: sched, opts: opts, log: opts.Logger, acc: acc, login: login,
-		conns: make(chan struct{}, opts.MaxClients),
-		busy:  make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+		conns:  &connTable{max: opts.MaxClients, open: map[*clientConn]struct{}{}},
+		logins: newLoginThrottle(opts.LoginBackoff),
+		busy:   make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 	for _, p := range opts.ClientAllow {
 		re, err := clientPattern(p)
 		if err != nil {
@@ -162,16 +168,20 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 			c.Close()
 			continue
 		}
-		select {
-		case srv.conns <- struct{}{}:
-		default:
-			srv.log.Warn("too many clients, closing connection", "client", c.RemoteAddr().String(), "max", srv.opts.MaxClients)
+		cc := &clientConn{Conn: c}
+		evicted, ok := srv.conns.add(cc)
+		if evicted != nil {
+			srv.log.Info("too many clients: closing the longest idle connection", "client", evicted.RemoteAddr().String(), "max", srv.opts.MaxClients)
+			evicted.Close()
+		}
+		if !ok {
+			srv.log.Warn("too many clients, all busy: closing connection", "client", c.RemoteAddr().String(), "max", srv.opts.MaxClients)
 			c.Close()
 			continue
 		}
 		go func() {
-			defer func() { <-srv.conns }()
-			srv.handleConn(ctx, c, ip)
+			defer srv.conns.remove(cc)
+			srv.handleConn(ctx, cc, ip)
 		}()
 	}
 }
@@ -198,7 +208,7 @@ type session struct {
 	view   string
 }
 
-func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
+func (srv *Server) handleConn(ctx context.Context, c *clientConn, ip string) {
 	defer c.Close()
 	srv.log.Info("client connection from " + c.RemoteAddr().String())
 	stop := context.AfterFunc(ctx, func() { c.Close() })
@@ -219,6 +229,7 @@ func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
 			}
 			return
 		}
+		srv.conns.setBusy(c, true)
 		srv.busy <- struct{}{}
 		var r reply
 		if tooLong {
@@ -228,10 +239,12 @@ func (srv *Server) handleConn(ctx context.Context, c net.Conn, ip string) {
 		}
 		if r.silent {
 			<-srv.busy
+			srv.conns.setBusy(c, false)
 			continue
 		}
 		var sent bool
 		buf, sent = srv.write(c, buf, r)
+		srv.conns.setBusy(c, false)
 		if r.after != nil {
 			r.after()
 		}
