@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 func TestMonRemoteRunsWithoutShell(t *testing.T) {
@@ -21,14 +24,12 @@ func TestMonRemoteRunsWithoutShell(t *testing.T) {
 	remote := monRemote(script+` --peer 'a b' ;echo`, log)
 	remote("disable", "host", "h1")
 	want := "[--peer]\n[a b]\n[;echo]\n[disable]\n[host]\n[h1]\n"
-	for i := 0; i < 500; i++ {
-		if b, _ := os.ReadFile(out); string(b) == want {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := await.File(ctx, out, func(b []byte) bool { return string(b) == want }); err != nil {
+		b, _ := os.ReadFile(out)
+		t.Fatalf("remote argv %q, want %q: %v", b, want, err)
 	}
-	b, _ := os.ReadFile(out)
-	t.Fatalf("remote argv %q, want %q", b, want)
 }
 
 func TestMonRemoteUnset(t *testing.T) {
