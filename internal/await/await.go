@@ -49,7 +49,7 @@ func (s *Signal) next() <-chan struct{} {
 }
 
 // Until calls cond at once and again after every Notify, until cond
-// returns true or ctx ends.
+// returns true or ctx ends; cond has a last look then.
 func (s *Signal) Until(ctx context.Context, cond func() bool) error {
 	for {
 		// Taken before cond looks, so a Notify while it looks is seen.
@@ -60,6 +60,9 @@ func (s *Signal) Until(ctx context.Context, cond func() bool) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			if cond() {
+				return nil
+			}
 			return ctx.Err()
 		}
 	}
