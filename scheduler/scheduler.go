@@ -273,7 +273,8 @@ func (h *timerHeap) Pop() any {
 }
 
 // arm sets the service's timer of kind k to fire at when (zero disarms).
-// Older entries for the same timer become stale and are skipped.
+// Older entries for the same timer become stale and are skipped. Called
+// with s.mu held, which the Run loop relies on to answer its pokes.
 func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 	svc.timerGen[k]++
 	svc.due[k] = when
