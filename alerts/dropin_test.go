@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -109,7 +111,7 @@ watch web
 		"-A", filepath.Join(dir, "auth.cf"))
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TZ=UTC"}
-	var out bytes.Buffer
+	var out await.Output // mon writes while the test may read
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	must(cmd.Start())
@@ -120,12 +122,10 @@ watch web
 	})
 
 	goLog, perlLog := filepath.Join(dir, "go.log"), filepath.Join(dir, "perl.log")
-	deadline := time.Now().Add(60 * time.Second)
-	for !(complete(goLog) && complete(perlLog)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no alert records after 60s; mon said:\n%s", out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := await.Change(ctx, []string{dir}, func() bool { return complete(goLog) && complete(perlLog) }); err != nil {
+		t.Fatalf("no alert records: %v; mon said:\n%s", err, out.String())
 	}
 	goRec, perlRec := firstRecord(t, goLog), firstRecord(t, perlLog)
 	wantRe := regexp.MustCompile(`^failure web http \d+ \(\w{3} \w{3} \d+ \d\d:\d\d:\d\d\) 127\.0\.0\.2\n` +

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -114,16 +115,11 @@ func TestExternalKilledOnCancel(t *testing.T) {
 // waitGone waits until pid is dead (gone or a zombie nobody reaped yet).
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			return
-		}
-		if _, after, ok := strings.Cut(string(stat), ") "); ok && strings.HasPrefix(after, "Z") {
-			return
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := await.Exit(ctx, pid); err != nil {
+		t.Errorf("background child %d still alive: %v", pid, err)
 	}
-	t.Errorf("background child %d still alive", pid)
 }
 
 func TestExternalOutputBounded(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 // TestHarness checks the measuring tools quickly (no daemon, no timing
@@ -124,9 +126,36 @@ func TestRefsched(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newWorkDir(t, tl)
-	d := startRefsched(t, tl, w, 3)
-	time.Sleep(2500 * time.Millisecond)
+	hosts := []string{"h00001", "h00002", "h00003"}
+	started := time.Now()
+	d := startRefsched(t, tl, w, len(hosts))
+	// Each service's second run is awaited as the monitors log it.
+	byHost := func(stamps []stamp) map[string][]time.Time {
+		m := map[string][]time.Time{}
+		for _, st := range stamps {
+			m[st.label] = append(m[st.label], st.at)
+		}
+		return m
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := await.Change(ctx, []string{string(w)}, func() bool {
+		stamps, err := readStamps(w.path("runs.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := byHost(stamps)
+		for _, h := range hosts {
+			if len(m[h]) < 2 {
+				return false
+			}
+		}
+		return true
+	})
 	d.stop()
+	if err != nil {
+		t.Fatalf("not every service ran twice: %v", err)
+	}
 	if !d.cmd.ProcessState.Success() {
 		t.Errorf("refsched did not exit cleanly on SIGTERM: %v", d.cmd.ProcessState)
 	}
@@ -134,14 +163,17 @@ func TestRefsched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := map[string]int{}
-	for _, st := range stamps {
-		count[st.label]++
-	}
-	// Runs at ~1 s and ~2 s after start.
-	for _, h := range []string{"h00001", "h00002", "h00003"} {
-		if count[h] != 2 {
-			t.Errorf("%s ran %d times in 2.5 s, want 2 (runs.log: %+v)", h, count[h], stamps)
+	// Runs at ~1 s and ~2 s after start, and no more before the stop.
+	m := byHost(stamps)
+	for _, h := range hosts {
+		runs := m[h]
+		if len(runs) != 2 {
+			t.Errorf("%s ran %d times, want 2 (runs.log: %+v)", h, len(runs), stamps)
+			continue
+		}
+		if first, gap := runs[0].Sub(started), runs[1].Sub(runs[0]); first < 500*time.Millisecond ||
+			first > 1500*time.Millisecond || gap < 500*time.Millisecond || gap > 1500*time.Millisecond {
+			t.Errorf("%s ran %v after start and again %v later, want about 1 s each", h, first, gap)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 // realMon is where Debian's mon package installs the original daemon.
@@ -132,24 +135,35 @@ func startDaemon(t *testing.T, bin string, w workDir, extra ...string) *daemon {
 		"-P", w.path("mon.pid"), "-a", w.path("alert.d"), "-s", w.path("mon.d"),
 		"-A", w.path("auth.cf"),
 	}
+	os.Remove(w.path("mon.pid"))
 	d := startProcess(t, w, bin, append(args, extra...)...)
-	deadline := time.Now().Add(60 * time.Second) // mon parses 3,000 watches slowly
-	for {
-		c, err := net.DialTimeout("tcp4", "127.0.0.1:"+port, time.Second)
-		if err == nil {
-			c.Close()
-			return d
-		}
+	// mon and gomon write the pid file once their sockets listen; the
+	// wait ends early if the daemon exits instead.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // mon parses 3,000 watches slowly
+	defer cancel()
+	go func() {
 		select {
 		case <-d.done:
-			errText, _ := os.ReadFile(w.path("daemon.err"))
-			t.Fatalf("%s exited during start-up: %v\n%s", bin, d.cmd.ProcessState, errText)
-		case <-time.After(50 * time.Millisecond):
+			cancel()
+		case <-ctx.Done():
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: port %s not answering after 60 s", bin, port)
-		}
+	}()
+	_, err := await.File(ctx, w.path("mon.pid"), func(b []byte) bool { return bytes.HasSuffix(b, []byte("\n")) })
+	select {
+	case <-d.done:
+		errText, _ := os.ReadFile(w.path("daemon.err"))
+		t.Fatalf("%s exited during start-up: %v\n%s", bin, d.cmd.ProcessState, errText)
+	default:
 	}
+	if err != nil {
+		t.Fatalf("%s did not start: %v", bin, err)
+	}
+	c, err := net.DialTimeout("tcp4", "127.0.0.1:"+port, time.Second)
+	if err != nil {
+		t.Fatalf("%s wrote its pid file but port %s does not answer: %v", bin, port, err)
+	}
+	c.Close()
+	return d
 }
 
 // startRefsched runs the reference scheduler on n services of w's

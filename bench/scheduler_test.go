@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 // interval is every benchmark service's interval, as in the issue.
@@ -210,6 +213,8 @@ func measureThroughput(t *testing.T, tl tools, cfg settings, n int, start func(w
 	w := newWorkDir(t, tl)
 	w.writeConfig(t, throughputConfig(n))
 	d := start(w)
+	// Sleep: the warm-up is a stretch of the daemon's own running, before
+	// the measured window.
 	time.Sleep(cfg.warmup)
 
 	t0 := time.Now()
@@ -224,6 +229,8 @@ func measureThroughput(t *testing.T, tl tools, cfg settings, n int, start func(w
 			t.Fatal(err)
 		}
 		tp.rssKiB = max(tp.rssKiB, rss)
+		// Sleep: the window is measured time; memory is sampled once a
+		// second across it.
 		time.Sleep(min(time.Second, cfg.window-time.Since(t0)))
 	}
 	t1 := time.Now()
@@ -299,6 +306,8 @@ func measureDetection(t *testing.T, bin string, tl tools, cfg settings) detectio
 	}
 	var det detection
 	for range cfg.detectReps {
+		// Sleep: a random delay, so the flag is not phase-locked to the
+		// schedule.
 		time.Sleep(rand.N(interval + time.Second))
 		t0 := time.Now()
 		if err := os.WriteFile(w.path("flag"), nil, 0o644); err != nil {
@@ -327,25 +336,37 @@ func measureDetection(t *testing.T, bin string, tl tools, cfg settings) detectio
 	return det
 }
 
-// waitStamp polls the stamp log at path until a line after `after`
-// matches, and returns its time.
+// waitStamp reads the stamp log at path whenever its directory changes,
+// until a line after `after` matches, and returns its time. The time is
+// the stamp's own, so how soon the change is seen does not matter.
 func waitStamp(path string, after time.Time, timeout time.Duration, match func(stamp) bool) (time.Time, error) {
-	deadline := time.Now().Add(timeout)
-	for {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var (
+		found   time.Time
+		readErr error
+	)
+	err := await.Change(ctx, []string{filepath.Dir(path)}, func() bool {
 		stamps, err := readStamps(path)
 		if err != nil {
-			return time.Time{}, err
+			readErr = err
+			return true
 		}
 		for _, st := range stamps {
 			if st.at.After(after) && match(st) {
-				return st.at, nil
+				found = st.at
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			return time.Time{}, fmt.Errorf("%s: nothing after %v within %v", path, after.Format(time.StampMicro), timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return false
+	})
+	switch {
+	case readErr != nil:
+		return time.Time{}, readErr
+	case err != nil:
+		return time.Time{}, fmt.Errorf("%s: nothing after %v within %v", path, after.Format(time.StampMicro), timeout)
 	}
+	return found, nil
 }
 
 func ms(d time.Duration) float64  { return float64(d) / float64(time.Millisecond) }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 // Environment:
@@ -143,16 +146,22 @@ func runScenario(t *testing.T, data, name string, serverCmd []string, ports *por
 }
 
 func cleanWork(t *testing.T, work string) {
-	killWorkProcesses(work)
-	(&runner{work: work}).killLeftovers()
+	killed := append(killWorkProcesses(work), (&runner{work: work}).killLeftovers()...)
+	// A leftover process may still be writing into the work directory
+	// until it has exited.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, pid := range killed {
+		if err := await.Exit(ctx, pid); err != nil {
+			t.Logf("leftover process: %v", err)
+		}
+	}
 	if os.Getenv("PEER_KEEP_WORK") == "1" {
 		t.Logf("work directory kept: %s", work)
 		return
 	}
 	if err := os.RemoveAll(work); err != nil {
-		// a leftover process may still have been writing; try once more
-		time.Sleep(500 * time.Millisecond)
-		os.RemoveAll(work)
+		t.Logf("removing the work directory: %v", err)
 	}
 }
 

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 // portPool hands out ports on which both a TCP listener and a UDP socket
@@ -269,9 +273,13 @@ func (r *runner) launch(extra []string) string {
 		os.MkdirAll(filepath.Join(w, d), 0o755)
 	}
 	port := strconv.Itoa(r.port)
+	pidFile := w + "/mon.pid"
+	// A daemon that was killed leaves its pid file behind; the new one's
+	// is the sign that it listens.
+	os.Remove(pidFile)
 	args := append(append([]string(nil), r.serverCmd[1:]...),
 		"-c", cfg, "-p", port, "-t", port,
-		"-b", w, "-B", w, "-D", w+"/state", "-L", w+"/log", "-P", w+"/mon.pid",
+		"-b", w, "-B", w, "-D", w+"/state", "-L", w+"/log", "-P", pidFile,
 		"-a", w+"/alert.d:/usr/lib/mon/alert.d", "-s", w+"/mon.d:/usr/lib/mon/mon.d",
 		"-A", w+"/auth.cf")
 	args = append(args, extra...)
@@ -301,26 +309,36 @@ func (r *runner) launch(extra []string) string {
 	r.srv = d
 	os.WriteFile(filepath.Join(w, "server.pid"), []byte(strconv.Itoa(d.proc.Pid)+"\n"), 0o644)
 
-	deadline := time.Now().Add(time.Duration(envInt("PEER_START_TIMEOUT", 15)) * time.Second)
-	addr := net.JoinHostPort("127.0.0.1", port)
-	for {
-		if d.exited() {
-			r.srv = nil
-			os.Remove(filepath.Join(w, "server.pid"))
-			return "exited " + strconv.Itoa(d.status)
+	// mon and gomon both write the pid file once their sockets listen;
+	// the wait ends early if the daemon exits instead.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(envInt("PEER_START_TIMEOUT", 15))*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-d.done:
+			cancel()
+		case <-ctx.Done():
 		}
-		if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+	}()
+	_, err := await.File(ctx, pidFile, func(b []byte) bool { return bytes.HasSuffix(b, []byte("\n")) })
+	if d.exited() {
+		r.srv = nil
+		os.Remove(filepath.Join(w, "server.pid"))
+		return "exited " + strconv.Itoa(d.status)
+	}
+	if err == nil {
+		if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", port), 5*time.Second); err == nil {
 			c.Close()
 			return "started"
 		}
-		if !time.Now().Before(deadline) {
-			d.proc.Signal(syscall.SIGTERM)
-			time.Sleep(time.Second)
-			d.proc.Signal(syscall.SIGKILL)
-			return "timeout"
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
+	d.proc.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(time.Second):
+	}
+	d.proc.Signal(syscall.SIGKILL)
+	return "timeout"
 }
 
 func shellStatus(ps *os.ProcessState) int {
@@ -350,14 +368,16 @@ func (r *runner) stopDaemon() string {
 		return "not running"
 	}
 	d.proc.Signal(syscall.SIGTERM)
-	for range 50 {
-		if d.exited() {
-			return "stopped"
-		}
-		time.Sleep(100 * time.Millisecond)
+	select {
+	case <-d.done:
+		return "stopped"
+	case <-time.After(5 * time.Second):
 	}
 	d.proc.Signal(syscall.SIGKILL)
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-d.done:
+	case <-time.After(5 * time.Second):
+	}
 	return "killed"
 }
 
@@ -368,8 +388,9 @@ func (r *runner) serverAlive() bool {
 	return r.srv == nil || !r.srv.exited()
 }
 
-// killLeftovers terminates hang.monitor sleeps that are still around.
-func (r *runner) killLeftovers() {
+// killLeftovers terminates hang.monitor sleeps that are still around,
+// and returns their pids.
+func (r *runner) killLeftovers() (killed []int) {
 	pids, _ := filepath.Glob(filepath.Join(r.work, "pids", "*.pid"))
 	for _, pf := range pids {
 		d, err := os.ReadFile(pf)
@@ -381,15 +402,19 @@ func (r *runner) killLeftovers() {
 			continue
 		}
 		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && strings.Contains(string(cmdline), "sleep") {
-			syscall.Kill(pid, syscall.SIGTERM)
+			if syscall.Kill(pid, syscall.SIGTERM) == nil {
+				killed = append(killed, pid)
+			}
 		}
 	}
+	return killed
 }
 
 // killWorkProcesses terminates processes whose command line names the work
 // directory: children forked by the daemon keep its command line, and the
 // original leaves such processes behind when an alert cannot be executed.
-func killWorkProcesses(work string) {
+// It returns their pids.
+func killWorkProcesses(work string) (killed []int) {
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -397,8 +422,9 @@ func killWorkProcesses(work string) {
 			continue
 		}
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && strings.Contains(string(cmdline), work+"/") {
-			syscall.Kill(pid, syscall.SIGTERM)
+		if err == nil && strings.Contains(string(cmdline), work+"/") && syscall.Kill(pid, syscall.SIGTERM) == nil {
+			killed = append(killed, pid)
 		}
 	}
+	return killed
 }

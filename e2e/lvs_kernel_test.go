@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/internal/await"
 )
 
 // The LVS director against the real kernel: gomon with the netlink
@@ -56,8 +57,11 @@ func TestLVSKernel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// health.monitor fails the hosts that have a file in down/.
+	// health.monitor fails the hosts that have a file in down/. Each run
+	// also touches ran, so that the test looks at the table again at
+	// least once a run.
 	writeFile(t, filepath.Join(dir, "health.monitor"), `#!/bin/sh
+: > "`+dir+`/ran"
 failed=""
 for h in "$@"; do
     [ -e "`+dir+`/down/$h" ] && failed="$failed $h"
@@ -99,15 +103,21 @@ watch web
 			t.Fatal(err)
 		}
 	}
+	// The kernel does not announce IPVS changes: the table is read again
+	// whenever gomon writes its log (an alert done, a reconcile pass) or
+	// a run touches ran.
 	waitFor := func(want ...netip.AddrPort) {
 		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		var got []netip.AddrPort
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if got = kernelReals(t, kernel, vs); slices.Equal(got, want) {
-				return
-			}
+		err := await.Change(ctx, []string{dir}, func() bool {
+			got = kernelReals(t, kernel, vs)
+			return slices.Equal(got, want)
+		})
+		if err != nil {
+			t.Fatalf("kernel table %v, want %v: %v", got, want, err)
 		}
-		t.Fatalf("kernel table %v, want %v", got, want)
 	}
 
 	g := startGomon(t, dir, 1, argv...)

@@ -3,6 +3,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/internal/await"
 )
 
 // The LVS director end to end (issue 6): the real gomon binary watches
@@ -45,8 +47,9 @@ func TestLVSEndToEnd(t *testing.T) {
 	gomon := goBuild(t, dir, "mon", "../cmd/mon")
 	fake := goBuild(t, dir, "ipvsadm", "./testdata/fakeipvsadm")
 
-	a, b := startBackends(t)
-	sink := startSMTPSink(t)
+	runs := &monitorRuns{}
+	a, b := startBackends(t, runs)
+	sink := startSMTPSink(t, runs, a, b)
 	port, trapPort := freePort(t, "tcp"), freePort(t, "udp")
 	vip := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.10"), a.addr.Port())
 	table := &fakeTable{path: filepath.Join(dir, "table"), vs: ipvs.VirtualService{Protocol: ipvs.TCP, Addr: vip}, weight: 1}
@@ -103,12 +106,9 @@ watch web
 	for len(times) < 3 && (len(times) == 0 || times[len(times)-1] > bound) {
 		a.stop()
 		stopped := time.Now()
-		for table.has(t, a.addr) {
-			if time.Since(stopped) > 10*time.Second {
-				t.Fatalf("%s still in the table after 10 s: %v", a.addr, table.reals(t))
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		table.until(t, 10*time.Second, a.addr.String()+" out of the table", func(reals []netip.AddrPort) bool {
+			return !slices.Contains(reals, a.addr)
+		})
 		times = append(times, time.Since(stopped))
 		table.check(t, b.addr)
 		mails = append(mails, "ALERT web/http: 127.0.0.2")
@@ -223,11 +223,32 @@ func freePort(t *testing.T, network string) int {
 type backend struct {
 	addr netip.AddrPort
 	srv  *http.Server
+	runs *monitorRuns
+	hits int // requests answered, under runs.mu
+}
+
+// monitorRuns follows gomon's runs through the backends: http.monitor
+// asks every backend that is up once a run, so a backend's requests
+// count the runs.
+type monitorRuns struct {
+	sig await.Signal
+	mu  sync.Mutex
+}
+
+// hits returns the requests each backend has answered so far.
+func (m *monitorRuns) hits(bs ...*backend) []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := make([]int, len(bs))
+	for i, b := range bs {
+		n[i] = b.hits
+	}
+	return n
 }
 
 // startBackends starts real servers on 127.0.0.2 and 127.0.0.3 with the
 // same port (http.monitor takes one port for the whole group).
-func startBackends(t *testing.T) (*backend, *backend) {
+func startBackends(t *testing.T, runs *monitorRuns) (*backend, *backend) {
 	t.Helper()
 	for try := 0; try < 20; try++ {
 		l, err := net.Listen("tcp", "127.0.0.2:0")
@@ -235,8 +256,8 @@ func startBackends(t *testing.T) (*backend, *backend) {
 			t.Fatal(err)
 		}
 		port := netip.MustParseAddrPort(l.Addr().String()).Port()
-		a := &backend{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), port)}
-		b := &backend{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.3"), port)}
+		a := &backend{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), port), runs: runs}
+		b := &backend{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.3"), port), runs: runs}
 		a.serve(l)
 		if err := b.listen(); err != nil {
 			a.stop()
@@ -262,6 +283,10 @@ func (b *backend) listen() error {
 func (b *backend) serve(l net.Listener) {
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
+		b.runs.mu.Lock()
+		b.hits++
+		b.runs.mu.Unlock()
+		b.runs.sig.Notify()
 	})}
 	go b.srv.Serve(l)
 }
@@ -317,10 +342,6 @@ func (f *fakeTable) raw() string {
 	return string(b)
 }
 
-func (f *fakeTable) has(t *testing.T, addr netip.AddrPort) bool {
-	return slices.Contains(f.reals(t), addr)
-}
-
 // check asserts the table holds exactly want (sorted).
 func (f *fakeTable) check(t *testing.T, want ...netip.AddrPort) {
 	t.Helper()
@@ -332,12 +353,20 @@ func (f *fakeTable) check(t *testing.T, want ...netip.AddrPort) {
 // waitFor waits until the table holds exactly want (sorted).
 func (f *fakeTable) waitFor(t *testing.T, timeout time.Duration, want ...netip.AddrPort) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !slices.Equal(f.reals(t), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("table %v after %v, want %v (weight %d)\n%s", f.reals(t), timeout, want, f.weight, f.raw())
-		}
-		time.Sleep(10 * time.Millisecond)
+	f.until(t, timeout, fmt.Sprintf("table %v (weight %d)", want, f.weight), func(reals []netip.AddrPort) bool {
+		return slices.Equal(reals, want)
+	})
+}
+
+// until waits until ok accepts the table's real servers, reading the
+// table again whenever its directory changes (the stand-in renames a new
+// table into place).
+func (f *fakeTable) until(t *testing.T, timeout time.Duration, what string, ok func([]netip.AddrPort) bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := await.Change(ctx, []string{filepath.Dir(f.path)}, func() bool { return ok(f.reals(t)) }); err != nil {
+		t.Fatalf("waiting for %s: %v; table %v\n%s", what, err, f.reals(t), f.raw())
 	}
 }
 
@@ -427,16 +456,20 @@ type smtpSink struct {
 	addr     string
 	mu       sync.Mutex
 	subjects []string
+	got      await.Signal // notified after every mail
+
+	runs     *monitorRuns // to see that gomon ran on without mailing
+	backends []*backend
 }
 
-func startSMTPSink(t *testing.T) *smtpSink {
+func startSMTPSink(t *testing.T, runs *monitorRuns, backends ...*backend) *smtpSink {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	s := &smtpSink{addr: l.Addr().String()}
+	s := &smtpSink{addr: l.Addr().String(), runs: runs, backends: backends}
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -483,6 +516,7 @@ func (s *smtpSink) session(c net.Conn) {
 			s.mu.Lock()
 			s.subjects = append(s.subjects, subject)
 			s.mu.Unlock()
+			s.got.Notify()
 			reply("250 queued")
 		case "QUIT":
 			reply("221 bye")
@@ -494,8 +528,8 @@ func (s *smtpSink) session(c net.Conn) {
 }
 
 // expect waits up to timeout for as many mails as prefixes, checks
-// each subject starts with its prefix, then waits two more intervals to
-// see that no further mail comes.
+// each subject starts with its prefix, then waits for three more
+// monitor runs (two whole intervals) to see that no further mail comes.
 func (s *smtpSink) expect(t *testing.T, timeout time.Duration, prefixes ...string) {
 	t.Helper()
 	get := func() []string {
@@ -503,11 +537,24 @@ func (s *smtpSink) expect(t *testing.T, timeout time.Duration, prefixes ...strin
 		defer s.mu.Unlock()
 		return slices.Clone(s.subjects)
 	}
-	deadline := time.Now().Add(timeout)
-	for len(get()) < len(prefixes) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	s.got.Until(ctx, func() bool { return len(get()) >= len(prefixes) })
+	// A run asks every backend that is up once.
+	from := s.runs.hits(s.backends...)
+	ran := func() bool {
+		for i, n := range s.runs.hits(s.backends...) {
+			if n-from[i] >= 3 {
+				return true
+			}
+		}
+		return false
 	}
-	time.Sleep(2500 * time.Millisecond)
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.runs.sig.Until(ctx, ran); err != nil {
+		t.Fatalf("gomon stopped running its monitor: %v", err)
+	}
 	got := get()
 	ok := len(got) == len(prefixes)
 	for i := 0; ok && i < len(got); i++ {

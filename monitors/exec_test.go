@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 // execScript writes an executable shell script and returns its path.
@@ -212,28 +214,15 @@ func TestExternalBackgroundChildDoesNotHoldRun(t *testing.T) {
 	}
 }
 
-// waitDead waits until pid is gone or a zombie (a killed grandchild is
-// reparented to init, which may reap it late).
+// waitProcDead waits until pid is gone or a zombie (a killed grandchild
+// is reparented to init, which may reap it late).
 func waitProcDead(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || procStateOf(stat) == "Z" {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := await.Exit(ctx, pid); err != nil {
+		t.Errorf("process %d still alive: %v", pid, err)
 	}
-	t.Errorf("process %d still alive", pid)
-}
-
-// procState returns the state field of a /proc/PID/stat line.
-func procStateOf(stat []byte) string {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 || i+2 >= len(stat) {
-		return ""
-	}
-	return string(stat[i+2 : i+3])
 }
 
 // zombieChildren lists zombie processes whose parent is this test.

@@ -1,6 +1,7 @@
 package monitors
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 // freeUDPPort returns a loopback UDP port that was free a moment ago.
@@ -56,23 +59,24 @@ func startSnmpd(t *testing.T) int {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
-	g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: uint16(port), Community: "public",
-		Version: gosnmp.Version2c, Timeout: 500 * time.Millisecond, MaxOids: 1}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if err := g.Connect(); err == nil {
+	// snmpd logs its version once its agent listens.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	logFile := filepath.Join(dir, "log")
+	_, err = await.File(ctx, logFile, func(b []byte) bool { return bytes.Contains(b, []byte("NET-SNMP version")) })
+	if err == nil {
+		g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: uint16(port), Community: "public",
+			Version: gosnmp.Version2c, Timeout: 5 * time.Second, MaxOids: 1}
+		if err = g.Connect(); err == nil {
 			_, err = g.Get([]string{".1.3.6.1.2.1.1.3.0"})
 			g.Conn.Close()
-			if err == nil {
-				return port
-			}
 		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "log"))
-			t.Fatalf("snmpd did not answer on port %d; log:\n%s", port, log)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
+	if err != nil {
+		log, _ := os.ReadFile(logFile)
+		t.Fatalf("snmpd did not answer on port %d: %v; log:\n%s", port, err, log)
+	}
+	return port
 }
 
 func TestSnmp(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/internal/clock"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -31,10 +32,9 @@ func retryDelay(i int) time.Duration { return 15 * time.Second << (2 * i) }
 // last failure of the service is kept for the status page. An alert is
 // never dropped without an ERROR line: retries still pending when the
 // daemon stops are logged as abandoned.
-func (s *Scheduler) deliver(svc *service, gen uint64, a alerts.Alert, name string, ev alerts.Event) {
+func (s *Scheduler) deliver(svc *service, gen uint64, retries int, a alerts.Alert, name string, ev alerts.Event) {
 	defer s.alertsWG.Done()
 	attrs := []any{"alert", name, "group", ev.Group, "service", ev.Service, "type", ev.Type}
-	retries := s.cfg.Globals.AlertRetries
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.AlertTimeout)
 		err := a.Send(ctx, ev)
@@ -60,12 +60,17 @@ func (s *Scheduler) deliver(svc *service, gen uint64, a alerts.Alert, name strin
 		} else {
 			s.log.Error("alert failed, will retry", append(logAttrs, "retry_in", retryDelay(attempt-1))...)
 		}
+		// The retry's timer runs before the failure is reported, so that
+		// whoever sees the report (a test's fake clock) finds it set.
+		var t clock.Timer
+		if !final {
+			t = s.clk.NewTimer(retryDelay(attempt - 1))
+		}
 		s.alertOutcome(svc, gen, name, ev.Type, &AlertFailure{Alert: name, Type: string(ev.Type), Err: err.Error(),
 			Time: s.clk.Now(), Attempts: attempt, Final: final})
 		if final {
 			return
 		}
-		t := s.clk.NewTimer(retryDelay(attempt - 1))
 		select {
 		case <-t.C():
 		case <-s.stopping:

@@ -1,19 +1,33 @@
 package scheduler
 
 import (
-	"strings"
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/alerts"
 )
 
-// flaky.alert fails its first two calls, then succeeds.
-const flakyAlert = `d="$(dirname "$0")/.."; n=$(cat "$d/calls" 2>/dev/null || echo 0); echo $((n+1)) > "$d/calls"; [ "$n" -ge 2 ] || { echo "relay down" >&2; exit 1; }
-`
+// failingAlert fails its first n sends, then succeeds.
+type failingAlert struct {
+	n     int32
+	calls atomic.Int32
+}
+
+func (a *failingAlert) Send(context.Context, alerts.Event) error {
+	if a.calls.Add(1) <= a.n {
+		return errors.New("relay down")
+	}
+	return nil
+}
 
 // TestFailedAlertIsRetriedWithBackoff: an alert that fails is retried
 // after 15 s and then 1 min; each failed attempt is an "alert-failed"
 // event and the service shows the failure until an attempt succeeds.
 func TestFailedAlertIsRetriedWithBackoff(t *testing.T) {
+	flaky := &failingAlert{n: 2}
 	r := newRig(t, `
 hostgroup g h1
 
@@ -23,15 +37,14 @@ watch g
         monitor fail.monitor
         period wd {Sun-Sat}
             alert flaky.alert
-`, map[string]string{"fail.monitor": "echo h1 down; exit 1\n", "flaky.alert": flakyAlert})
+`, map[string]any{"fail.monitor": answer(1, "h1 down\n"), "flaky.alert": flaky})
 	r.advance(10 * time.Minute)
 	r.wait("alert")
 	f := r.wait("alert-failed")
 	if f.Alert != "flaky.alert" || f.AlertType != "failure" {
 		t.Errorf("event %+v", f)
 	}
-	st := r.status("g", "s")
-	if af := st.AlertFailure; af == nil || af.Attempts != 1 || af.Final || !strings.Contains(af.Err, "exit status 1") {
+	if af := r.status("g", "s").AlertFailure; af == nil || af.Attempts != 1 || af.Final || af.Err != "relay down" {
 		t.Fatalf("after the first attempt: %+v", af)
 	}
 	r.advance(15 * time.Second)
@@ -44,8 +57,8 @@ watch g
 	if af := r.status("g", "s").AlertFailure; af != nil {
 		t.Errorf("failure still shown after delivery: %+v", af)
 	}
-	if got := strings.TrimSpace(r.file("calls")); got != "3" {
-		t.Errorf("alert ran %s times, want 3", got)
+	if n := flaky.calls.Load(); n != 3 {
+		t.Errorf("alert sent %d times, want 3", n)
 	}
 	if h := r.s.AlertHistory(); len(h) != 1 {
 		t.Errorf("alert history %q: a retry is not a new alert", h)
@@ -55,6 +68,7 @@ watch g
 // TestAlertRetriesGiveUp: with alert_retries = 1 a failing alert is tried
 // twice, then given up (and shown so).
 func TestAlertRetriesGiveUp(t *testing.T) {
+	down := &failingAlert{n: 1000}
 	r := newRig(t, `
 alert_retries = 1
 
@@ -62,16 +76,21 @@ hostgroup g h1
 
 watch g
     service s
-        interval 1m
+        interval 10m
         monitor fail.monitor
         period wd {Sun-Sat}
             alert down.alert
-`, map[string]string{"fail.monitor": "echo h1 down; exit 1\n", "down.alert": "exit 1\n"})
-	r.advance(time.Minute)
+`, map[string]any{"fail.monitor": answer(1, "h1 down\n"), "down.alert": down})
+	r.advance(10 * time.Minute)
 	r.wait("alert-failed")
 	r.advance(15 * time.Second)
 	r.wait("alert-failed")
 	if af := r.status("g", "s").AlertFailure; af == nil || af.Attempts != 2 || !af.Final {
 		t.Fatalf("after giving up: %+v", af)
+	}
+	r.advance(2 * time.Minute) // past a third attempt's time, before the next run
+	r.none("alert-failed")
+	if n := down.calls.Load(); n != 2 {
+		t.Errorf("alert sent %d times, want 2", n)
 	}
 }

@@ -1,9 +1,6 @@
 package scheduler
 
 import (
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -14,6 +11,7 @@ import (
 // the log and metrics, and Status.Overdue for list opstatus and the page.
 // It clears when the run ends.
 func TestHungMonitorIsReportedOverdue(t *testing.T) {
+	hang := answer(0, "ok\n").gated()
 	r := newRig(t, `
 monitor_timeout = 0
 
@@ -23,9 +21,11 @@ watch g
     service hang
         interval 10s
         monitor hang.monitor
-`, map[string]string{"hang.monitor": "echo $$ > \"$(dirname \"$0\")/../pid\"; exec sleep 300\n"})
+`, map[string]any{"hang.monitor": hang})
 	r.advance(10 * time.Second)
-	r.wait("monitor-start")
+	if req := r.request(hang); req.Timeout != 0 {
+		t.Errorf("monitor_timeout = 0 gave the run a timeout of %v", req.Timeout)
+	}
 	r.advance(29 * time.Second)
 	if st := r.status("g", "hang"); !st.Running || st.Overdue {
 		t.Fatalf("after 29 s: running %v overdue %v", st.Running, st.Overdue)
@@ -38,13 +38,42 @@ watch g
 	if st := r.status("g", "hang"); !st.Overdue {
 		t.Error("status not overdue")
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(r.file("pid")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	syscall.Kill(pid, syscall.SIGKILL)
+	r.release(hang)
 	r.wait("monitor-done")
 	if st := r.status("g", "hang"); st.Overdue || st.Running {
 		t.Errorf("after the run: running %v overdue %v", st.Running, st.Overdue)
+	}
+}
+
+// TestDefaultMonitorTimeout: without monitor_timeout a run is bounded by
+// the 60 s default (configfile.DefaultMonitorTimeout); a service's own
+// value wins, and `monitor_timeout 0` on a service lifts the bound. The
+// kill on timeout and its failure are TestMonitorTimeoutIsAFailure's.
+func TestDefaultMonitorTimeout(t *testing.T) {
+	def, own, none := answer(0, "ok\n"), answer(0, "ok\n"), answer(0, "ok\n")
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service def
+        interval 10s
+        monitor def.monitor
+    service own
+        interval 10s
+        monitor own.monitor
+        monitor_timeout 5s
+    service none
+        interval 10s
+        monitor none.monitor
+        monitor_timeout 0
+`, map[string]any{"def.monitor": def, "own.monitor": own, "none.monitor": none})
+	r.advance(11 * time.Second)
+	for _, c := range []struct {
+		m    *fakeMonitor
+		want time.Duration
+	}{{def, time.Minute}, {own, 5 * time.Second}, {none, 0}} {
+		if req := r.request(c.m); req.Timeout != c.want {
+			t.Errorf("%s: timeout %v, want %v", req.Service, req.Timeout, c.want)
+		}
 	}
 }

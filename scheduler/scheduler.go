@@ -9,6 +9,7 @@ import (
 	"container/heap"
 	"context"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -177,24 +178,27 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		next := s.runDue(s.clk.Now())
+		// Every arm so far was made under s.mu, so this pass has seen
+		// it: pokes up to here are answered, including those runDue
+		// made itself.
+		s.drainWake()
+		// Each pass makes exactly one timer, under s.mu, even with
+		// nothing due. A test on a fake clock reads how many timers
+		// there are and pokes, both under s.mu; one more timer then
+		// proves a whole pass ran after its step (clock.Fake.WaitMade).
+		wait := idleWait
+		if !next.IsZero() {
+			wait = next.Sub(s.clk.Now())
+		}
+		t := s.clk.NewTimer(wait)
 		s.mu.Unlock()
 
-		var (
-			t  clock.Timer
-			tc <-chan time.Time
-		)
-		if !next.IsZero() {
-			t = s.clk.NewTimer(next.Sub(s.clk.Now()))
-			tc = t.C()
-		}
 		select {
 		case <-ctx.Done():
-		case <-tc:
+		case <-t.C():
 		case <-s.wake:
 		}
-		if t != nil {
-			t.Stop()
-		}
+		t.Stop()
 		if ctx.Err() != nil {
 			s.shutdown()
 			return nil
@@ -202,15 +206,29 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
+// idleWait is the loop's timer when nothing is due: it never fires, and
+// only a poke or ctx end the wait.
+const idleWait = time.Duration(math.MaxInt64)
+
 // spawnSlots bounds how many programs are being started at once (see
 // spawn.Runner): a few per CPU keeps the start rate at the machine's
 // ceiling.
 func spawnSlots() int { return 8 * runtime.NumCPU() }
 
-// poke wakes the loop so it recomputes its next deadline.
+// poke wakes the loop so it recomputes its next deadline. Called with
+// s.mu held.
 func (s *Scheduler) poke() {
 	select {
 	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// drainWake takes back a poke the current pass already answers. Called
+// with s.mu held.
+func (s *Scheduler) drainWake() {
+	select {
+	case <-s.wake:
 	default:
 	}
 }
@@ -261,7 +279,8 @@ func (h *timerHeap) Pop() any {
 }
 
 // arm sets the service's timer of kind k to fire at when (zero disarms).
-// Older entries for the same timer become stale and are skipped.
+// Older entries for the same timer become stale and are skipped. Called
+// with s.mu held, which the Run loop relies on to answer its pokes.
 func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 	svc.timerGen[k]++
 	svc.due[k] = when

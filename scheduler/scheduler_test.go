@@ -14,14 +14,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/internal/clock"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
+	"github.com/gomon/gomon/internal/registry"
+	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
-// rig runs a scheduler on a fake clock with real monitor and alert
-// scripts in a temporary directory.
+// rig runs a scheduler on a fake clock. Monitors and alerts are mostly
+// Go values that record their calls (fakeMonitor, recAlert), injected as
+// built-ins; a few tests use real scripts in a temporary directory to
+// cover the external-program path end to end.
 type rig struct {
 	t      *testing.T
 	dir    string
@@ -37,22 +42,42 @@ type rig struct {
 
 var epoch = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
+// timeout bounds every wait of the rig; no test should come near it.
+const timeout = 10 * time.Second
+
 // newRig parses cfg (a mon.cf text; DIR is replaced by the rig's
-// directory) and starts the scheduler. scripts maps file names to shell
-// script bodies placed in DIR/mon.d and DIR/alert.d.
-func newRig(t *testing.T, cfg string, scripts map[string]string) *rig {
+// directory) and starts the scheduler. impls maps monitor and alert names
+// to what runs them: a monitors.Monitor or alerts.Alert is a built-in of
+// that name; a string is the body of a shell script placed in DIR/mon.d
+// (or DIR/alert.d for a name ending in .alert). Without Go alerts the
+// real built-in alerts stay available.
+func newRig(t *testing.T, cfg string, impls map[string]any) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
 		os.Mkdir(filepath.Join(dir, d), 0o755)
 	}
-	for name, body := range scripts {
-		sub := "mon.d"
-		if strings.HasSuffix(name, ".alert") {
-			sub = "alert.d"
-		}
-		if err := os.WriteFile(filepath.Join(dir, sub, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
-			t.Fatal(err)
+	var mons registry.Registry[monitors.Monitor]
+	var als registry.Registry[alerts.Alert]
+	opts := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for name, impl := range impls {
+		switch v := impl.(type) {
+		case string:
+			sub := "mon.d"
+			if strings.HasSuffix(name, ".alert") {
+				sub = "alert.d"
+			}
+			if err := os.WriteFile(filepath.Join(dir, sub, name), []byte("#!/bin/sh\n"+v), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		case monitors.Monitor:
+			mons.Register(&registry.Builtin[monitors.Monitor]{Name: name, New: func([]string) (monitors.Monitor, error) { return v, nil }})
+			opts.Monitors = &mons
+		case alerts.Alert:
+			als.Register(&registry.Builtin[alerts.Alert]{Name: name, New: func([]string) (alerts.Alert, error) { return v, nil }})
+			opts.Alerts = &als
+		default:
+			t.Fatalf("%s: %T is neither a script nor a Go monitor or alert", name, impl)
 		}
 	}
 	head := fmt.Sprintf("basedir = %s\ncfbasedir = %s\nmondir = mon.d\nalertdir = alert.d\nstatedir = state\nlogdir = log\n", dir, dir)
@@ -62,36 +87,61 @@ func newRig(t *testing.T, cfg string, scripts map[string]string) *rig {
 	}
 	configfile.Resolve(c, dir)
 	r := &rig{t: t, dir: dir, clk: clock.NewFake(epoch), events: make(chan Event, 1000), done: make(chan struct{})}
-	r.s = New(c, Options{Clock: r.clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Events: func(e Event) {
+	opts.Clock = r.clk
+	opts.Events = func(e Event) {
 		r.mu.Lock()
 		r.log = append(r.log, e)
 		r.mu.Unlock()
 		r.events <- e
-	}})
+	}
+	r.s = New(c, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() {
 		r.s.Run(ctx)
 		close(r.done)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		<-r.done
-	})
+	t.Cleanup(r.stop)
 	return r
 }
 
-// advance moves the fake clock and gives the scheduler loop a moment to
-// react to timers that fired.
-func (r *rig) advance(d time.Duration) {
-	r.clk.Advance(d)
-	time.Sleep(20 * time.Millisecond)
+// stop ends Run, which waits for every running monitor and alert.
+func (r *rig) stop() {
+	r.cancel()
+	<-r.done
 }
 
-// wait returns the next event of the given kind, failing after 10 s.
+// settle returns once the scheduler loop has handled everything due at
+// the fake clock's current time and gone back to wait. It pokes the loop
+// and waits for the next pass's timer: Run makes one timer per pass,
+// under s.mu and after taking back the pokes that pass answers, so a
+// timer beyond the count read here with the poke comes from a pass that
+// began after it.
+func (r *rig) settle() {
+	r.t.Helper()
+	r.s.mu.Lock()
+	n := r.clk.Made()
+	r.s.poke()
+	r.s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := r.clk.WaitMade(ctx, n); err != nil {
+		r.t.Fatalf("the scheduler loop did not come round: %v", err)
+	}
+}
+
+// advance moves the fake clock and waits until the scheduler has reacted
+// to the timers that fell due.
+func (r *rig) advance(d time.Duration) {
+	r.t.Helper()
+	r.clk.Advance(d)
+	r.settle()
+}
+
+// wait returns the next event of the given kind, failing after timeout.
 func (r *rig) wait(kind string) Event {
 	r.t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(timeout)
 	for {
 		select {
 		case e := <-r.events:
@@ -104,20 +154,49 @@ func (r *rig) wait(kind string) Event {
 	}
 }
 
-// none asserts that no event of kind arrives within a short time.
+// none asserts that no event of kind has happened once the scheduler has
+// reacted to everything so far (or has stopped). It sees what the loop
+// itself does; what a monitor or alert goroutine does later is awaited
+// through its own event.
 func (r *rig) none(kind string) {
 	r.t.Helper()
-	deadline := time.After(150 * time.Millisecond)
+	select {
+	case <-r.done:
+	default:
+		r.settle()
+	}
+	if e, ok := r.take(kind); ok {
+		r.t.Fatalf("unexpected %s event %+v", kind, e)
+	}
+}
+
+// take returns an event of kind that has already been reported, if any,
+// dropping the events of other kinds before it.
+func (r *rig) take(kind string) (Event, bool) {
 	for {
 		select {
 		case e := <-r.events:
 			if e.Kind == kind {
-				r.t.Fatalf("unexpected %s event %+v", kind, e)
+				return e, true
 			}
-		case <-deadline:
-			return
+		default:
+			return Event{}, false
 		}
 	}
+}
+
+// starts returns the monitor starts so far as SERVICE@OFFSET, sorted.
+func (r *rig) starts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var got []string
+	for _, e := range r.log {
+		if e.Kind == "monitor-start" {
+			got = append(got, fmt.Sprintf("%s@%v", e.Service, e.Time.Sub(epoch)))
+		}
+	}
+	slices.Sort(got)
+	return got
 }
 
 func (r *rig) status(g, s string) Status {
@@ -129,20 +208,106 @@ func (r *rig) status(g, s string) Status {
 	return st
 }
 
-// file waits until path exists and has content, and returns it.
-func (r *rig) file(name string) string {
+// read returns a file a script wrote, by name relative to the rig's
+// directory. Scripts write before they exit, so after the event of
+// their end the file is complete.
+func (r *rig) read(name string) string {
 	r.t.Helper()
-	for i := 0; i < 500; i++ {
-		if b, err := os.ReadFile(filepath.Join(r.dir, name)); err == nil && len(b) > 0 {
-			return string(b)
-		}
-		time.Sleep(10 * time.Millisecond)
+	b, err := os.ReadFile(filepath.Join(r.dir, name))
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	r.t.Fatalf("%s never appeared", name)
-	return ""
+	return string(b)
 }
 
-const okMonitor = "echo ok\nexit 0\n"
+// fakeMonitor is a Go-value monitor: it reports every run's request on
+// runs and answers with exit and output, at once or, when gated, once
+// the test lets one run go (release).
+type fakeMonitor struct {
+	exit   int
+	output string
+	gate   chan struct{} // nil: answer at once
+	runs   chan monitors.Request
+}
+
+func answer(exit int, output string) *fakeMonitor {
+	return &fakeMonitor{exit: exit, output: output, runs: make(chan monitors.Request, 1000)}
+}
+
+// gated makes every run wait for a release (or its context's end, as a
+// killed monitor would).
+func (m *fakeMonitor) gated() *fakeMonitor {
+	m.gate = make(chan struct{})
+	return m
+}
+
+func (m *fakeMonitor) Check(ctx context.Context, req monitors.Request) monitors.Result {
+	m.runs <- req
+	if m.gate != nil {
+		select {
+		case <-m.gate:
+		case <-ctx.Done():
+			return monitors.Result{Exit: 1, Output: []byte("killed\n")}
+		}
+	}
+	return monitors.Result{Exit: m.exit, Output: []byte(m.output)}
+}
+
+// release lets one waiting run of a gated monitor answer.
+func (r *rig) release(m *fakeMonitor) {
+	r.t.Helper()
+	select {
+	case m.gate <- struct{}{}:
+	case <-time.After(timeout):
+		r.t.Fatal("no run of the gated monitor to release")
+	}
+}
+
+// request returns the next run's request of a fake monitor.
+func (r *rig) request(m *fakeMonitor) monitors.Request {
+	r.t.Helper()
+	select {
+	case req := <-m.runs:
+		return req
+	case <-time.After(timeout):
+		r.t.Fatal("the monitor did not run")
+	}
+	return monitors.Request{}
+}
+
+// recAlert is a Go-value alert that records every event it is sent.
+type recAlert struct{ sent chan alerts.Event }
+
+func recorder() *recAlert { return &recAlert{sent: make(chan alerts.Event, 1000)} }
+
+func (a *recAlert) Send(_ context.Context, ev alerts.Event) error {
+	a.sent <- ev
+	return nil
+}
+
+// sent returns the next event the alert was sent.
+func (r *rig) sent(a *recAlert) alerts.Event {
+	r.t.Helper()
+	select {
+	case ev := <-a.sent:
+		return ev
+	case <-time.After(timeout):
+		r.t.Fatal("the alert was not sent")
+	}
+	return alerts.Event{}
+}
+
+// envOf returns the value of NAME in a K=V list, and whether it is set.
+func envOf(env []string, name string) (string, bool) {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func okMonitor() *fakeMonitor { return answer(0, "ok\n") }
 
 func TestFirstRunComesOneIntervalAfterStart(t *testing.T) {
 	r := newRig(t, `
@@ -152,7 +317,7 @@ watch g
     service s
         interval 10s
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
 	r.advance(9 * time.Second)
 	r.none("monitor-start")
 	r.advance(time.Second)
@@ -174,7 +339,7 @@ watch g
     service s
         interval 5s
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
 	var starts []time.Duration
 	for i := 0; i < 3; i++ {
 		r.advance(5 * time.Second)
@@ -196,7 +361,7 @@ watch g
     service s
         interval 5s
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
 	r.advance(5*time.Second + 300*time.Millisecond) // the clock jumps past the due time
 	e := r.wait("monitor-start")
 	if !e.Due.Equal(epoch.Add(5*time.Second)) || e.Time.Sub(e.Due) != 300*time.Millisecond {
@@ -213,6 +378,7 @@ watch g
 }
 
 func TestNoOverlappingRuns(t *testing.T) {
+	slow := answer(0, "done\n").gated()
 	r := newRig(t, `
 hostgroup g h1
 
@@ -220,13 +386,14 @@ watch g
     service s
         interval 1s
         monitor slow.monitor
-`, map[string]string{"slow.monitor": "sleep 0.5\necho done\n"})
+`, map[string]any{"slow.monitor": slow})
 	r.advance(time.Second)
 	r.wait("monitor-start")
 	// The next slots pass while the run is still going: no second run.
 	r.advance(time.Second)
 	r.advance(time.Second)
 	r.none("monitor-start")
+	r.release(slow)
 	r.wait("monitor-done")
 	// The slots at 2s and 3s were missed: they are skipped, and the next
 	// run keeps to the grid at 4s.
@@ -234,6 +401,7 @@ watch g
 	if e := r.wait("monitor-start"); !e.Time.Equal(epoch.Add(4 * time.Second)) {
 		t.Errorf("run after the overrun at %v, want start+4s", e.Time.Sub(epoch))
 	}
+	r.release(slow)
 	r.wait("monitor-done")
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -252,6 +420,7 @@ watch g
 }
 
 func TestMaxprocsQueuesInsteadOfDropping(t *testing.T) {
+	slow := answer(0, "").gated()
 	r := newRig(t, `
 maxprocs = 1
 hostgroup g h1
@@ -263,15 +432,17 @@ watch g
     service b
         interval 10s
         monitor slow.monitor
-`, map[string]string{"slow.monitor": "sleep 0.3\n"})
+`, map[string]any{"slow.monitor": slow})
 	r.advance(10*time.Second + phaseStep) // b's phase is one step after a's
 	first := r.wait("monitor-start")
 	r.none("monitor-start")
+	r.release(slow)
 	r.wait("monitor-done")
 	second := r.wait("monitor-start")
 	if first.Service == second.Service {
 		t.Errorf("same service started twice: %s", first.Service)
 	}
+	r.release(slow)
 	r.wait("monitor-done")
 }
 
@@ -287,24 +458,25 @@ watch g
         monitor fail.monitor -x "a b"
         period wd {Sun-Sat}
             alert rec.alert arg1 "arg 2"
-`, map[string]string{
+`, map[string]any{
 		"fail.monitor": `echo "args:$*" > "$(dirname "$0")/../monargs"; echo "h1 h2 failed"; echo "detail line"; exit 3` + "\n",
-		"rec.alert":    `d="$(dirname "$0")/.."; for a in "$@"; do echo "[$a]"; done > "$d/argv.tmp"; env | grep -E '^(MON_|X_)' | sort > "$d/env.tmp"; cat > "$d/stdin.tmp"; mv "$d/env.tmp" "$d/env"; mv "$d/stdin.tmp" "$d/stdin"; mv "$d/argv.tmp" "$d/argv"` + "\n",
+		"rec.alert":    `d="$(dirname "$0")/.."; for a in "$@"; do echo "[$a]"; done > "$d/argv"; env | grep -E '^(MON_|X_)' | sort > "$d/env"; cat > "$d/stdin"` + "\n",
 	})
 	r.advance(10 * time.Second)
 	r.wait("alert")
-	if got := r.file("monargs"); got != "args:-x a b h1 h2\n" {
+	r.stop() // waits for the alert program
+	if got := r.read("monargs"); got != "args:-x a b h1 h2\n" {
 		t.Errorf("monitor argv %q", got)
 	}
 	ts := epoch.Add(10 * time.Second).Unix()
 	wantArgv := fmt.Sprintf("[-s]\n[s]\n[-g]\n[g]\n[-h]\n[h1 h2]\n[-t]\n[%d]\n[arg1]\n[arg 2]\n", ts)
-	if got := r.file("argv"); got != wantArgv {
+	if got := r.read("argv"); got != wantArgv {
 		t.Errorf("alert argv:\n%s\nwant:\n%s", got, wantArgv)
 	}
-	if got := r.file("stdin"); got != "h1 h2 failed\ndetail line\n" {
+	if got := r.read("stdin"); got != "h1 h2 failed\ndetail line\n" {
 		t.Errorf("alert stdin %q", got)
 	}
-	env := r.file("env")
+	env := r.read("env")
 	for _, want := range []string{
 		"MON_ALERTTYPE=failure", "MON_GROUP=g", "MON_SERVICE=s", "MON_RETVAL=3", "MON_OPSTATUS=0",
 		"MON_DESCRIPTION=the service", fmt.Sprintf("MON_FIRST_FAILURE=%d", ts), fmt.Sprintf("MON_LAST_FAILURE=%d", ts),
@@ -328,14 +500,8 @@ watch g
 	}
 }
 
-// recordIntended saves MON_TRAP_INTENDED when it is set. The alerts of
-// two traps run concurrently, so an alert without it must not write, and
-// the file appears whole or not at all.
-const recordIntended = `env | grep MON_TRAP_INTENDED > "$(dirname "$0")/../intended.$$" &&
-    mv "$(dirname "$0")/../intended.$$" "$(dirname "$0")/../intended"
-`
-
 func TestTrapRoutingAndDefaultService(t *testing.T) {
+	rec := recorder()
 	r := newRig(t, `
 hostgroup g h1
 
@@ -350,7 +516,7 @@ watch default
     service default
         period
             alert rec.alert
-`, map[string]string{"rec.alert": recordIntended})
+`, map[string]any{"rec.alert": rec})
 	if err := r.s.Trap(TrapEvent{From: "127.0.0.1", Group: "g", Service: "t", Status: "1", Summary: "sum", Detail: "dtl"}); err != nil {
 		t.Fatal(err)
 	}
@@ -366,12 +532,23 @@ watch default
 	if err := r.s.Trap(TrapEvent{Group: "nogroup", Service: "nosvc", Status: "2", Summary: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.file("intended"); got != "MON_TRAP_INTENDED=nogroup:nosvc\n" {
-		t.Errorf("rerouted trap env %q", got)
+	// The alerts of the two traps run concurrently: tell them apart by
+	// group. Only the rerouted one says where the trap was meant to go.
+	byGroup := map[string]alerts.Event{}
+	for range 2 {
+		ev := r.sent(rec)
+		byGroup[ev.Group] = ev
+	}
+	if v, ok := envOf(byGroup["g"].Env, "MON_TRAP_INTENDED"); ok {
+		t.Errorf("trap for its own service has MON_TRAP_INTENDED=%s", v)
+	}
+	if v, _ := envOf(byGroup["default"].Env, "MON_TRAP_INTENDED"); v != "nogroup:nosvc" {
+		t.Errorf("rerouted trap MON_TRAP_INTENDED=%q, want nogroup:nosvc (alerts %+v)", v, byGroup)
 	}
 }
 
 func TestTrapTimeoutHeartbeat(t *testing.T) {
+	rec := recorder()
 	r := newRig(t, `
 hostgroup g h1
 
@@ -380,17 +557,18 @@ watch g
         traptimeout 30s
         period
             alert rec.alert
-`, map[string]string{"rec.alert": `cat > "$(dirname "$0")/../stdin"; echo "$*" > "$(dirname "$0")/../argv"` + "\n"})
+`, map[string]any{"rec.alert": rec})
 	r.advance(20 * time.Second)
 	r.s.Trap(TrapEvent{Group: "g", Service: "hb", Status: "0"})
 	r.advance(20 * time.Second) // 40s: the trap at 20s re-armed the timer
 	r.none("alert")
 	r.advance(10 * time.Second) // 50s = last trap + 30s
 	r.wait("alert")
-	if got := r.file("argv"); !strings.Contains(got, " -O") {
+	ev := r.sent(rec)
+	if got := ev.Argv(); !slices.Contains(got, "-O") {
 		t.Errorf("trap timeout alert argv %q lacks -O", got)
 	}
-	if got := r.file("stdin"); !strings.HasPrefix(got, "trap timeout\ntrap timeout after 30s at ") {
+	if got := string(ev.Input); !strings.HasPrefix(got, "trap timeout\ntrap timeout after 30s at ") {
 		t.Errorf("trap timeout output %q", got)
 	}
 }
@@ -403,7 +581,7 @@ watch g
     service s
         interval 10s
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
 	r.advance(4 * time.Second)
 	r.s.Stop()
 	r.advance(60 * time.Second)
@@ -423,7 +601,7 @@ watch g
     service s
         interval 10s
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
 	r.advance(10 * time.Second)
 	r.wait("monitor-done")
 	r.s.opts.Reload = func() (*config.Config, error) { return nil, fmt.Errorf("bad config") }
@@ -438,6 +616,7 @@ watch g
 }
 
 func TestDisableHostRemovesItFromMonitorArgs(t *testing.T) {
+	args := okMonitor()
 	r := newRig(t, `
 hostgroup g h1 h2 h3
 
@@ -446,7 +625,7 @@ watch g
         interval 10s
         exclude_hosts h3
         monitor args.monitor
-`, map[string]string{"args.monitor": `echo "$*" > "$(dirname "$0")/../args"` + "\n"})
+`, map[string]any{"args.monitor": args})
 	if missing := r.s.DisableHosts([]string{"h1", "nosuch"}); !slices.Equal(missing, []string{"nosuch"}) {
 		t.Errorf("missing %q", missing)
 	}
@@ -455,8 +634,8 @@ watch g
 	}
 	r.advance(10 * time.Second)
 	r.wait("monitor-done")
-	if got := r.file("args"); got != "h2\n" {
-		t.Errorf("monitor args %q, want h2 (h1 disabled, h3 excluded)", got)
+	if req := r.request(args); !slices.Equal(req.Hosts, []string{"h2"}) || len(req.Args) != 0 {
+		t.Errorf("monitor args %q hosts %q, want only h2 (h1 disabled, h3 excluded)", req.Args, req.Hosts)
 	}
 	if m, _ := r.s.GroupMembers("g"); !slices.Equal(m, []string{"*h1", "h2", "h3"}) {
 		t.Errorf("group members %q", m)
@@ -476,7 +655,7 @@ watch g
         monitor fail.monitor
         period
             alert rec.alert
-`, map[string]string{"fail.monitor": "echo broken\nexit 1\n", "rec.alert": "cat >/dev/null\n"})
+`, map[string]any{"fail.monitor": answer(1, "broken\n"), "rec.alert": recorder()})
 	r.advance(10 * time.Second)
 	r.wait("monitor-done")
 	if err := r.s.SaveState("all"); err != nil {
@@ -507,7 +686,7 @@ watch g
     service s
         interval 10s
         monitor big.monitor
-`, map[string]string{"big.monitor": `echo "run"; head -c 300000 /dev/zero | tr '\0' x; echo; echo "${#MON_LAST_OUTPUT}" > "$(dirname "$0")/../lastlen"` + "\n"})
+`, map[string]any{"big.monitor": `echo "run"; head -c 300000 /dev/zero | tr '\0' x; echo; echo "${#MON_LAST_OUTPUT}" > "$(dirname "$0")/../lastlen"` + "\n"})
 	for i := 0; i < 2; i++ {
 		r.advance(10 * time.Second)
 		if e := r.wait("monitor-done"); e.Exit != 0 {
@@ -516,12 +695,13 @@ watch g
 	}
 	// The state keeps the clipped output (decide.MaxDetail), well under
 	// the kernel's limit for one variable.
-	if n, _ := strconv.Atoi(strings.TrimSpace(r.file("lastlen"))); n < decide.MaxDetail || n > decide.MaxSummary+decide.MaxDetail+1 {
+	if n, _ := strconv.Atoi(strings.TrimSpace(r.read("lastlen"))); n < decide.MaxDetail || n > decide.MaxSummary+decide.MaxDetail+1 {
 		t.Errorf("MON_LAST_OUTPUT length %d in the second run", n)
 	}
 }
 
 func TestStoppingTheDaemonSendsNoAlertForKilledMonitors(t *testing.T) {
+	rec := recorder()
 	r := newRig(t, `
 hostgroup g h1
 
@@ -531,12 +711,16 @@ watch g
         monitor hang.monitor
         period
             alert rec.alert
-`, map[string]string{"hang.monitor": "sleep 60\n", "rec.alert": "cat >/dev/null\n"})
+`, map[string]any{"hang.monitor": "sleep 60\n", "rec.alert": rec})
 	r.advance(10 * time.Second)
 	r.wait("monitor-start")
-	r.cancel()
-	<-r.done
+	r.stop()
 	r.none("alert")
+	select {
+	case ev := <-rec.sent:
+		t.Errorf("alert sent for a monitor killed at shutdown: %+v", ev)
+	default:
+	}
 	if st := r.status("g", "s"); st.State.OpStatus != decide.Untested || len(r.s.FailureHistory()) != 0 {
 		t.Errorf("a monitor killed at shutdown counted: status %v, failures %q", st.State.OpStatus, r.s.FailureHistory())
 	}
@@ -556,25 +740,18 @@ watch g
     service c
         interval 5s
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
+	// Each step waits for the runs it started to end, so that the next
+	// runs are armed before the clock moves on.
 	r.advance(5 * time.Second)
+	r.wait("monitor-done")
 	r.advance(5 * time.Second)
+	r.wait("monitor-done")
+	r.wait("monitor-done")
 	r.advance(phaseStep)
-	var got []string
-	for i := 0; i < 500 && len(got) < 4; i++ {
-		time.Sleep(10 * time.Millisecond)
-		got = got[:0]
-		r.mu.Lock()
-		for _, e := range r.log {
-			if e.Kind == "monitor-start" {
-				got = append(got, fmt.Sprintf("%s@%v", e.Service, e.Time.Sub(epoch)))
-			}
-		}
-		r.mu.Unlock()
-	}
-	slices.Sort(got)
+	r.wait("monitor-done")
 	want := []string{"a@10s", "b@10.001s", "c@10s", "c@5s"}
-	if !slices.Equal(got, want) {
+	if got := r.starts(); !slices.Equal(got, want) {
 		t.Errorf("runs %q, want %q", got, want)
 	}
 }
@@ -587,7 +764,7 @@ watch g
     service s
         schedule */5 * * * *
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
 	// epoch is 12:00:00: the runs are at 12:05 and 12:10.
 	r.advance(4 * time.Minute)
 	r.none("monitor-start")
@@ -612,7 +789,7 @@ watch g
         interval 10s
         exclude_period hr {12}
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
 	r.advance(10 * time.Second)
 	r.none("monitor-start")
 	r.advance(time.Hour) // 13:00:10: outside; the due run starts within a second
@@ -632,24 +809,17 @@ watch g
         interval 30s
         randskew 5s
         monitor ok.monitor
-`, map[string]string{"ok.monitor": okMonitor})
+`, map[string]any{"ok.monitor": okMonitor()})
 	// Step one second at a time: an event's time is when its timer fired.
-	starts := 0
+	// A run's end is awaited before the clock moves on, as randskew
+	// counts from it.
 	startAfter := func(limit time.Duration) time.Time {
 		t.Helper()
 		for step := time.Duration(0); step < limit; step += time.Second {
 			r.advance(time.Second)
-			var seen []time.Time
-			r.mu.Lock()
-			for _, e := range r.log {
-				if e.Kind == "monitor-start" {
-					seen = append(seen, e.Time)
-				}
-			}
-			r.mu.Unlock()
-			if len(seen) > starts {
-				starts++
-				return seen[starts-1]
+			if e, ok := r.take("monitor-start"); ok {
+				r.wait("monitor-done")
+				return e.Time
 			}
 		}
 		t.Fatalf("no run within %v", limit)
@@ -666,6 +836,7 @@ watch g
 }
 
 func TestMonitorTimeoutIsAFailure(t *testing.T) {
+	rec := recorder()
 	r := newRig(t, `
 hostgroup g h1
 
@@ -676,12 +847,12 @@ watch g
         monitor hang.monitor
         period
             alert rec.alert
-`, map[string]string{"hang.monitor": "echo started\nsleep 30\n", "rec.alert": `cat > "$(dirname "$0")/../stdin"` + "\n"})
+`, map[string]any{"hang.monitor": "echo started\nsleep 30\n", "rec.alert": rec})
 	r.advance(10 * time.Second)
 	if e := r.wait("monitor-done"); e.Exit == 0 {
 		t.Errorf("a timed-out monitor exited 0")
 	}
-	if got := r.file("stdin"); !strings.HasPrefix(got, "started\n") {
+	if got := string(r.sent(rec).Input); !strings.HasPrefix(got, "started\n") {
 		t.Errorf("alert input %q: the monitor's own output should be kept", got)
 	}
 	if st := r.status("g", "s"); st.State.OpStatus != decide.Fail {
@@ -708,7 +879,7 @@ watch g
         monitor fail.monitor
         period wd {Sun-Sat}
             alert file.alert -d DIR/log alerts.log
-`, map[string]string{"fail.monitor": "echo h1 failed; exit 1\n"})
+`, map[string]any{"fail.monitor": answer(1, "h1 failed\n")})
 	r.advance(11 * time.Second) // the second service's phase is 1 ms later
 	r.wait("monitor-done")
 	r.wait("monitor-done")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 // flipMonitor fails while DIR/down exists.
@@ -25,6 +29,7 @@ touch $out.done`
 
 // alertRecord is what recAlert saw.
 type alertRecord struct {
+	pid   int // of the alert program
 	argv  []string
 	stdin string
 	env   map[string]string
@@ -34,13 +39,18 @@ type alertRecord struct {
 func (d *monDir) waitAlert(typ string) alertRecord {
 	d.t.Helper()
 	var base string
-	waitUntil(d.t, 30*time.Second, typ+" alert", func() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := await.Change(ctx, []string{d.path("out")}, func() bool {
 		m, _ := filepath.Glob(d.path("out/" + typ + ".*.done"))
 		if len(m) > 0 {
 			base = strings.TrimSuffix(m[0], ".done")
 		}
 		return base != ""
 	})
+	if err != nil {
+		d.t.Fatalf("waiting for a %s alert: %v", typ, err)
+	}
 	read := func(ext string) string {
 		b, err := os.ReadFile(base + ext)
 		if err != nil {
@@ -48,7 +58,9 @@ func (d *monDir) waitAlert(typ string) alertRecord {
 		}
 		return string(b)
 	}
+	pid, _ := strconv.Atoi(filepath.Ext(base)[1:])
 	r := alertRecord{
+		pid:   pid,
 		argv:  strings.Split(strings.TrimSuffix(read(".argv"), "\x00"), "\x00"),
 		stdin: read(".stdin"),
 		env:   map[string]string{},
@@ -148,16 +160,15 @@ watch g1
 	wantEnv["MON_LAST_OUTPUT"] = "h1 h2 failed\ndetail 1\n" // the previous event's output
 	checkEnv(t, "upalert", up.env, wantEnv, "MON_ACK", "MON_DEPEND_STATUS")
 
-	// No alert or monitor child is left unreaped while mon runs. A child
-	// that has just exited is a zombie for a moment, so only one seen
-	// twice, a second apart, counts.
-	time.Sleep(time.Second)
-	first := zombieChildren(p.cmd.Process.Pid)
-	time.Sleep(time.Second)
+	// No alert or monitor child is left unreaped while mon runs. The
+	// upalert's program has ended first (its pid names its record). A
+	// child that has just exited is a zombie for a moment, so only a
+	// zombie that stays counts: each one seen must go within 10 s.
+	waitExit(t, up.pid)
 	for _, z := range zombieChildren(p.cmd.Process.Pid) {
-		if slices.Contains(first, z) {
-			t.Errorf("zombie child of mon: %d", z)
-		}
+		waitUntil(t, 10*time.Second, fmt.Sprintf("zombie child %d of mon to be reaped", z), func() bool {
+			return !slices.Contains(zombieChildren(p.cmd.Process.Pid), z)
+		})
 	}
 	p.signal(syscall.SIGTERM)
 	if code := p.wait(); code != 1 {
@@ -236,7 +247,8 @@ watch g1
 	d.write("mon.cf", "watch g1\n    service s1\n        interval 5x\n", 0o644)
 	p.signal(syscall.SIGHUP)
 	p.waitFor("error reading config file")
-	time.Sleep(500 * time.Millisecond)
+	// The failed reset's last word: nothing of it comes later.
+	p.waitFor("reset on SIGHUP failed")
 	after := p.services()
 	if len(after) != 2 || after["g1/s1"] != s1 || after["g1/s2"].Status != s2.Status {
 		t.Errorf("services changed by a broken reset:\n got %+v\nwant s1 %+v, s2 %+v", after, s1, s2)
@@ -266,18 +278,10 @@ watch g1
 `)
 	p := d.start(nil, "-c", cf)
 	var pids []int
-	waitUntil(t, 30*time.Second, "the hanging monitor", func() bool {
-		pids = pids[:0]
-		for _, f := range []string{"out/hang.pid", "out/sleep.pid"} {
-			b, err := os.ReadFile(d.path(f))
-			if err != nil {
-				return false
-			}
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-			pids = append(pids, pid)
-		}
-		return true
-	})
+	for _, f := range []string{"out/hang.pid", "out/sleep.pid"} {
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(waitFile(t, d.path(f), nil))))
+		pids = append(pids, pid)
+	}
 	for _, pid := range pids {
 		if st := procState(pid); st == "" || st == "Z" {
 			t.Fatalf("monitor process %d not running before SIGTERM (%q)", pid, st)
@@ -292,14 +296,9 @@ watch g1
 	}
 	// Killed processes whose parent is gone are reaped by init; a zombie
 	// is dead, so only a live process counts as left behind.
-	waitUntil(t, 10*time.Second, "the monitor processes to end", func() bool {
-		for _, pid := range pids {
-			if st := procState(pid); st != "" && st != "Z" {
-				return false
-			}
-		}
-		return true
-	})
+	for _, pid := range pids {
+		waitExit(t, pid)
+	}
 	if _, err := os.Stat(d.path("mon.pid")); !os.IsNotExist(err) {
 		t.Errorf("pid file left behind: %v", err)
 	}

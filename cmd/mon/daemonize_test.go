@@ -81,10 +81,7 @@ watch g1
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 30*time.Second, "the daemon to exit", func() bool {
-		st := procState(pid)
-		return st == "" || st == "Z"
-	})
+	waitExit(t, pid)
 	if _, err := os.Stat(d.path("mon.pid")); !os.IsNotExist(err) {
 		t.Errorf("pid file left behind: %v", err)
 	}

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Debian's mon package installs the original scripts here.
@@ -76,11 +76,7 @@ func TestDebianScripts(t *testing.T) {
 	if !strings.Contains(closed.Summary, "127.0.0.1") {
 		t.Errorf("tcp.monitor summary %q does not name the host", closed.Summary)
 	}
-	var log []byte
-	waitUntil(t, 30*time.Second, "file.alert's log", func() bool {
-		log, _ = os.ReadFile(d.path("log/closed.log"))
-		return strings.HasSuffix(string(log), ".\n")
-	})
+	log := waitFile(t, d.path("log/closed.log"), func(b []byte) bool { return bytes.HasSuffix(b, []byte(".\n")) })
 	re := regexp.MustCompile(`^failure local closed \d+ \([A-Z][a-z]{2} [A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d\) ` +
 		regexp.QuoteMeta(closed.Summary) + "\nDESCR=nothing listens here\nOPSTATUS=0\n(?s:.*)\\.\n$")
 	if !re.Match(log) {
@@ -118,12 +114,7 @@ cat > DIR/out/mail.tmp && mv DIR/out/mail.tmp DIR/out/mail`)
 	p := d.startCmd(cmd, nil)
 	closed := p.waitStatus("local/closed", "fail")
 
-	var mail []byte
-	waitUntil(t, 30*time.Second, "the mail", func() bool {
-		var err error
-		mail, err = os.ReadFile(d.path("out/mail"))
-		return err == nil
-	})
+	mail := waitFile(t, d.path("out/mail"), nil)
 	argv, _ := os.ReadFile(d.path("out/sendmail.argv"))
 	if string(argv) != "-oi\n-t\n" {
 		t.Errorf("sendmail argv %q", argv)

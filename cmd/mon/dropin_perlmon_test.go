@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/protocol"
 )
 
@@ -99,7 +101,7 @@ watch local
 		"-A", filepath.Join(dir, "auth.cf"))
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr strings.Builder
+	var stderr await.Output // mon writes while the test may read
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -110,33 +112,31 @@ watch local
 	})
 
 	// Failing services: mon ran the alert with the drop-in's output.
-	waitFile := func(name string) string {
+	waitAlert := func(name string) string {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-				return string(b)
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		b, err := await.File(ctx, filepath.Join(dir, name), nil)
+		if err != nil {
+			t.Fatalf("%v; mon said:\n%s", err, stderr.String())
 		}
-		t.Fatalf("%s never appeared; mon said:\n%s", name, stderr.String())
-		return ""
+		return string(b)
 	}
-	tcpBad := waitFile("alert.tcp-bad")
+	tcpBad := waitAlert("alert.tcp-bad")
 	if !strings.HasPrefix(tcpBad, "127.0.0.1\n") || !strings.Contains(tcpBad, "127.0.0.1") {
 		t.Errorf("tcp-bad alert input %q: summary should be the failing host", tcpBad)
 	}
-	httpBad := waitFile("alert.http-bad")
+	httpBad := waitAlert("alert.http-bad")
 	if !strings.HasPrefix(httpBad, "127.0.0.1\n") || !strings.Contains(httpBad, "500") {
 		t.Errorf("http-bad alert input %q", httpBad)
 	}
 
 	// Passing services: mon saw exit 0.
 	var ok map[string]string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	poll(30*time.Second, func() bool {
 		ok = opstatusByService(t, port)
-		if ok["tcp-ok"] == "1" && ok["ping"] == "1" {
-			break
-		}
-	}
+		return ok["tcp-ok"] == "1" && ok["ping"] == "1"
+	})
 	if ok["tcp-ok"] != "1" || ok["ping"] != "1" || ok["tcp-bad"] != "0" || ok["http-bad"] != "0" {
 		t.Errorf("opstatus by service %v; mon said:\n%s", ok, stderr.String())
 	}

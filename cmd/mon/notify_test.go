@@ -59,11 +59,7 @@ watch g1
 			t.Fatalf("notification %q, want WATCHDOG=1", got)
 		}
 	}
-	var env []byte
-	waitUntil(t, 30*time.Second, "the monitor", func() bool {
-		env, err = os.ReadFile(d.path("out/monitor.env"))
-		return err == nil
-	})
+	env := waitFile(t, d.path("out/monitor.env"), nil)
 	for _, v := range []string{"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "GOMON_DAEMON_READY_FD="} {
 		if strings.Contains(string(env), v) {
 			t.Errorf("monitor environment has %s", v)

@@ -6,7 +6,7 @@ package main
 // monitors and alerts write.
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/await"
 )
 
 var (
@@ -54,24 +56,6 @@ func monBinary(t *testing.T) string {
 		t.Fatal(rigBuildErr)
 	}
 	return rigBin
-}
-
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // rigAuth lets anyone run the commands the tests use.
@@ -166,7 +150,7 @@ type monProc struct {
 	t    *testing.T
 	d    *monDir
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *await.Output
 	done chan struct{} // closed when the process has exited and been reaped
 }
 
@@ -179,7 +163,7 @@ func (d *monDir) start(env []string, args ...string) *monProc {
 
 func (d *monDir) startCmd(cmd *exec.Cmd, env []string) *monProc {
 	d.t.Helper()
-	p := &monProc{t: d.t, d: d, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &monProc{t: d.t, d: d, cmd: cmd, out: &await.Output{}, done: make(chan struct{})}
 	cmd.Dir = d.dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = p.out, p.out
@@ -208,14 +192,23 @@ func (d *monDir) startCmd(cmd *exec.Cmd, env []string) *monProc {
 // waitFor waits until mon's output contains s.
 func (p *monProc) waitFor(s string) {
 	p.t.Helper()
-	waitUntil(p.t, 30*time.Second, "output "+strconv.Quote(s), func() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := p.out.Contains(ctx, s); err != nil {
 		select {
 		case <-p.done:
 			p.t.Fatalf("mon exited early:\n%s", p.out.String())
 		default:
 		}
-		return strings.Contains(p.out.String(), s)
-	})
+		p.t.Fatalf("%v; mon said:\n%s", err, p.out.String())
+	}
 }
 
 func (p *monProc) signal(sig syscall.Signal) {
@@ -300,14 +293,51 @@ func (p *monProc) waitStatus(gs, status string) apiService {
 	return s
 }
 
+// waitUntil polls cond, for what has no event to wait on: mon shows a
+// service's status only when asked, and the kernel does not announce
+// that a process was reaped. Files, output and exits have their own
+// waits (waitFile, monProc.waitFor, waitExit).
 func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !poll(limit, cond) {
+		t.Fatalf("timed out after %v waiting for %s", limit, what)
+	}
+}
+
+// poll calls cond every 50 ms until it returns true (and poll true) or
+// limit has passed (false).
+func poll(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
+			return false
 		}
+		// Sleep: see waitUntil; what is polled has no event.
 		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
+// waitFile waits up to 30 s until the file at path exists and ok (nil:
+// anything) accepts its content, and returns the content.
+func waitFile(t *testing.T, path string, ok func([]byte) bool) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := await.File(ctx, path, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// waitExit waits up to 30 s until process pid has exited (a zombie has).
+func waitExit(t *testing.T, pid int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := await.Exit(ctx, pid); err != nil {
+		t.Fatal(err)
 	}
 }
 

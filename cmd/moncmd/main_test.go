@@ -2,15 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/server/servertest"
 )
 
@@ -213,14 +214,14 @@ func TestTrap(t *testing.T) {
 	send("-r", "1", "-S", "no credentials", "127.0.0.1")
 	send("-r", "1", "-U", "monuser", "-P", "wrong", "-S", "bad password", "127.0.0.1")
 	send("-r", "1", "-U", "monuser", "-P", "secret", "-S", "it broke", "-D", "line 1\nline 2", "127.0.0.1")
+	// moncmd returns once the datagram is sent; the server applies the
+	// trap when it reads it.
+	r.Await(t, "the authenticated trap", func() bool {
+		st, err := r.Sched.StatusOf("g1", "s2")
+		return err == nil && st.State.LastSummary == "it broke"
+	})
 	want := "g1 s2 _last_summary='it\\20broke'\n220 get completed\n"
-	deadline := time.Now().Add(servertest.Timeout)
-	got := ask()
-	for got != want && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-		got = ask()
-	}
-	if got != want {
+	if got := ask(); got != want {
 		t.Fatalf("after the good trap: %q, want %q", got, want)
 	}
 	st, err := r.Sched.StatusOf("g1", "s2")
@@ -265,18 +266,16 @@ func TestPasswordPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out await.Output
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	deadline := time.Now().Add(servertest.Timeout)
-	for !strings.Contains(out.String(), "Password: ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no prompt, output %q", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), servertest.Timeout)
+	defer cancel()
+	if err := out.Contains(ctx, "Password: "); err != nil {
+		t.Fatalf("no prompt: %v, output %q", err, out.String())
 	}
 	stdin.Write([]byte("s3cret\n"))
 	done := make(chan error, 1)
@@ -297,22 +296,4 @@ func TestPasswordPrompt(t *testing.T) {
 	if !strings.Contains(after, "220 disable host completed") {
 		t.Errorf("login or command failed: %q", out.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

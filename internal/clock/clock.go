@@ -3,6 +3,8 @@
 package clock
 
 import (
+	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -35,11 +37,16 @@ type realTimer struct{ t *time.Timer }
 func (r realTimer) C() <-chan time.Time { return r.t.C }
 func (r realTimer) Stop() bool          { return r.t.Stop() }
 
-// Fake is a manually advanced clock for tests.
+// Fake is a manually advanced clock for tests. Besides moving time, it
+// tells a test when code under test has come back to wait on it: a loop
+// that makes a timer each time it goes to sleep is seen going round
+// through Made and WaitMade, so the test needs no real-time sleep.
 type Fake struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers []*fakeTimer
+	made   int           // timers made by NewTimer so far
+	change chan struct{} // closed when made grows; nil when nobody waits
 }
 
 // NewFake returns a fake clock reading t.
@@ -57,6 +64,11 @@ func (f *Fake) NewTimer(d time.Duration) Timer {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := &fakeTimer{f: f, when: f.now.Add(d), c: make(chan time.Time, 1)}
+	f.made++
+	if f.change != nil {
+		close(f.change)
+		f.change = nil
+	}
 	if d <= 0 {
 		t.c <- f.now
 		t.fired = true
@@ -89,6 +101,38 @@ func (f *Fake) Pending() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.timers)
+}
+
+// Made returns how many timers NewTimer has made so far, fired, stopped
+// or pending.
+func (f *Fake) Made() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.made
+}
+
+// WaitMade blocks until NewTimer has made more than n timers in all, or
+// ctx ends. Read n with Made before the step whose reaction is awaited;
+// then WaitMade returns once the code under test has gone back to wait
+// on the clock after that step.
+func (f *Fake) WaitMade(ctx context.Context, n int) error {
+	for {
+		f.mu.Lock()
+		made := f.made
+		if f.change == nil {
+			f.change = make(chan struct{})
+		}
+		change := f.change
+		f.mu.Unlock()
+		if made > n {
+			return nil
+		}
+		select {
+		case <-change:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for timer %d of the fake clock (%d made): %w", n+1, made, ctx.Err())
+		}
+	}
 }
 
 type fakeTimer struct {

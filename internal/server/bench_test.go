@@ -249,11 +249,12 @@ func cachedMon(b *testing.B, key string, measure func(addr string) (float64, err
 
 // The real mon daemon, started on first use and stopped by TestMain.
 var monDaemon struct {
-	once sync.Once
-	addr string
-	cmd  *exec.Cmd
-	dir  string
-	err  error
+	once   sync.Once
+	addr   string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd has been reaped
+	dir    string
+	err    error
 }
 
 // monAddr starts /usr/sbin/mon with the benchmark configuration (the
@@ -303,20 +304,22 @@ func startMon() (string, error) {
 		return "", err
 	}
 	monDaemon.cmd = cmd
-	addr := "127.0.0.1:" + p
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.Dial("tcp4", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("mon did not listen on %s: %w", addr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	monDaemon.exited = make(chan struct{})
+	go func() { cmd.Wait(); close(monDaemon.exited) }()
+	if err := waitStarted(dir+"/mon.pid", monDaemon.exited); err != nil {
+		return "", fmt.Errorf("mon did not start: %w", err)
 	}
-	time.Sleep(2 * time.Second) // let mon finish its startup iteration
+	// mon answers clients only from its main loop: a reply shows that
+	// its startup is over.
+	addr := "127.0.0.1:" + p
+	c, err := dialBench(addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.c.Close()
+	if err := c.do("version"); err != nil {
+		return "", fmt.Errorf("mon did not answer: %w", err)
+	}
 	return addr, nil
 }
 
@@ -345,7 +348,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if monDaemon.cmd != nil {
 		monDaemon.cmd.Process.Kill()
-		monDaemon.cmd.Wait()
+		<-monDaemon.exited
 	}
 	if monDaemon.dir != "" {
 		os.RemoveAll(monDaemon.dir)

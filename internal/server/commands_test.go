@@ -99,14 +99,10 @@ func waitFailing(t testing.TB, r *servertest.Rig, group, service string) {
 	if err := r.Sched.TestMonitor(group, service); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(servertest.Timeout)
-	for time.Now().Before(deadline) {
-		if st, err := r.Sched.StatusOf(group, service); err == nil && st.State.OpStatus.IsFailure() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s/%s never failed", group, service)
+	r.Await(t, group+"/"+service+" failing", func() bool {
+		st, err := r.Sched.StatusOf(group, service)
+		return err == nil && st.State.OpStatus.IsFailure()
+	})
 }
 
 const denied = "520 command could not be executed, unknown command"

@@ -2,19 +2,21 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/internal/server/servertest"
 )
@@ -76,8 +78,10 @@ func TestStateFilesSurviveSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := strconv.Itoa(port)
+		pidFile := dir + "/mon.pid"
+		os.Remove(pidFile) // a killed daemon leaves it behind
 		daemon := exec.Command(bin, "-c", dir+"/mon.cf", "-p", p, "-t", p, "-b", dir, "-B", dir,
-			"-D", dir+"/state", "-L", dir+"/log", "-P", dir+"/mon.pid",
+			"-D", dir+"/state", "-L", dir+"/log", "-P", pidFile,
 			"-a", dir+"/alert.d", "-s", dir+"/mon.d", "-A", dir+"/auth.cf")
 		daemon.Dir = dir
 		var stderr strings.Builder
@@ -85,25 +89,45 @@ func TestStateFilesSurviveSIGKILL(t *testing.T) {
 		if err := daemon.Start(); err != nil {
 			t.Fatal(err)
 		}
-		addr := "127.0.0.1:" + p
-		if err := waitListening(addr); err != nil {
+		exited := make(chan struct{})
+		go func() { daemon.Wait(); close(exited) }()
+		if err := waitStarted(pidFile, exited); err != nil {
 			daemon.Process.Kill()
-			daemon.Wait()
+			<-exited
 			t.Fatalf("round %d: %v\n%s", round, err, stderr.String())
 		}
 
+		// The kill comes after a random number of commands (about one a
+		// millisecond here): a random point in the stream of rewrites,
+		// whatever the machine's speed.
+		var (
+			done     atomic.Int64
+			killNow  = make(chan struct{})
+			killAt   = 50 + rng.Int64N(400)
+			countOne = func() {
+				if done.Add(1) == killAt {
+					close(killNow)
+				}
+			}
+		)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		for w := 0; w < 3; w++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				hammer(ctx, addr, w, hosts)
+				hammer(ctx, "127.0.0.1:"+p, w, hosts, countOne)
 			}()
 		}
-		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+		select {
+		case <-killNow:
+		case <-exited:
+			t.Fatalf("round %d: the daemon died by itself\n%s", round, stderr.String())
+		case <-time.After(servertest.Timeout):
+			t.Fatalf("round %d: only %d of %d commands answered", round, done.Load(), killAt)
+		}
 		daemon.Process.Kill()
-		daemon.Wait()
+		<-exited
 		cancel()
 		wg.Wait()
 
@@ -125,24 +149,26 @@ func TestStateFilesSurviveSIGKILL(t *testing.T) {
 	t.Logf("temporary files left by killed writes: %d", len(leftovers))
 }
 
-func waitListening(addr string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.Dial("tcp4", addr)
-		if err == nil {
-			c.Close()
-			return nil
+// waitStarted waits until a daemon (gomon or mon) started with -P
+// pidFile has written it: both write it once their sockets listen. It
+// gives up when exited is closed or after 30 s.
+func waitStarted(pidFile string, exited <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-exited:
+			cancel()
+		case <-ctx.Done():
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("daemon not listening on %s: %w", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	}()
+	_, err := await.File(ctx, pidFile, func(b []byte) bool { return bytes.HasSuffix(b, []byte("\n")) })
+	return err
 }
 
 // hammer sends state-changing commands until ctx ends or the daemon
-// dies.
-func hammer(ctx context.Context, addr string, worker int, hosts []string) {
+// dies, calling answered after each reply.
+func hammer(ctx context.Context, addr string, worker int, hosts []string, answered func()) {
 	c, err := dialBench(addr)
 	if err != nil {
 		return
@@ -166,6 +192,7 @@ func hammer(ctx context.Context, addr string, worker int, hosts []string) {
 			if c.do(cmd) != nil {
 				return
 			}
+			answered()
 		}
 	}
 }

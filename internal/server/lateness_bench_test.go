@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/server/servertest"
 	"github.com/gomon/gomon/scheduler"
 )
@@ -29,14 +31,36 @@ import (
 // with -benchtime 1x (b.N is ignored: it is one measurement).
 func BenchmarkSchedulingUnderClientLoad(b *testing.B) {
 	const (
-		window = 10 * time.Second
-		rounds = 3
+		// A window is counted in runs, not timed: ten seconds' worth
+		// (100 services at interval 1s), however late they come.
+		windowRuns = 1000
+		rounds     = 3
 	)
 	type start struct{ at, due time.Time }
 	var (
-		mu     sync.Mutex
-		starts = map[string][]start{}
+		mu      sync.Mutex
+		starts  = map[string][]start{}
+		total   int          // runs started so far
+		started await.Signal // notified after every start
 	)
+	// waitStarts waits until ok accepts the starts so far.
+	waitStarts := func(what string, ok func() bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := started.Until(ctx, func() bool { mu.Lock(); defer mu.Unlock(); return ok() }); err != nil {
+			b.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+	// window waits for windowRuns more starts and returns when it began
+	// and ended.
+	window := func() (from, to time.Time) {
+		mu.Lock()
+		end := total + windowRuns
+		mu.Unlock()
+		from = time.Now()
+		waitStarts("a window of runs", func() bool { return total >= end })
+		return from, time.Now()
+	}
 	var cf strings.Builder
 	cf.WriteString("hostgroup g h\n\nwatch g\n")
 	for i := 0; i < 100; i++ {
@@ -49,7 +73,9 @@ func BenchmarkSchedulingUnderClientLoad(b *testing.B) {
 			if e.Kind == "monitor-start" {
 				mu.Lock()
 				starts[e.Service] = append(starts[e.Service], start{e.Time, e.Due})
+				total++
 				mu.Unlock()
+				started.Notify()
 			}
 		}},
 	})
@@ -72,12 +98,11 @@ func BenchmarkSchedulingUnderClientLoad(b *testing.B) {
 		}
 	}
 
-	time.Sleep(2 * time.Second) // first runs
+	waitStarts("the first runs", func() bool { return len(starts) == 100 })
 	var reqs float64
 	for range rounds {
-		from := time.Now()
-		time.Sleep(window)
-		collect(0, from, time.Now())
+		from, to := window()
+		collect(0, from, to)
 
 		// The clients are another process, as real clients are: in this
 		// process they would take the daemon's CPUs from its scheduler.
@@ -90,9 +115,8 @@ func BenchmarkSchedulingUnderClientLoad(b *testing.B) {
 		if err := gen.Start(); err != nil {
 			b.Fatal(err)
 		}
-		from = time.Now()
-		time.Sleep(window)
-		collect(1, from, time.Now())
+		from, to = window()
+		collect(1, from, to)
 		gen.Process.Signal(syscall.SIGTERM)
 		var r float64
 		fmt.Fscan(out, &r)

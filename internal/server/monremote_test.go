@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/server"
 )
 
@@ -26,14 +28,12 @@ func TestMonRemoteRunsWithoutShell(t *testing.T) {
 	}
 	remote("disable", "host", "h1")
 	want := "[--peer]\n[a b]\n[;echo]\n[disable]\n[host]\n[h1]\n"
-	for i := 0; i < 500; i++ {
-		if b, _ := os.ReadFile(out); string(b) == want {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := await.File(ctx, out, func(b []byte) bool { return string(b) == want }); err != nil {
+		b, _ := os.ReadFile(out)
+		t.Fatalf("remote argv %q, want %q: %v", b, want, err)
 	}
-	b, _ := os.ReadFile(out)
-	t.Fatalf("remote argv %q, want %q", b, want)
 }
 
 func TestMonRemoteUnsetOrBad(t *testing.T) {

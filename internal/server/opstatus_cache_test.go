@@ -45,13 +45,7 @@ func TestOpstatusCacheIsExact(t *testing.T) {
 			t.Fatal(final)
 		}
 	}
-	deadline := time.Now().Add(servertest.Timeout)
-	for !allRan(r.Sched) {
-		if time.Now().After(deadline) {
-			t.Fatal("first runs did not finish")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	r.Await(t, "the first runs", func() bool { return allRan(r.Sched) })
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	ops := []string{"disable service g1 s2", "enable service g1 s2", "ack g2 s1 looking", "disable watch g3", "enable watch g3"}

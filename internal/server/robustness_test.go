@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -107,43 +108,63 @@ func TestSlowReaderDoesNotBlock(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond) // let the socket buffers fill up
+	// Sleep: nothing reports that the server's writes to the stuck
+	// clients have blocked (the kernel fills the socket buffers without
+	// telling anyone); 300 ms is ample for it to happen.
+	time.Sleep(300 * time.Millisecond)
 	for i := 0; i < 3; i++ {
 		c := r.Dial(t)
 		expect(t, c.Do("list state"), "scheduler running", "220 list state completed")
 		expect(t, c.Do("test monitor g1 s1"), "220 test monitor completed")
 		c.Close()
 	}
-	deadline := time.Now().Add(servertest.Timeout)
-	for {
+	r.Await(t, "a run of g1/s1 while clients are stuck", func() bool {
 		st, err := r.Sched.StatusOf("g1", "s1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.State.LastSuccess != 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the scheduler did not run g1/s1 while a client was stuck")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return st.State.LastSuccess != 0
+	})
 }
 
 // TestCLTimeout: an idle connection is closed silently after cltimeout;
-// a connection that keeps talking is not.
+// a connection that keeps talking is not, though it is older.
 func TestCLTimeout(t *testing.T) {
-	// The busy client talks every 100 ms, far inside the 2 s timeout even
-	// on a loaded machine.
-	r := startWith(t, server.Options{CLTimeout: 2 * time.Second})
+	const timeout = 2 * time.Second
+	r := startWith(t, server.Options{CLTimeout: timeout})
 	idle := r.Dial(t)
 	busy := r.Dial(t)
-	stop := time.Now().Add(3 * time.Second)
-	for time.Now().Before(stop) {
+	opened := time.Now()
+	closed := make(chan error, 1)
+	go func() {
+		idle.Conn.SetReadDeadline(time.Now().Add(servertest.Timeout))
+		n, err := idle.Conn.Read(make([]byte, 64))
+		if err == nil {
+			err = fmt.Errorf("read %d bytes", n)
+		} else if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		closed <- err
+	}()
+	// The busy client talks until the idle one is closed, pausing at
+	// most 100 ms between requests: far inside the timeout even on a
+	// loaded machine.
+	for done := false; !done; {
 		expect(t, busy.Do("version"), "version 9745", "220 version completed")
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatalf("idle connection: %v, want it closed without a word", err)
+			}
+			if age := time.Since(opened); age < timeout {
+				t.Errorf("idle connection closed after %v, before cltimeout %v", age, timeout)
+			}
+			done = true
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	expectClosed(t, idle.Conn)
+	// Older than cltimeout now, the busy connection is still served.
+	expect(t, busy.Do("version"), "version 9745", "220 version completed")
 }
 
 // TestMaxClients: when MaxClients connections are open, a new client

@@ -1,11 +1,11 @@
 package server_test
 
 import (
+	"fmt"
 	"net"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/internal/server/servertest"
@@ -56,20 +56,13 @@ func marker(t *testing.T, r *servertest.Rig, summary string) {
 
 func waitSummary(t *testing.T, r *servertest.Rig, group, service, summary string) {
 	t.Helper()
-	deadline := time.Now().Add(servertest.Timeout)
-	for {
+	r.Await(t, fmt.Sprintf("%s/%s summary %q", group, service, summary), func() bool {
 		st, err := r.Sched.StatusOf(group, service)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.State.LastSummary == summary {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/%s summary %q, want %q", group, service, st.State.LastSummary, summary)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return st.State.LastSummary == summary
+	})
 }
 
 // TestTrapsFromMonClient: traps sent by the real Mon::Client are applied

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/auth"
+	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/internal/server"
@@ -82,6 +83,8 @@ type Rig struct {
 	Sched    *scheduler.Scheduler
 	Server   *server.Server
 	Config   *config.Config
+
+	events *await.Signal // notified after every scheduler event
 }
 
 // Start starts a server and stops it when the test ends.
@@ -159,6 +162,14 @@ func Start(t testing.TB, c Config) *Rig {
 	if c.Scheduler.Reload == nil {
 		c.Scheduler.Reload = load
 	}
+	events := &await.Signal{}
+	observe := c.Scheduler.Events
+	c.Scheduler.Events = func(e scheduler.Event) {
+		if observe != nil {
+			observe(e)
+		}
+		events.Notify()
+	}
 	sched := scheduler.New(cfg, c.Scheduler)
 
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -202,7 +213,21 @@ func Start(t testing.TB, c Config) *Rig {
 		wg.Wait()
 	})
 	return &Rig{Dir: dir, Addr: ln.Addr().String(), TrapAddr: pc.LocalAddr().String(),
-		Sched: sched, Server: srv, Config: cfg}
+		Sched: sched, Server: srv, Config: cfg, events: events}
+}
+
+// Await waits until cond holds, checking it at once and after every
+// scheduler event (a monitor's end, a trap, an alert, a load: what
+// changes a service's state from outside the test's own calls), and
+// fails the test after Timeout. cond must not be called back from the
+// scheduler: it runs in the test's goroutine.
+func (r *Rig) Await(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	if err := r.events.Until(ctx, cond); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
 }
 
 // Port is the TCP port as a string (for client command lines).
