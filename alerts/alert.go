@@ -12,23 +12,6 @@ import (
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
-// typeFlag returns the flag mon passes on the command line for an alert
-// type ("" for none).
-func typeFlag(t decide.AlertType) string {
-	switch t {
-	case decide.UpAlert:
-		return "-u"
-	case decide.AckAlert:
-		return "-a"
-	case decide.DisableAlert:
-		return "-D"
-	case decide.TrapAlert:
-		return "-T"
-	case decide.TrapTimeoutAlert:
-		return "-O"
-	}
-	return ""
-}
 
 // Event is everything mon hands an alert program.
 type Event struct {
@@ -50,7 +33,7 @@ type Event struct {
 func (e Event) Argv() []string {
 	argv := []string{"-s", e.Service, "-g", e.Group, "-h", strings.Join(e.Hosts, " "),
 		"-t", strconv.FormatInt(e.Time.Unix(), 10)}
-	flag := typeFlag(e.Type)
+	flag := e.Type.Flag()
 	if e.Flag != nil {
 		flag = *e.Flag
 	}

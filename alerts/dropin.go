@@ -65,11 +65,10 @@ func RunDropIn(name string, args []string, stdin io.Reader, stdout, stderr io.Wr
 // comes from the flag; MON_ALERTTYPE refines it later.
 func parseMonArgs(args []string) (Event, []string) {
 	ev := Event{Type: decide.FailureAlert, Time: time.Unix(0, 0)}
-	flagTypes := map[string]decide.AlertType{"-u": decide.UpAlert, "-a": decide.AckAlert, "-D": decide.DisableAlert, "-T": decide.TrapAlert, "-O": decide.TrapTimeoutAlert}
 	i := 0
 	for ; i < len(args); i++ {
 		opt := args[i]
-		if t, ok := flagTypes[opt]; ok {
+		if t, ok := decide.AlertTypeOfFlag(opt); ok {
 			flag := opt
 			ev.Type, ev.Flag = t, &flag
 			continue

@@ -23,12 +23,11 @@ func (a *failingAlert) Send(context.Context, alerts.Event) error {
 	return nil
 }
 
-// TestFailedAlertIsRetriedWithBackoff: an alert that fails is retried
-// after 15 s and then 1 min; each failed attempt is an "alert-failed"
-// event and the service shows the failure until an attempt succeeds.
-func TestFailedAlertIsRetriedWithBackoff(t *testing.T) {
-	flaky := &failingAlert{n: 2}
-	r := newRig(t, `
+// retryConfig is a service that fails every 10 minutes and alerts
+// flaky.alert, after the given globals.
+func retryConfig(globals string) string {
+	return globals + `
+
 hostgroup g h1
 
 watch g
@@ -37,7 +36,15 @@ watch g
         monitor fail.monitor
         period wd {Sun-Sat}
             alert flaky.alert
-`, map[string]any{"fail.monitor": answer(1, "h1 down\n"), "flaky.alert": flaky})
+`
+}
+
+// TestFailedAlertIsRetriedWithBackoff: an alert that fails is retried
+// after 15 s and then 1 min; each failed attempt is an "alert-failed"
+// event and the service shows the failure until an attempt succeeds.
+func TestFailedAlertIsRetriedWithBackoff(t *testing.T) {
+	flaky := &failingAlert{n: 2}
+	r := newRig(t, retryConfig(""), map[string]any{"fail.monitor": answer(1, "h1 down\n"), "flaky.alert": flaky})
 	r.advance(10 * time.Minute)
 	r.wait("alert")
 	f := r.wait("alert-failed")
@@ -69,18 +76,7 @@ watch g
 // twice, then given up (and shown so).
 func TestAlertRetriesGiveUp(t *testing.T) {
 	down := &failingAlert{n: 1000}
-	r := newRig(t, `
-alert_retries = 1
-
-hostgroup g h1
-
-watch g
-    service s
-        interval 10m
-        monitor fail.monitor
-        period wd {Sun-Sat}
-            alert down.alert
-`, map[string]any{"fail.monitor": answer(1, "h1 down\n"), "down.alert": down})
+	r := newRig(t, retryConfig("alert_retries = 1"), map[string]any{"fail.monitor": answer(1, "h1 down\n"), "flaky.alert": down})
 	r.advance(10 * time.Minute)
 	r.wait("alert-failed")
 	r.advance(15 * time.Second)

@@ -87,20 +87,6 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 	return append(env, s.dirEnv()...)
 }
 
-// historyType is the TYPE word of alert history lines and log messages.
-func historyType(t decide.AlertType) string {
-	switch t {
-	case decide.FailureAlert:
-		return "alert"
-	case decide.UpAlert:
-		return "upalert"
-	case decide.TrapAlert:
-		return "trapalert"
-	case decide.TrapTimeoutAlert:
-		return "traptimeoutalert"
-	}
-	return string(t) + "alert"
-}
 
 // dispatch starts one alert without waiting for it. Called with s.mu held.
 func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now time.Time) {
@@ -121,7 +107,7 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 		Env:     env,
 	}
 	if a.Record {
-		typ := historyType(a.Type)
+		typ := a.Type.HistoryWord()
 		sum := decide.Clip(ev.Summary(), decide.MaxSummary) // logged and kept in the history
 		s.log.Warn(fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, a.Line.RawArgs, sum), "syslog", "alert")
 		line := fmt.Sprintf("%s %s %s %d %s (%s) %s", typ, svc.w.name, svc.cfg.Name, now.Unix(), p.path, a.Line.RawArgs, sum)
