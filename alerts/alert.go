@@ -12,7 +12,6 @@ import (
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
-
 // Event is everything mon hands an alert program.
 type Event struct {
 	Group, Service string

@@ -87,7 +87,6 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 	return append(env, s.dirEnv()...)
 }
 
-
 // dispatch starts one alert without waiting for it. Called with s.mu held.
 func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now time.Time) {
 	p := s.findAlert(a.Line)
