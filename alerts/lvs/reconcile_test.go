@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -252,11 +251,7 @@ watch web
             alert exit=2 lvs -V 192.0.2.12:80 -P udp
             alert script:lvs.alert -V 192.0.2.13:80
 `
-	path := filepath.Join(t.TempDir(), "mon.cf")
-	if err := os.WriteFile(path, []byte(cf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := configfile.Load(path, configfile.LoadOptions{})
+	cfg, err := configfile.Parse("mon.cf", []byte(cf), configfile.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,12 +70,19 @@ var badConfigs = []struct {
 	{"status_listen (gomon)", "status_listen = nonsense", 1, "cf error: bad value 'nonsense' for status_listen"},
 }
 
-// TestCheckConfigErrors: --check-config exits non-zero on every fatal
-// configuration error and names FILE:LINE and mon's text.
-func TestCheckConfigErrors(t *testing.T) {
+// newMonDirWithPrograms is a mon directory with a monitor m and an alert
+// x.alert, so that only the configuration under test can be wrong.
+func newMonDirWithPrograms(t *testing.T) *monDir {
 	d := newMonDir(t)
 	d.script("mon.d/m", "exit 0")
 	d.script("alert.d/x.alert", "exit 0")
+	return d
+}
+
+// TestCheckConfigErrors: --check-config exits non-zero on every fatal
+// configuration error and names FILE:LINE and mon's text.
+func TestCheckConfigErrors(t *testing.T) {
+	d := newMonDirWithPrograms(t)
 	for _, tc := range badConfigs {
 		t.Run(tc.name, func(t *testing.T) {
 			globals, _ := os.ReadFile(d.config(""))

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -32,11 +30,7 @@ watch db
         interval 1m
         monitor true.monitor
 `
-	path := filepath.Join(t.TempDir(), "mon.cf")
-	if err := os.WriteFile(path, []byte(cf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := configfile.Load(path, configfile.LoadOptions{})
+	cfg, err := configfile.Parse("mon.cf", []byte(cf), configfile.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,7 @@ func invalidConfig(d *monDir, name, body string) string {
 // to start with (naming the file and line, exit status 1), and a reload
 // refuses to apply while the running configuration carries on.
 func TestOneValidationPath(t *testing.T) {
-	d := newMonDir(t)
-	d.script("mon.d/m", "exit 0")
-	d.script("alert.d/x.alert", "exit 0")
+	d := newMonDirWithPrograms(t)
 	for _, tc := range invalidButParsable {
 		t.Run(tc.name, func(t *testing.T) {
 			cf := invalidConfig(d, tc.name, tc.body)
