@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gomon/gomon/internal/auth"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
+	"github.com/gomon/gomon/internal/server"
 	"github.com/gomon/gomon/scheduler"
 )
 
@@ -113,11 +115,22 @@ func loadChecked(path string, lo configfile.LoadOptions) (*config.Config, error)
 		return nil, err
 	}
 	errs, _ := scheduler.CheckPrograms(cfg)
-	if len(errs) == 0 {
-		return cfg, nil
-	}
 	for i, d := range errs {
 		errs[i].Legacy = fmt.Sprintf("cf error: %s, line %d", d.Msg, d.Pos.Line)
+	}
+	// What the start reads besides mon.cf: auth.cf and the clientallow
+	// patterns.
+	whole := func(err error) {
+		errs = append(errs, config.Diagnostic{Pos: config.Pos{File: cfg.Source}, Msg: cfg.Source + ": " + err.Error(), Legacy: err.Error()})
+	}
+	if _, err := auth.Load(cfg.Globals.AuthFile); err != nil {
+		whole(err)
+	}
+	if err := server.CheckClientAllow(strings.Fields(strings.Join(cfg.Globals.ClientAllow, " "))); err != nil {
+		whole(err)
+	}
+	if len(errs) == 0 {
+		return cfg, nil
 	}
 	return nil, &configfile.Error{Diags: errs}
 }

@@ -17,13 +17,17 @@ var invalidButParsable = []struct{ name, body, text string }{
 	{"built-in alert flag", "    service s\n        interval 1m\n        monitor m\n        period\n            alert mail.alert --bogus root\n", "unknown option --bogus"},
 	{"authtype pam", "    service s\n        interval 1m\n        monitor m\n", "authtype pam is not supported"},
 	{"reversed exit range", "    service s\n        interval 1m\n        monitor m\n        period\n            alert exit=5-2 x.alert\n", "invalid exit code range '5-2'"},
+	{"clientallow pattern", "    service s\n        interval 1m\n        monitor m\n", "clientallow"},
 	{"interval below the minimum", "    service s\n        interval 0.0001s\n        monitor m\n", "below the minimum"},
 }
 
 func invalidConfig(d *monDir, name, body string) string {
 	head := "hostgroup g h1\n\nwatch g\n"
-	if name == "authtype pam" {
+	switch name {
+	case "authtype pam":
 		head = "authtype = pam\n\n" + head
+	case "clientallow pattern":
+		head = "clientallow = 10.0.0.(\n\n" + head
 	}
 	return d.config(head + body)
 }

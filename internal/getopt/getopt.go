@@ -88,7 +88,9 @@ func Parse(args []string, spec string, long ...string) (*Options, error) {
 		if a == "--" {
 			break
 		}
-		if long, ok := strings.CutPrefix(a, "--"); ok {
+		// Without long options "--x" is letters ("-", "x"), as in
+		// Getopt::Std.
+		if long, ok := strings.CutPrefix(a, "--"); ok && len(longSpec) > 0 {
 			name, val, hasVal := strings.Cut(long, "=")
 			wantVal, known := longSpec[name]
 			switch {

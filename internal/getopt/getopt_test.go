@@ -51,6 +51,15 @@ func TestGetLastValue(t *testing.T) {
 	}
 }
 
+// Without long options a "--word" is a bundle of letters, as Getopt::Std
+// reads it: "-" and the unknown ones are reported, never an error.
+func TestDoubleDashWithoutLongOptions(t *testing.T) {
+	o, err := Parse([]string{"--help", "rest"}, "h")
+	if err != nil || !o.Has("h") || string(o.Unknown) != "-elp" || len(o.Args) != 1 {
+		t.Errorf("got %+v, %v", o, err)
+	}
+}
+
 func TestLongOptionErrors(t *testing.T) {
 	for _, args := range [][]string{{"--nope"}, {"--smtp"}, {"--insecure=1"}} {
 		if _, err := Parse(args, "S:", "smtp:", "insecure"); err == nil {

@@ -121,6 +121,17 @@ func (srv *Server) access() (Access, Authenticator) {
 	return srv.acc, srv.login
 }
 
+// CheckClientAllow reports the first clientallow pattern that does not
+// compile, so that a configuration check refuses it as the start would.
+func CheckClientAllow(patterns []string) error {
+	for _, p := range patterns {
+		if _, err := clientPattern(p); err != nil {
+			return fmt.Errorf("clientallow %q: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // clientPattern turns a clientallow pattern into an anchored regexp:
 // every '.' not preceded by '[' or '\' is a literal dot (protocol §1.2).
 func clientPattern(p string) (*regexp.Regexp, error) {
