@@ -57,14 +57,23 @@ func (e *External) Check(ctx context.Context, req Request) Result {
 	case o.StartErr != nil:
 		res.Output = fmt.Appendf(nil, "could not run monitor %s: %v\n", e.Path, o.StartErr)
 	case o.TimedOut:
-		if res.Exit == 0 {
-			res.Exit = 128 + int(syscall.SIGTERM) // it exited cleanly, but only because we asked
-		}
-		res.Output = withSummary(res.Output, timeoutText(req.Timeout))
+		res = res.TimedOutAfter(req.Timeout)
 	case o.Signal != "":
 		res.Output = withSummary(res.Output, "killed by signal "+o.Signal)
 	}
 	return res
+}
+
+// TimedOutAfter marks r as ended by its timeout d: a failure even if the
+// monitor exited 0 (it did so only because it was asked to), and a
+// summary that says so when the monitor printed none.
+func (r Result) TimedOutAfter(d time.Duration) Result {
+	r.TimedOut = true
+	if r.Exit == 0 {
+		r.Exit = 128 + int(syscall.SIGTERM)
+	}
+	r.Output = withSummary(r.Output, timeoutText(d))
+	return r
 }
 
 // withSummary makes sure a run that gomon ended (or that a signal ended)

@@ -77,3 +77,36 @@ watch g
 		}
 	}
 }
+
+// TestHungMonitorFailsAtTheDefaultTimeout: with no monitor_timeout in the
+// configuration, a monitor that hangs is ended by the scheduler after the
+// 60 s default — on its own clock, whatever the monitor does with its
+// request's timeout — and the service fails and alerts.
+func TestHungMonitorFailsAtTheDefaultTimeout(t *testing.T) {
+	hang := answer(0, "ok\n").gated()
+	rec := recorder()
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service hang
+        interval 10m
+        monitor hang.monitor
+        period wd {Sun-Sat}
+            alert rec.alert
+`, map[string]any{"hang.monitor": hang, "rec.alert": rec})
+	r.advance(10 * time.Minute)
+	r.request(hang)
+	r.advance(59 * time.Second)
+	r.none("monitor-done")
+	r.advance(time.Second)
+	if e := r.wait("monitor-done"); e.Exit == 0 {
+		t.Errorf("the timed-out run exited %d", e.Exit)
+	}
+	if st := r.status("g", "hang").State; !st.OpStatus.IsFailure() {
+		t.Errorf("status %v after the timeout", st.OpStatus)
+	}
+	if ev := r.sent(rec); ev.Type != "failure" {
+		t.Errorf("alert %+v", ev)
+	}
+}

@@ -63,7 +63,7 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	}
 	for _, svc := range s.services {
 		if svc.cancel != nil {
-			svc.cancel() // the run's result is dropped: its generation is gone
+			svc.cancel(nil) // the run's result is dropped: its generation is gone
 		}
 	}
 	s.log.Info("resetting, and re-reading configuration " + cfg.Source)

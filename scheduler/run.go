@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +88,11 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	if iv := svc.st.Interval; iv > 0 {
 		s.arm(svc, tOverdue, now.Add(overdueIntervals*iv))
 	}
+	if req.Timeout > 0 {
+		// The scheduler ends the run on its own clock too, whatever
+		// the monitor does with req.Timeout.
+		s.arm(svc, tTimeout, now.Add(req.Timeout))
+	}
 	if svc.cfg.Interval > 0 && svc.cfg.Schedule == nil {
 		// Fixed rate: the next run is planned one interval after this
 		// run's planned start, not after it ends.
@@ -95,7 +102,7 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 		svc.planned = svc.planned.Add(svc.st.Interval)
 	}
 	s.running++
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancelCause(s.ctx)
 	svc.cancel = cancel
 	gen := s.gen
 	s.runs.Add(1)
@@ -107,7 +114,7 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now, Due: due})
 	go func() {
 		defer s.runs.Done()
-		defer cancel()
+		defer cancel(nil)
 		req.Started = func(pid int) {
 			s.mu.Lock()
 			if gen == s.gen && svc.running {
@@ -116,6 +123,9 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 			s.mu.Unlock()
 		}
 		res := svc.mon.Check(ctx, req)
+		if errors.Is(context.Cause(ctx), errMonitorTimeout) && !res.TimedOut {
+			res = res.TimedOutAfter(req.Timeout) // a monitor that ended without saying why
+		}
 		s.finish(svc, gen, res)
 	}()
 }
@@ -131,6 +141,7 @@ func (s *Scheduler) finish(svc *service, gen uint64, res monitors.Result) {
 	svc.running = false
 	svc.overdue = false
 	s.arm(svc, tOverdue, time.Time{})
+	s.arm(svc, tTimeout, time.Time{})
 	svc.cancel = nil
 	svc.pid = 0
 	s.running--
@@ -347,3 +358,8 @@ func (s *Scheduler) monitorTimeout(svc *service) time.Duration {
 	}
 	return s.cfg.Globals.MonitorTimeout
 }
+
+// errMonitorTimeout ends a run whose monitor_timeout is up. It wraps
+// DeadlineExceeded, so the process runner reports a timeout, not a
+// cancellation.
+var errMonitorTimeout = fmt.Errorf("monitor_timeout: %w", context.DeadlineExceeded)

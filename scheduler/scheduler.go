@@ -238,7 +238,7 @@ func (s *Scheduler) shutdown() {
 	s.mu.Lock()
 	for _, svc := range s.services {
 		if svc.cancel != nil {
-			svc.cancel()
+			svc.cancel(nil)
 		}
 	}
 	s.mu.Unlock()
@@ -255,6 +255,7 @@ const (
 	tTrapTimeout                   // no trap for traptimeout
 	tTrapDuration                  // trapduration expired
 	tOverdue                       // the running monitor is overdueIntervals late
+	tTimeout                       // the running monitor's monitor_timeout is up
 	nTimerKinds
 )
 
@@ -334,6 +335,10 @@ func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
 		svc.st.OpStatus = decide.OK
 	case tOverdue:
 		s.monitorOverdue(svc, now)
+	case tTimeout:
+		if svc.running && svc.cancel != nil {
+			svc.cancel(errMonitorTimeout)
+		}
 	}
 }
 

@@ -54,7 +54,7 @@ type service struct {
 	overdue      bool // the run has lasted overdueIntervals intervals
 	runAgain     bool // `test monitor` arrived while running
 	queued       bool // waiting for a maxprocs slot
-	cancel       context.CancelFunc
+	cancel       context.CancelCauseFunc // ends the running monitor (nil: none)
 	pid          int
 	lastCheck    time.Time // start of the last run (mon's _last_check)
 	duration     time.Duration

@@ -153,7 +153,9 @@ func (r *Runner) run(ctx context.Context, c Cmd) Outcome {
 	var timedOut bool
 	killed := make(chan exit, 1)
 	stopKill := context.AfterFunc(ctx, func() {
-		timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
+		// A caller may end the run for its own deadline (the scheduler's
+		// clock) with a cause wrapping DeadlineExceeded.
+		timedOut = errors.Is(context.Cause(ctx), context.DeadlineExceeded)
 		killed <- killGroup(proc.Pid, c.KillGrace, waited)
 	})
 	data, dropped := readBounded(out, c.MaxOutput)
