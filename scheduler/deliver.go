@@ -22,9 +22,15 @@ type AlertFailure struct {
 	Final bool
 }
 
-// retryDelay is the wait before retry i (0-based): 15 s, 1 min, 4 min…
-// A notifier that is down for a restart is usually back within that.
-func retryDelay(i int) time.Duration { return 15 * time.Second << (2 * i) }
+// retryDelay is the wait before retry i (0-based): 15 s, 1 min, 4 min,
+// 16 min, then hourly. A notifier that is down for a restart is usually
+// back within that.
+func retryDelay(i int) time.Duration {
+	if i >= 4 {
+		return time.Hour
+	}
+	return 15 * time.Second << (2 * i)
+}
 
 // deliver sends one alert in its own goroutine, retrying with backoff
 // when it fails (alert_retries, default 3). Every failed attempt is logged
@@ -32,7 +38,7 @@ func retryDelay(i int) time.Duration { return 15 * time.Second << (2 * i) }
 // last failure of the service is kept for the status page. An alert is
 // never dropped without an ERROR line: retries still pending when the
 // daemon stops are logged as abandoned.
-func (s *Scheduler) deliver(svc *service, gen uint64, retries int, a alerts.Alert, name string, ev alerts.Event) {
+func (s *Scheduler) deliver(svc *service, gen uint64, dispatched time.Time, retries int, a alerts.Alert, name string, ev alerts.Event) {
 	defer s.alertsWG.Done()
 	attrs := []any{"alert", name, "group", ev.Group, "service", ev.Service, "type", ev.Type}
 	for attempt := 1; ; attempt++ {
@@ -45,7 +51,9 @@ func (s *Scheduler) deliver(svc *service, gen uint64, retries int, a alerts.Aler
 			} else {
 				s.log.Info("alert done", attrs...)
 			}
-			s.alertOutcome(svc, gen, name, ev.Type, nil)
+			if ev.Type != decide.TestAlert {
+				s.alertOutcome(svc, gen, name, ev.Type, nil)
+			}
 			return
 		}
 		final := attempt > retries
@@ -66,6 +74,9 @@ func (s *Scheduler) deliver(svc *service, gen uint64, retries int, a alerts.Aler
 		if !final {
 			t = s.clk.NewTimer(retryDelay(attempt - 1))
 		}
+		if ev.Type == decide.TestAlert {
+			return // an operator's test: logged above, not counted, not retried
+		}
 		s.alertOutcome(svc, gen, name, ev.Type, &AlertFailure{Alert: name, Type: string(ev.Type), Err: err.Error(),
 			Time: s.clk.Now(), Attempts: attempt, Final: final})
 		if final {
@@ -76,6 +87,12 @@ func (s *Scheduler) deliver(svc *service, gen uint64, retries int, a alerts.Aler
 		case <-s.stopping:
 			t.Stop()
 			s.log.Error("alert abandoned: the daemon is stopping before its retry", append(attrs, "attempts", attempt)...)
+			return
+		}
+		// A retry that a newer alert of the service has overtaken would
+		// tell an old story (a failure after its recovery's upalert).
+		if s.alertOvertaken(svc, gen, dispatched, name, ev.Type) {
+			s.log.Error("alert not retried: a newer alert of the service has been sent since", append(attrs, "attempts", attempt)...)
 			return
 		}
 	}
@@ -94,5 +111,21 @@ func (s *Scheduler) alertOutcome(svc *service, gen uint64, name string, typ deci
 	if gen != s.gen {
 		return // a reset replaced the service record
 	}
+	if f == nil && svc.alertFailure != nil && svc.alertFailure.Alert != name {
+		return // another alert got through; the failed one stays shown
+	}
 	svc.alertFailure = f
+}
+
+// alertOvertaken reports whether a later event of the service has started
+// alerts since the one dispatched at that time (the lines of one event
+// share it).
+func (s *Scheduler) alertOvertaken(svc *service, gen uint64, dispatched time.Time, name string, typ decide.AlertType) bool {
+	s.mu.readLock()
+	defer s.mu.Unlock()
+	if gen == s.gen && !svc.lastDispatch.After(dispatched) {
+		return false
+	}
+	s.emit(Event{Kind: "alert-abandoned", Group: svc.w.name, Service: svc.cfg.Name, Alert: name, AlertType: typ, Time: s.clk.Now()})
+	return true
 }

@@ -119,7 +119,10 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 	}
 	s.emit(Event{Kind: "alert", Group: svc.w.name, Service: svc.cfg.Name, Alert: a.Line.Name, AlertType: a.Type, Time: now})
 	s.alertsWG.Add(1)
-	go s.deliver(svc, s.gen, s.cfg.Globals.AlertRetries, p.alert, a.Line.Name, ev)
+	if a.Type != decide.TestAlert {
+		svc.lastDispatch = now
+	}
+	go s.deliver(svc, s.gen, now, s.cfg.Globals.AlertRetries, p.alert, a.Line.Name, ev)
 }
 
 // appendHist appends to a history list, keeping histlength+1 entries as

@@ -55,7 +55,8 @@ type Options struct {
 type Event struct {
 	// Kind is "load" (after start and every reset), "monitor-start",
 	// "monitor-done", "monitor-overdue", "alert" (started), "alert-done"
-	// (delivered), "alert-failed" (one failed attempt) or "trap". Observers are called with the
+	// (delivered), "alert-failed" (one failed attempt), "alert-abandoned"
+	// (a retry a later alert overtook) or "trap". Observers are called with the
 	// scheduler locked: they must not call back into it synchronously.
 	Kind      string
 	Group     string

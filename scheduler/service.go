@@ -49,11 +49,14 @@ type service struct {
 	phase    time.Duration // offset of this service's runs within its interval
 
 	running bool
+	// lastDispatch is when the service last started alerts (tests aside):
+	// a retry checks that no later event has alerted since.
+	lastDispatch time.Time
 	// alertFailure is the last undeliverable alert; nil once one got through.
 	alertFailure *AlertFailure
-	overdue      bool // the run has lasted overdueIntervals intervals
-	runAgain     bool // `test monitor` arrived while running
-	queued       bool // waiting for a maxprocs slot
+	overdue      bool                    // the run has lasted overdueIntervals intervals
+	runAgain     bool                    // `test monitor` arrived while running
+	queued       bool                    // waiting for a maxprocs slot
 	cancel       context.CancelCauseFunc // ends the running monitor (nil: none)
 	pid          int
 	lastCheck    time.Time // start of the last run (mon's _last_check)

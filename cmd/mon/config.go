@@ -89,7 +89,10 @@ func readConfig(o *options, log *slog.Logger, stdout, stderr io.Writer) (*loaded
 		fmt.Fprintln(stderr, warningText(w))
 	}
 	_, warns := scheduler.CheckPrograms(c.cfg)
-	warns = append(warns, scheduler.CheckDelivery(context.Background(), c.cfg)...)
+	if o.checkConfig {
+		// It may wait on connections: the check only, not every start.
+		warns = append(warns, scheduler.CheckDelivery(context.Background(), c.cfg)...)
+	}
 	for _, w := range warns {
 		c.problems = append(c.problems, w.String()+" (warning)")
 	}

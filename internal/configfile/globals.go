@@ -13,6 +13,9 @@ import (
 	"github.com/gomon/gomon/internal/period"
 )
 
+// maxAlertRetries bounds alert_retries: a day of hourly retries.
+const maxAlertRetries = 28
+
 // DefaultMonitorTimeout bounds a monitor run when the configuration sets
 // no monitor_timeout (gomon; mon has no bound, and a hung monitor leaves
 // its service untested for ever). It is Nagios' service_check_timeout;
@@ -163,6 +166,9 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 		n, warn, prob := parseInt(name, v)
 		if prob == nil && (name == "serverport" || name == "trapport") && n > 65535 {
 			prob = errf("bad value '%s' for %s (syntax: %s = integer)", v, name, name).withHint("a port is at most 65535")
+		}
+		if prob == nil && name == "alert_retries" && n > maxAlertRetries {
+			prob = errf("bad value '%s' for alert_retries (syntax: alert_retries = integer)", v).withHint("at most %d; the retries are 15 s, 1 min, 4 min, 16 min, then hourly", maxAlertRetries)
 		}
 		if warn != "" {
 			b.warn(pos, warn, "")
