@@ -71,8 +71,10 @@ type ExitError struct {
 
 func (e *ExitError) Error() string {
 	switch {
-	case e.Result.Signal != "":
+	case e.Result.Signal != "" && e.Err != nil:
 		return fmt.Sprintf("alert %s: killed by %s: %v", e.Result.Path, e.Result.Signal, e.Err)
+	case e.Result.Signal != "":
+		return fmt.Sprintf("alert %s: killed by %s", e.Result.Path, e.Result.Signal)
 	case e.Err != nil:
 		return fmt.Sprintf("alert %s: %v", e.Result.Path, e.Err)
 	}

@@ -178,7 +178,10 @@ func (m *mailAlert) pipe(ctx context.Context, msg []byte) error {
 	}
 	o := (*spawn.Runner)(nil).Run(ctx, spawn.Cmd{Path: m.sendmail, Args: args, Env: os.Environ(),
 		Stdin: msg, MaxOutput: DefaultMaxOutput})
-	if o.StartErr != nil || o.Exit != 0 || o.Canceled || o.TimedOut {
+	switch {
+	case o.StartErr != nil:
+		return fmt.Errorf("mail alert via %s: %w", m.sendmail, o.StartErr)
+	case o.Exit != 0 || o.Canceled || o.TimedOut:
 		return fmt.Errorf("mail alert via %s: %s: %s", m.sendmail, o, strings.TrimSpace(string(o.Output)))
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/registry"
 	"github.com/gomon/gomon/monitors"
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // CheckPrograms resolves every monitor and alert of cfg as the scheduler
@@ -28,6 +29,9 @@ func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
 	}
 	for _, w := range cfg.Watches {
 		for _, s := range w.Services {
+			if _, err := decide.RedistributeLine(s); err != nil {
+				report(s.Pos, err)
+			}
 			if s.Monitor != "" {
 				if _, err := findMonitor(monitors.Resolver(g.MonDir, nil), s.Monitor); err != nil {
 					report(s.Pos, err)

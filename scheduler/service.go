@@ -36,7 +36,6 @@ type service struct {
 	gen uint64 // configuration generation it belongs to
 
 	mon     monitors.Monitor // nil when the monitor could not be resolved
-	monPath string           // resolved program path, or "builtin:NAME"
 	monArgs []string
 	noHosts bool // monitor line ends in ";;"
 	monErr  error
@@ -164,13 +163,12 @@ func (s *Scheduler) armFirst(svc *service, now time.Time) {
 // resolveMonitor sets the service's monitor implementation.
 func (s *Scheduler) resolveMonitor(svc *service) {
 	m, err := findMonitor(s.monitorResolver(), svc.cfg.Monitor)
-	svc.mon, svc.monPath, svc.monArgs, svc.noHosts, svc.monErr = m.mon, m.path, m.args, m.noHosts, err
+	svc.mon, svc.monArgs, svc.noHosts, svc.monErr = m.mon, m.args, m.noHosts, err
 }
 
 // resolvedMonitor is a parsed and resolved `monitor` line.
 type resolvedMonitor struct {
 	mon     monitors.Monitor
-	path    string // program path, or "builtin:NAME"
 	args    []string
 	noHosts bool // the line ends in ";;"
 }
@@ -195,7 +193,7 @@ func findMonitor(res *registry.Resolver[monitors.Monitor], line string) (resolve
 	}
 	m.args = args
 	r, err := res.Resolve(name, args)
-	m.mon, m.path = r.Impl, r.Path
+	m.mon = r.Impl
 	return m, err
 }
 

@@ -126,7 +126,7 @@ func openerFor(backend, ipvsadmPath string) (func() (ipvs.Director, func(), erro
 }
 
 // Send removes (or quiesces) the real servers for a failure and restores
-// them for an upalert. decide.AckAlert, disable and startup alerts change nothing.
+// them for an upalert. Ack, disable and startup alerts change nothing.
 func (l *Alert) Send(ctx context.Context, ev alerts.Event) error {
 	switch ev.Type {
 	case decide.AckAlert, decide.DisableAlert, decide.StartupAlert:

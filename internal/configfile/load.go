@@ -129,9 +129,9 @@ func runM4(path, m4 string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), m4Timeout)
 	defer cancel()
 	stdout := &limitedBuffer{max: m4MaxOutput}
-	var stderr bytes.Buffer
+	stderr := &capWriter{max: 64 << 10} // errprint in a loop must not grow us
 	cmd := exec.CommandContext(ctx, m4, path)
-	cmd.Stdout, cmd.Stderr = stdout, &stderr
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Start(); err != nil {
@@ -154,7 +154,7 @@ func runM4(path, m4 string) ([]byte, error) {
 	}
 	e := fileError(path, "m4 failed on "+path+": "+why)
 	e.Diags[0].Legacy = "Could not open pipe to m4 (check that m4 is properly installed and in your PATH): " + why
-	e.Diags[0].Hint = strings.TrimSpace(stderr.String()) // Diagnostic.String clips it
+	e.Diags[0].Hint = strings.TrimSpace(stderr.buf.String()) // Diagnostic.String clips it
 	return nil, e
 }
 
@@ -164,6 +164,19 @@ type limitedBuffer struct {
 	buf      bytes.Buffer
 	max      int
 	exceeded bool
+}
+
+// capWriter keeps the first max bytes and drops the rest silently.
+type capWriter struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (w *capWriter) Write(p []byte) (int, error) {
+	if room := w.max - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
 
 func (b *limitedBuffer) Write(p []byte) (int, error) {

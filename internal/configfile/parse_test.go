@@ -308,7 +308,7 @@ func TestServiceKeywords(t *testing.T) {
 		{"interval 0.5s", func(s *config.Service) bool { return s.Interval == 500*time.Millisecond }},
 		{"failure_interval 30s", func(s *config.Service) bool { return s.FailureInterval == 30*time.Second }},
 		{"monitor fping.monitor -r 2 ;;", func(s *config.Service) bool {
-			return s.Monitor == "fping.monitor -r 2 ;;" && s.MonitorName() == "fping.monitor"
+			return s.Monitor == "fping.monitor -r 2 ;;"
 		}},
 		{"allow_empty_group whatever", func(s *config.Service) bool { return s.AllowEmptyGroup }},
 		{"keep_children", func(s *config.Service) bool { return s.KeepChildren }},
@@ -323,7 +323,7 @@ func TestServiceKeywords(t *testing.T) {
 		{"traptimeout 10m", func(s *config.Service) bool { return s.TrapTimeout == 10*time.Minute }},
 		{"trapduration 1h", func(s *config.Service) bool { return s.TrapDuration == time.Hour }},
 		{"redistribute file.alert -d /tmp x", func(s *config.Service) bool {
-			return s.Redistribute == "file.alert -d /tmp x" && s.RedistributeName() == "file.alert"
+			return s.Redistribute == "file.alert -d /tmp x"
 		}},
 		{"unack_summary maybe", func(s *config.Service) bool { return s.UnackSummary }},
 		{"unack_summary on", func(s *config.Service) bool { return !s.UnackSummary }},
@@ -487,11 +487,3 @@ func TestServiceInsidePeriodStartsService(t *testing.T) {
 	}
 }
 
-func TestProgramNames(t *testing.T) {
-	c := parseOK(t, svcHeader+"        monitor b.monitor -x\n        redistribute r.alert -a\n        period\n            alert exit=1 z.alert\n            upalert a.alert\n"+
-		"    service t\n        monitor b.monitor\n")
-	mons, alerts := c.ProgramNames()
-	if !reflect.DeepEqual(mons, []string{"b.monitor"}) || !reflect.DeepEqual(alerts, []string{"a.alert", "r.alert", "z.alert"}) {
-		t.Errorf("ProgramNames = %q, %q", mons, alerts)
-	}
-}

@@ -32,14 +32,20 @@ const unknownCommand = "520 command could not be executed, unknown command"
 // ungated commands need no auth.cf entry.
 var ungated = map[string]bool{
 	"quit": true, "protid": true, "login": true, "version": true,
-	"checkauth": true, "dump": true,
+	"checkauth": true,
 }
 
 // grantedAlsoBy names, for commands mon let anyone run but gomon checks
 // against auth.cf, the auth.cf command that grants them too: the view
 // commands only shape what `list` shows, so an auth.cf written for mon
 // (which has no setview line) keeps working for whoever may list.
-var grantedAlsoBy = map[string]string{"setview": "list", "getview": "list"}
+func grantedAlsoBy(cmd string) (string, bool) {
+	switch cmd {
+	case "setview", "getview":
+		return "list", true
+	}
+	return "", false
+}
 
 // handle executes one request line for a session.
 func (srv *Server) handle(sess *session, line string) reply {
@@ -53,7 +59,7 @@ func (srv *Server) handle(sess *session, line string) reply {
 	acc, _ := srv.access()
 	if !ungated[cmd] {
 		allowed, why := acc.Allowed(sess.user, sess.authed, cmd)
-		if alt, ok := grantedAlsoBy[cmd]; ok && !allowed {
+		if alt, ok := grantedAlsoBy(cmd); ok && !allowed {
 			allowed, why = acc.Allowed(sess.user, sess.authed, alt)
 		}
 		if !allowed {

@@ -354,13 +354,20 @@ func TestReloadAuthFailureKeepsTables(t *testing.T) {
 }
 
 // TestDebugDump: with Debug (mon -d), dump answers 220 (mon sends no
-// reply at all, Q-PRO-12); it is ungated.
+// reply at all, Q-PRO-12); unlike mon, it needs an auth.cf entry, like
+// every command.
 func TestDebugDump(t *testing.T) {
-	r := servertest.Start(t, servertest.Config{MonCF: testCF, AuthCF: "command section\n",
+	r := servertest.Start(t, servertest.Config{MonCF: testCF, AuthCF: "command section\ndump: all\n",
 		Files: map[string]string{"users": users}, Scripts: testScripts,
 		Server: server.Options{Debug: true}})
 	if got := r.Dial(t).Do("dump"); len(got) != 1 || got[0] != "220 dump completed" {
 		t.Fatalf("dump: %q", got)
+	}
+	r = servertest.Start(t, servertest.Config{MonCF: testCF, AuthCF: "command section\n",
+		Files: map[string]string{"users": users}, Scripts: testScripts,
+		Server: server.Options{Debug: true}})
+	if got := r.Dial(t).Do("dump"); len(got) != 1 || got[0] != denied {
+		t.Fatalf("dump without an auth.cf entry: %q", got)
 	}
 }
 

@@ -274,7 +274,7 @@ func (srv *Server) handleConn(ctx context.Context, c *clientConn, ip string) {
 // against the slots too. A client that does not take the reply within
 // slotWrite gets the rest outside the slot, and is dropped if it does not
 // read for 30 s, so no client can hold the server.
-func (srv *Server) write(c net.Conn, buf []byte, r reply) ([]byte, bool) {
+func (srv *Server) write(c *clientConn, buf []byte, r reply) ([]byte, bool) {
 	wire := r.wire
 	if wire == nil {
 		buf = protocol.AppendReply(buf[:0], r.data, r.final)
@@ -284,6 +284,9 @@ func (srv *Server) write(c net.Conn, buf []byte, r reply) ([]byte, bool) {
 	n, err := c.Write(wire)
 	<-srv.busy
 	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// A client that does not read its reply is as good as idle: it
+		// may give its place to a new one.
+		srv.conns.setBusy(c, false)
 		c.SetWriteDeadline(time.Now().Add(30 * time.Second))
 		_, err = c.Write(wire[n:])
 	}

@@ -16,37 +16,45 @@ const (
 	TestAlert        AlertType = "test"
 )
 
-// alertTypeNames is the one table of what mon calls each alert type
-// besides MON_ALERTTYPE: the flag an alert program gets, and the word
-// the alert history and the log use.
-var alertTypeNames = map[AlertType]struct{ flag, history string }{
-	FailureAlert:     {"", "alert"},
-	UpAlert:          {"-u", "upalert"},
-	StartupAlert:     {"", "startupalert"},
-	AckAlert:         {"-a", "ackalert"},
-	DisableAlert:     {"-D", "disablealert"},
-	TrapAlert:        {"-T", "trapalert"},
-	TrapTimeoutAlert: {"-O", "traptimeoutalert"},
-	TestAlert:        {"", "testalert"},
+// names is the one table of what mon calls an alert type besides
+// MON_ALERTTYPE: the flag an alert program gets, and the word the alert
+// history and the log use.
+func (t AlertType) names() (flag, history string) {
+	switch t {
+	case FailureAlert:
+		return "", "alert"
+	case UpAlert:
+		return "-u", "upalert"
+	case AckAlert:
+		return "-a", "ackalert"
+	case DisableAlert:
+		return "-D", "disablealert"
+	case TrapAlert:
+		return "-T", "trapalert"
+	case TrapTimeoutAlert:
+		return "-O", "traptimeoutalert"
+	}
+	return "", string(t) + "alert" // startup, test
 }
 
 // Flag is the command-line flag mon passes an alert program for t
 // ("" for none).
-func (t AlertType) Flag() string { return alertTypeNames[t].flag }
+func (t AlertType) Flag() string {
+	flag, _ := t.names()
+	return flag
+}
 
 // HistoryWord is the TYPE word of alert history lines and log messages.
 func (t AlertType) HistoryWord() string {
-	if n, ok := alertTypeNames[t]; ok {
-		return n.history
-	}
-	return string(t) + "alert"
+	_, word := t.names()
+	return word
 }
 
 // AlertTypeOfFlag is the alert type whose flag is flag (an alert program
 // reading mon's command line).
 func AlertTypeOfFlag(flag string) (AlertType, bool) {
-	for t, n := range alertTypeNames {
-		if n.flag != "" && n.flag == flag {
+	for _, t := range []AlertType{UpAlert, AckAlert, DisableAlert, TrapAlert, TrapTimeoutAlert} {
+		if t.Flag() == flag {
 			return t, true
 		}
 	}

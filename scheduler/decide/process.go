@@ -201,7 +201,6 @@ func Disable(svc *config.Service, st *State, who string, w World) Decision {
 	return c.d
 }
 
-// splitOutput splits at the first LF: summary before, detail after.
 // Caps on what the state keeps of a monitor's output (gomon; mon keeps it
 // whole). The summary is logged, stored, listed and exported on every
 // event, so a monitor printing megabytes would flood the log, the state
@@ -243,6 +242,7 @@ func Clip(s string, n int) string {
 	return s[:cut] + fmt.Sprintf(" …[%d bytes cut]", len(s)-cut)
 }
 
+// splitOutput splits at the first LF: summary before, detail after.
 func splitOutput(out string) (summary, detail string) {
 	summary, detail, _ = strings.Cut(out, "\n")
 	return summary, detail
