@@ -486,4 +486,3 @@ func TestServiceInsidePeriodStartsService(t *testing.T) {
 		t.Errorf("services = %+v", w.Services)
 	}
 }
-
