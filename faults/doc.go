@@ -1,0 +1,2 @@
+// Package faults is gomon's standing fault suite.
+package faults
