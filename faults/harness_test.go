@@ -298,6 +298,7 @@ func (d *daemon) kill() {
 	d.stopping.Store(true)
 	d.cmd.Process.Kill()
 	<-d.done
+	d.scanPanics()
 }
 
 // panicRE matches a Go panic or fatal runtime error and the goroutine

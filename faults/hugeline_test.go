@@ -56,7 +56,7 @@ func (s *suite) hugeLine(t *testing.T) {
 		t.Fatalf("the huge-line monitor did not run (%v runs)", runs1)
 	}
 	perRun := float64(log1-log0) / n
-	s.rep.add(t, "huge line: log growth per run", fmt.Sprintf("%.0f B (%.0f runs in %v)", perRun, n, (s.k.hugeLine - warmup).Round(time.Second)),
+	s.rep.add(t, "huge line: log growth per run", fmt.Sprintf("%.0f B (%.0f runs in %v)", perRun, n, (s.k.hugeLine-warmup).Round(time.Second)),
 		"≤ 64 KiB", perRun <= 64<<10)
 	q := max(1, len(rss)/4)
 	growth := slices.Max(rss[len(rss)-q:]) - median(rss[:q])
