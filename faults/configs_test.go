@@ -1,0 +1,320 @@
+package faults
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// seedFile is a configuration the mutations start from.
+type seedFile struct {
+	name   string
+	data   []byte
+	debian bool // names hosts off this machine: its monitors must never run
+}
+
+// seeds reads the suite's own configurations and Debian's examples.
+// Absolute paths in Debian's files (/var/log/mon/history.log …) are moved
+// under root, so that nothing outside the rig is read or written.
+func seeds(t *testing.T, root string) []seedFile {
+	t.Helper()
+	var out []seedFile
+	for _, n := range []string{"rig.cf", "rig.m4"} {
+		b, err := os.ReadFile(filepath.Join("testdata", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, seedFile{name: n, data: b})
+	}
+	ents, err := os.ReadDir("testdata/debian")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Name() == "README" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("testdata/debian", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dir := range []string{"/var/", "/etc/", "/usr/"} {
+			b = bytes.ReplaceAll(b, []byte(dir), []byte(root+dir))
+		}
+		out = append(out, seedFile{name: "debian/" + e.Name(), data: b, debian: true})
+	}
+	return out
+}
+
+// reloader is a running daemon that mutated configurations are loaded
+// into with reset (or SIGHUP), and restored from.
+type reloader struct {
+	r    *rig
+	d    *daemon
+	cf   string // its configuration file
+	base []byte
+	svcs []string // the services of base, as list opstatus names them
+	// refusedEmpty: the last reload was refused for having no services,
+	// which --check-config does not object to.
+	refusedEmpty bool
+}
+
+func (s *suite) newReloader(t *testing.T, name, file string, base []byte) *reloader {
+	t.Helper()
+	rl := &reloader{r: s.newRig(t), base: base}
+	rl.cf = rl.r.path(file)
+	if err := os.WriteFile(rl.cf, base, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rl.d = rl.r.start(t, name, rl.cf, nil)
+	ops, err := rl.d.opstatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl.svcs = keys(ops)
+	return rl
+}
+
+func keys(m map[string]map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// mutatedConfigs takes mutants of the seeds through --check-config (exit
+// 0 or 1, no panic), a start when the check passed (it must start and
+// answer), and a reload into a running daemon (a refused one must leave
+// the old services answering; check and reload must agree).
+func (s *suite) mutatedConfigs(t *testing.T) {
+	work := s.newRig(t) // mutants are written and started here
+	seedList := seeds(t, work.dir)
+	rng := s.rng("configs")
+	var rigCf, rigM4 []byte
+	for _, sd := range seedList {
+		switch sd.name {
+		case "rig.cf":
+			rigCf = sd.data
+		case "rig.m4":
+			rigM4 = sd.data
+		}
+	}
+	reloadCf := s.newReloader(t, "reload-cf", "mon.cf", rigCf)
+	reloadM4 := s.newReloader(t, "reload-m4", "mon.m4", rigM4)
+
+	var (
+		checked, checkOK, checkBad, started, startBad int
+		reloads, reloadBad, disagree, hups            int
+		problems                                      []string
+	)
+	problem := func(i int, sd seedFile, how []string, format string, args ...any) {
+		if len(problems) < 10 {
+			problems = append(problems, fmt.Sprintf("mutant %d of %s (%s): %s", i, sd.name, strings.Join(how, ", "), fmt.Sprintf(format, args...)))
+		}
+		t.Errorf("mutant %d of %s (%s), FAULTS_SEED=%d: %s", i, sd.name, strings.Join(how, ", "), s.k.seed, fmt.Sprintf(format, args...))
+	}
+	// Each seed once as it is, then the mutants.
+	for i := range len(seedList) + s.k.configs {
+		sd := seedList[i%len(seedList)]
+		if i >= len(seedList) && rng.IntN(2) == 0 {
+			sd = seedList[rng.IntN(2)] // half of the rest from the suite's own seeds
+		}
+		data, how := sd.data, []string{"unchanged"}
+		if i >= len(seedList) {
+			data, how = mutate(rng, sd.data)
+		}
+		ext := ".cf"
+		if strings.HasSuffix(sd.name, ".m4") {
+			ext = ".m4"
+		}
+		path := work.path(fmt.Sprintf("mutant-%d%s", i, ext))
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+
+		// 1. --check-config.
+		checked++
+		code, out, err := work.checkConfig(path)
+		switch {
+		case err != nil:
+			checkBad++
+			problem(i, sd, how, "--check-config: %v", err)
+			continue
+		case code == 0:
+			checkOK++
+		case code != 1:
+			checkBad++
+			problem(i, sd, how, "--check-config exit status %d:\n%s", code, tail(out, 1000))
+			continue
+		}
+
+		// 2. Start it, if the check passed.
+		if code == 0 {
+			started++
+			if why := s.startMutant(t, work, i, path, sd.debian); why != "" {
+				startBad++
+				problem(i, sd, how, "the check passed but %s", why)
+			}
+		}
+
+		// 3. Load it into a running daemon.
+		rl := reloadCf
+		if ext == ".m4" {
+			rl = reloadM4
+		}
+		reloads++
+		hup := !sd.debian && ext == ".cf" && i%4 == 3
+		if hup {
+			hups++
+		}
+		accepted, why := rl.load(data, sd.debian, hup)
+		switch {
+		case why != "":
+			reloadBad++
+			problem(i, sd, how, "reload: %s", why)
+		case accepted && code == 1:
+			disagree++
+			problem(i, sd, how, "reload accepted what --check-config rejected:\n%s", tail(out, 500))
+		case !accepted && code == 0 && !rl.refusedEmpty:
+			disagree++
+			problem(i, sd, how, "reload refused what --check-config accepted:\n%s", tail(rl.d.log(), 500))
+		}
+	}
+	s.rep.add(t, "mutated configs: --check-config exits 0 or 1 in time",
+		fmt.Sprintf("%d of %d (%d seeds as they are, %d mutants; %d passed, %d rejected)",
+			checked-checkBad, checked, len(seedList), s.k.configs, checkOK, checked-checkBad-checkOK), "all", checkBad == 0)
+	s.rep.add(t, "mutated configs: passed the check → starts, answers, ends on SIGTERM",
+		fmt.Sprintf("%d of %d", started-startBad, started), "all", startBad == 0 && started > 0)
+	s.rep.add(t, "mutated configs: reset/SIGHUP into a running daemon",
+		fmt.Sprintf("%d of %d right (%d by SIGHUP); a refused one kept the old services", reloads-reloadBad, reloads, hups), "all", reloadBad == 0)
+	s.rep.add(t, "mutated configs: --check-config and reload agree", fmt.Sprintf("%d disagree%s", disagree, listed(problems)), "0", disagree == 0)
+	for _, rl := range []*reloader{reloadCf, reloadM4} {
+		if !rl.d.alive() {
+			t.Errorf("%s: the reload daemon is gone", rl.d.name)
+		}
+	}
+}
+
+// startMutant starts mon on a configuration the check passed, asks for
+// list opstatus and stops it; it returns what went wrong. A Debian
+// configuration starts with its scheduler stopped (-S): its monitors
+// would reach for hosts off this machine.
+func (s *suite) startMutant(t *testing.T, r *rig, i int, path string, debian bool) string {
+	t.Helper()
+	var extra []string
+	if debian {
+		extra = []string{"-S"}
+	}
+	name := fmt.Sprintf("start-%d", i)
+	var d *daemon
+	var err error
+	for attempt := 0; ; attempt++ {
+		d, err = r.tryStart(t, name, path, nil, extra...)
+		if err == nil || !strings.Contains(err.Error(), errBind.Error()) || attempt == 3 {
+			break
+		}
+		r.port = freePort(t)
+	}
+	if err != nil {
+		return "mon did not start: " + err.Error()
+	}
+	_, final, err := d.command("list opstatus")
+	d.stop(t)
+	if err != nil || !strings.HasPrefix(final, "220") {
+		return fmt.Sprintf("list opstatus: %q, %v", final, err)
+	}
+	if code := d.cmd.ProcessState.ExitCode(); code != 1 {
+		return fmt.Sprintf("exit status %d on SIGTERM", code)
+	}
+	return ""
+}
+
+// load writes data over the running configuration and resets (SIGHUP
+// with hup). It reports whether the daemon took it, and what went wrong:
+// a refused configuration must leave the old services answering; a taken
+// one must answer, and the old one must then load again.
+func (rl *reloader) load(data []byte, debian, hup bool) (accepted bool, why string) {
+	rl.refusedEmpty = false
+	if err := os.WriteFile(rl.cf, data, 0o644); err != nil {
+		return false, err.Error()
+	}
+	if hup {
+		accepted, why = rl.hup()
+	} else {
+		cmd := "reset"
+		if debian {
+			cmd = "reset stopped" // Debian's monitors must not run
+		}
+		_, final, err := rl.d.command(cmd)
+		switch {
+		case err != nil:
+			return false, fmt.Sprintf("%s: %v", cmd, err)
+		case strings.HasPrefix(final, "220 reset"):
+			accepted = true
+		case strings.Contains(final, "refused: the new configuration has no services"):
+			rl.refusedEmpty = true
+		case !strings.Contains(final, "failed, error in config file"):
+			return false, fmt.Sprintf("%s: %q", cmd, final)
+		}
+	}
+	if why != "" {
+		return accepted, why
+	}
+	ops, err := rl.d.opstatus()
+	if err != nil {
+		return accepted, fmt.Sprintf("list opstatus after the reload: %v", err)
+	}
+	if !accepted {
+		if got := keys(ops); !slices.Equal(got, rl.svcs) {
+			return false, fmt.Sprintf("refused, but the services are now %v, were %v", got, rl.svcs)
+		}
+		return false, ""
+	}
+	// Back to the base configuration, running.
+	if err := os.WriteFile(rl.cf, rl.base, 0o644); err != nil {
+		return true, err.Error()
+	}
+	for _, cmd := range []string{"reset", "start"} {
+		if _, final, err := rl.d.command(cmd); err != nil || !strings.HasPrefix(final, "220") {
+			return true, fmt.Sprintf("restoring: %s: %q, %v", cmd, final, err)
+		}
+	}
+	ops, err = rl.d.opstatus()
+	if err != nil || !slices.Equal(keys(ops), rl.svcs) {
+		return true, fmt.Sprintf("restored, but the services are %v (%v)", keys(ops), err)
+	}
+	return true, ""
+}
+
+// hup resets by SIGHUP and waits for the outcome in the log.
+func (rl *reloader) hup() (accepted bool, why string) {
+	count := func() (ok, failed int) {
+		l := rl.d.log()
+		return strings.Count(l, "resetting, and re-reading configuration"), strings.Count(l, "reset on SIGHUP failed")
+	}
+	ok0, failed0 := count()
+	if err := rl.d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		return false, err.Error()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ok, failed := count()
+		switch {
+		case ok > ok0:
+			return true, ""
+		case failed > failed0:
+			rl.refusedEmpty = strings.Contains(tail(rl.d.log(), 2000), "has no services")
+			return false, ""
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false, "no outcome in the log 20 s after SIGHUP"
+}
