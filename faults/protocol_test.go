@@ -62,8 +62,12 @@ func junkLine(rng *rand.Rand) string {
 			l = "list " + strings.Repeat("A", 64<<10+rng.IntN(64<<10)) // over the 64 KiB limit
 		}
 		l = strings.NewReplacer("\r", "", "\n", "").Replace(l)
-		first := strings.ToLower(strings.TrimRight(strings.SplitN(l, " ", 2)[0], "\t\v\f"))
-		if l != "" && first != "quit" && !strings.HasPrefix(first, "quit\t") {
+		// The command word ends at the first blank, as the server reads it.
+		word := l
+		if i := strings.IndexAny(l, " \t\v\f"); i >= 0 {
+			word = l[:i]
+		}
+		if l != "" && strings.ToLower(word) != "quit" {
 			return l
 		}
 	}
