@@ -57,17 +57,20 @@ func seeds(t *testing.T, root string) []seedFile {
 type reloader struct {
 	r    *rig
 	d    *daemon
+	name string
 	cf   string // its configuration file
 	base []byte
 	svcs []string // the services of base, as list opstatus names them
 	// refusedEmpty: the last reload was refused for having no services,
 	// which --check-config does not object to.
 	refusedEmpty bool
+	restarts     int    // daemons that died and were replaced
+	lastDeath    string // how the last one ended
 }
 
 func (s *suite) newReloader(t *testing.T, name, file string, base []byte) *reloader {
 	t.Helper()
-	rl := &reloader{r: s.newRig(t), base: base}
+	rl := &reloader{r: s.newRig(t), base: base, name: name}
 	rl.cf = rl.r.path(file)
 	if err := os.WriteFile(rl.cf, base, 0o644); err != nil {
 		t.Fatal(err)
@@ -79,6 +82,24 @@ func (s *suite) newReloader(t *testing.T, name, file string, base []byte) *reloa
 	}
 	rl.svcs = keys(ops)
 	return rl
+}
+
+// ensure replaces a reload daemon that died (its death is recorded when
+// it is stopped), so that one crash does not hide what later mutants do.
+// It reports whether the daemon had died.
+func (rl *reloader) ensure(t *testing.T) bool {
+	t.Helper()
+	if rl.d.alive() {
+		return false
+	}
+	rl.lastDeath = rl.d.death()
+	rl.d.stop(t)
+	rl.restarts++
+	if err := os.WriteFile(rl.cf, rl.base, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rl.d = rl.r.start(t, fmt.Sprintf("%s-%d", rl.name, rl.restarts), rl.cf, nil)
+	return true
 }
 
 func keys(m map[string]map[string]string) []string {
@@ -111,15 +132,14 @@ func (s *suite) mutatedConfigs(t *testing.T) {
 	reloadM4 := s.newReloader(t, "reload-m4", "mon.m4", rigM4)
 
 	var (
-		checked, checkOK, checkBad, started, startBad int
-		reloads, reloadBad, disagree, hups            int
-		problems                                      []string
+		checked, checkOK, checkBad, started, startBad   int
+		reloads, reloadBad, disagree, hups              int
+		checkProbs, startProbs, reloadProbs, agreeProbs []string
 	)
-	problem := func(i int, sd seedFile, how []string, format string, args ...any) {
-		if len(problems) < 10 {
-			problems = append(problems, fmt.Sprintf("mutant %d of %s (%s): %s", i, sd.name, strings.Join(how, ", "), fmt.Sprintf(format, args...)))
-		}
-		t.Errorf("mutant %d of %s (%s), FAULTS_SEED=%d: %s", i, sd.name, strings.Join(how, ", "), s.k.seed, fmt.Sprintf(format, args...))
+	problem := func(list *[]string, i int, sd seedFile, how []string, format string, args ...any) {
+		what := fmt.Sprintf("%s %d (%s): %s", sd.name, i, strings.Join(how, ", "), fmt.Sprintf(format, args...))
+		*list = append(*list, firstLine(what))
+		t.Errorf("FAULTS_SEED=%d, %s", s.k.seed, what)
 	}
 	// Each seed once as it is, then the mutants.
 	for i := range len(seedList) + s.k.configs {
@@ -146,22 +166,28 @@ func (s *suite) mutatedConfigs(t *testing.T) {
 		switch {
 		case err != nil:
 			checkBad++
-			problem(i, sd, how, "--check-config: %v", err)
+			problem(&checkProbs, i, sd, how, "--check-config: %v", err)
 			continue
 		case code == 0:
 			checkOK++
 		case code != 1:
 			checkBad++
-			problem(i, sd, how, "--check-config exit status %d:\n%s", code, tail(out, 1000))
+			problem(&checkProbs, i, sd, how, "--check-config exit status %d:\n%s", code, tail(out, 1000))
 			continue
 		}
 
-		// 2. Start it, if the check passed.
+		// 2. Start it, if the check passed. The suite's own seeds, as
+		// they are, run for a few intervals first: a configuration that
+		// passes the check must also survive being run.
 		if code == 0 {
 			started++
-			if why := s.startMutant(t, work, i, path, sd.debian); why != "" {
+			run := time.Duration(0)
+			if i < len(seedList) && !sd.debian {
+				run = 2500 * time.Millisecond
+			}
+			if why := s.startMutant(t, work, i, path, sd.debian, run); why != "" {
 				startBad++
-				problem(i, sd, how, "the check passed but %s", why)
+				problem(&startProbs, i, sd, how, "the check passed but %s", why)
 			}
 		}
 
@@ -169,6 +195,10 @@ func (s *suite) mutatedConfigs(t *testing.T) {
 		rl := reloadCf
 		if ext == ".m4" {
 			rl = reloadM4
+		}
+		if rl.ensure(t) {
+			reloadBad++
+			problem(&reloadProbs, i, sd, how, "the reload daemon had died before this mutant (%s)", rl.lastDeath)
 		}
 		reloads++
 		hup := !sd.debian && ext == ".cf" && i%4 == 3
@@ -179,35 +209,42 @@ func (s *suite) mutatedConfigs(t *testing.T) {
 		switch {
 		case why != "":
 			reloadBad++
-			problem(i, sd, how, "reload: %s", why)
+			problem(&reloadProbs, i, sd, how, "reload: %s", why)
 		case accepted && code == 1:
 			disagree++
-			problem(i, sd, how, "reload accepted what --check-config rejected:\n%s", tail(out, 500))
+			problem(&agreeProbs, i, sd, how, "reload accepted what --check-config rejected:\n%s", tail(out, 500))
 		case !accepted && code == 0 && !rl.refusedEmpty:
 			disagree++
-			problem(i, sd, how, "reload refused what --check-config accepted:\n%s", tail(rl.d.log(), 500))
+			problem(&agreeProbs, i, sd, how, "reload refused what --check-config accepted:\n%s", tail(rl.d.log(), 500))
+		}
+	}
+	// The reload daemons go on with their own configuration for a few
+	// intervals: a crash once monitors run shows here, not only by luck
+	// between two resets.
+	time.Sleep(2500 * time.Millisecond)
+	for _, rl := range []*reloader{reloadCf, reloadM4} {
+		if rl.ensure(t) {
+			reloadBad++
+			reloadProbs = append(reloadProbs, rl.name+" died running its own configuration ("+rl.lastDeath+")")
+			t.Errorf("%s died running its own configuration (%s)", rl.name, rl.lastDeath)
 		}
 	}
 	s.rep.add(t, "mutated configs: --check-config exits 0 or 1 in time",
-		fmt.Sprintf("%d of %d (%d seeds as they are, %d mutants; %d passed, %d rejected)",
-			checked-checkBad, checked, len(seedList), s.k.configs, checkOK, checked-checkBad-checkOK), "all", checkBad == 0)
+		fmt.Sprintf("%d of %d (%d seeds as they are, %d mutants; %d passed, %d rejected)%s",
+			checked-checkBad, checked, len(seedList), s.k.configs, checkOK, checked-checkBad-checkOK, listed(checkProbs)), "all", checkBad == 0)
 	s.rep.add(t, "mutated configs: passed the check → starts, answers, ends on SIGTERM",
-		fmt.Sprintf("%d of %d", started-startBad, started), "all", startBad == 0 && started > 0)
+		fmt.Sprintf("%d of %d%s", started-startBad, started, listed(startProbs)), "all", startBad == 0 && started > 0)
 	s.rep.add(t, "mutated configs: reset/SIGHUP into a running daemon",
-		fmt.Sprintf("%d of %d right (%d by SIGHUP); a refused one kept the old services", reloads-reloadBad, reloads, hups), "all", reloadBad == 0)
-	s.rep.add(t, "mutated configs: --check-config and reload agree", fmt.Sprintf("%d disagree%s", disagree, listed(problems)), "0", disagree == 0)
-	for _, rl := range []*reloader{reloadCf, reloadM4} {
-		if !rl.d.alive() {
-			t.Errorf("%s: the reload daemon is gone", rl.d.name)
-		}
-	}
+		fmt.Sprintf("%d of %d right (%d by SIGHUP), %d daemons died%s", reloads-reloadBad, reloads, hups,
+			reloadCf.restarts+reloadM4.restarts, listed(reloadProbs)), "all, none died", reloadBad == 0)
+	s.rep.add(t, "mutated configs: --check-config and reload agree", fmt.Sprintf("%d disagree%s", disagree, listed(agreeProbs)), "0", disagree == 0)
 }
 
-// startMutant starts mon on a configuration the check passed, asks for
-// list opstatus and stops it; it returns what went wrong. A Debian
+// startMutant starts mon on a configuration the check passed, lets it
+// run, asks for list opstatus and stops it; it returns what went wrong. A Debian
 // configuration starts with its scheduler stopped (-S): its monitors
 // would reach for hosts off this machine.
-func (s *suite) startMutant(t *testing.T, r *rig, i int, path string, debian bool) string {
+func (s *suite) startMutant(t *testing.T, r *rig, i int, path string, debian bool, run time.Duration) string {
 	t.Helper()
 	var extra []string
 	if debian {
@@ -225,6 +262,11 @@ func (s *suite) startMutant(t *testing.T, r *rig, i int, path string, debian boo
 	}
 	if err != nil {
 		return "mon did not start: " + err.Error()
+	}
+	time.Sleep(run)
+	if !d.alive() {
+		d.stop(t)
+		return fmt.Sprintf("it died within %v (%s)", run, d.death())
 	}
 	_, final, err := d.command("list opstatus")
 	d.stop(t)

@@ -313,6 +313,17 @@ func (d *daemon) scanPanics() {
 	}
 }
 
+// death describes how a daemon that is gone ended: its exit status and
+// the first line of a panic, if any.
+func (d *daemon) death() string {
+	why := fmt.Sprint(d.cmd.ProcessState)
+	log := d.log()
+	if m := panicRE.FindStringIndex(log); m != nil {
+		why += ", " + firstLine(log[m[0]:])
+	}
+	return why
+}
+
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
