@@ -349,9 +349,13 @@ func cleanEnv() []string {
 	return append(env, "LC_ALL=C")
 }
 
-// checkConfig runs mon --check-config on cf in the rig, bounded in time.
+// checkConfig runs mon --check-config on cf in the rig, for at most 30 s.
 func (r *rig) checkConfig(cf string) (code int, stderr string, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return r.checkConfigWithin(cf, 30*time.Second)
+}
+
+func (r *rig) checkConfigWithin(cf string, limit time.Duration) (code int, stderr string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.s.bin, append([]string{"--check-config"}, r.args(cf)...)...)
 	cmd.Dir = r.dir
@@ -366,7 +370,7 @@ func (r *rig) checkConfig(cf string) (code int, stderr string, err error) {
 		r.s.notePanic(fmt.Sprintf("--check-config %s: %q", filepath.Base(cf), firstLine(out.String()[m[0]:])))
 	}
 	if ctx.Err() != nil {
-		return -1, out.String(), fmt.Errorf("--check-config did not finish in 30 s")
+		return -1, out.String(), fmt.Errorf("--check-config did not finish in %v", limit)
 	}
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {

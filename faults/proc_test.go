@@ -87,14 +87,16 @@ type tagged struct {
 	age     time.Duration
 }
 
-// taggedProcs lists the live processes (not zombies) whose argv contains
-// ".TAG": the suite's monitors' sleepers (sleep 3001.TAG …).
+// taggedProcs lists the live processes (not zombies) with an argument
+// ending in ".TAG": the suite's monitors' sleepers (sleep 3001.TAG …).
 func taggedProcs(tag string) []tagged {
 	up := uptime()
 	var out []tagged
 	for _, p := range pids() {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-		if err != nil || !strings.Contains(string(b), "."+tag) {
+		if err != nil || !slices.ContainsFunc(strings.Split(string(b), "\x00"), func(arg string) bool {
+			return strings.HasSuffix(arg, "."+tag)
+		}) {
 			continue
 		}
 		st, err := readStat(p)

@@ -67,17 +67,16 @@ type suite struct {
 	bin string
 	k   knobs
 	// tag makes this run's monitor sleepers recognizable (sleep 3001.TAG):
-	// a leftover process is one whose argv carries it.
+	// a leftover process is one with an argument ending in ".TAG".
 	tag string
 	rep report
 
-	mu       sync.Mutex
-	rngState uint64
-	panics   []string // where a panic or fatal runtime error was seen
-	exits    []string // daemons that exited when nobody stopped them
-	zombies  []string // zombie children that stayed unreaped
-	daemons  int      // daemons started
-	checks   int      // --check-config runs
+	mu      sync.Mutex
+	panics  []string // where a panic or fatal runtime error was seen
+	exits   []string // daemons that exited when nobody stopped them
+	zombies []string // zombie children that stayed unreaped
+	daemons int      // daemons started
+	checks  int      // --check-config runs
 }
 
 // rng returns a generator for one part of the suite, derived from the
@@ -127,7 +126,9 @@ func TestFaults(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gomon/gomon/cmd/mon").CombinedOutput(); err != nil {
 		t.Fatalf("building mon: %v\n%s", err, out)
 	}
-	s := &suite{bin: bin, k: k, tag: fmt.Sprintf("%06d", k.seed%1000000)}
+	// The process id keeps the tag apart from any other run's, even one
+	// replaying the same seed at the same time.
+	s := &suite{bin: bin, k: k, tag: strconv.Itoa(os.Getpid())}
 	form := "short"
 	if k.long {
 		form = "long (GOMON_FAULTS=1)"
@@ -214,7 +215,7 @@ func (r *report) info(check, figure string) {
 
 // sections order the table: rows come in as checks finish, some side by
 // side; the suite-wide ones last.
-var sections = []string{"auth", "protocol", "trap", "idle flood", "kill -9", "huge line", "mutated", "soak"}
+var sections = []string{"auth", "protocol", "trap", "idle flood", "kill -9", "huge line", "mutated", "slow reset", "soak"}
 
 func section(check string) int {
 	for i, p := range sections {
