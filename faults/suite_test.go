@@ -114,7 +114,7 @@ func (s *suite) noteZombies(where string) {
 // alone.
 func TestFaults(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the mon binary for over a minute")
+		t.Skip("builds and runs the mon binary for about a minute")
 	}
 	k, err := loadKnobs()
 	if err != nil {
