@@ -42,13 +42,21 @@
 //	            room for all): a new client is served within 100 ms
 //	savestate   kill -9 aimed at the middle of savestate: the state file
 //	            is the old or the new one, whole, and -l opstatus loads it
+//	alertretry  a service with 1 MiB of output failing five times a
+//	            second while its alert fails too: what waits for a retry
+//	            must not grow the daemon by more than 20 MiB in 10 s
 //	configs     the suite's own configurations (testdata/rig.cf, rig.m4)
 //	            and Debian's examples (testdata/debian), as they are and
 //	            mutated (lines deleted, duplicated, swapped; bits flipped;
 //	            control bytes and 1 MiB lines inserted; cut short): through
 //	            --check-config (exit 0 or 1), a start when it passed, and a
 //	            reset or SIGHUP into a running daemon, which must keep the
-//	            old services when it refuses and agree with the check
+//	            old services when it refuses and agree with the check; the
+//	            suite's own seeds must also survive running a few seconds.
+//	            Mutants on which m4 runs away are set aside (the daemon
+//	            gives m4 a minute); instead a reset to such a file must not
+//	            hold up other clients, and (long form) --check-config must
+//	            refuse it within 75 s
 //
 // Across all of them: no panic in any daemon's or check's output, no
 // daemon exiting unasked or lingering after SIGTERM, no zombie, and no

@@ -144,6 +144,7 @@ func TestFaults(t *testing.T) {
 			t.Run("traps", s.trapAbuse)
 			t.Run("idleflood", s.idleFlood)
 			t.Run("savestate", s.killDuringSave)
+			t.Run("alertretry", s.alertRetries)
 			t.Run("configs", s.mutatedConfigs)
 		})
 	})
@@ -215,7 +216,7 @@ func (r *report) info(check, figure string) {
 
 // sections order the table: rows come in as checks finish, some side by
 // side; the suite-wide ones last.
-var sections = []string{"auth", "protocol", "trap", "idle flood", "kill -9", "huge line", "mutated", "slow reset", "soak"}
+var sections = []string{"auth", "protocol", "trap", "idle flood", "kill -9", "alert retries", "huge line", "mutated", "slow reset", "soak"}
 
 func section(check string) int {
 	for i, p := range sections {
