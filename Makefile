@@ -6,7 +6,7 @@ MONDIR  ?= $(PREFIX)/lib/gomon/mon.d
 ALERTDIR?= $(PREFIX)/lib/gomon/alert.d
 BIN     := bin
 
-.PHONY: all build test deps vet fuzz bench run install clean
+.PHONY: all build test deps vet fuzz bench faults run install clean
 
 all: build
 
@@ -35,6 +35,12 @@ fuzz:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 	GOMON_BENCH=1 $(GO) test -count=1 -run '^TestSchedulerBench$$' -timeout 30m -v ./bench
+
+# The standing fault suite, long form (10 min soak, 2 min huge line, 600
+# mutated configs …); its short form runs with every `go test ./...`.
+# See faults/doc.go for what it checks and its knobs.
+faults: deps
+	GOMON_FAULTS=1 $(GO) test -count=1 -timeout 60m -v ./faults
 
 run:
 	$(GO) run ./cmd/mon --embedded-config
