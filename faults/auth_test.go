@@ -68,10 +68,7 @@ func (s *suite) authMatrix(t *testing.T) {
 	r := s.newRig(t)
 	r.write(t, "auth.cf", matrixAuth())
 	r.write(t, "users", "alice:"+shaHash("alice-pw")+"\nbob:"+shaHash("bob-pw")+"\n")
-	cf := r.config(t, fmt.Sprintf(`authtype = userfile
-userfile = %s
-
-hostgroup g 127.0.0.1
+	cf := r.config(t, `hostgroup g 127.0.0.1
 
 watch g
     service s
@@ -79,7 +76,7 @@ watch g
         monitor fail.monitor
         period wd {Sun-Sat}
             alert sink.alert
-`, r.path("users")))
+`)
 	d := r.start(t, "auth", cf, nil)
 
 	type identity struct {

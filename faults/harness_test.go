@@ -76,6 +76,7 @@ func (s *suite) newRig(t *testing.T) *rig {
 		r.script(t, name, body)
 	}
 	r.write(t, "auth.cf", rigAuth)
+	r.write(t, "users", "")
 	return r
 }
 
@@ -100,10 +101,11 @@ func (r *rig) script(t *testing.T, name, body string) {
 	}
 }
 
-// globals is the head of a rig's mon.cf: the status page, and nothing
-// that names a path (the command line gives those).
+// globals is the head of a rig's mon.cf: the status page, and logins
+// checked against the rig's own user file (empty unless a check writes
+// one), so that no login reads the system's password files.
 func (r *rig) globals() string {
-	return fmt.Sprintf("status_listen = 127.0.0.1:%d\n\n", r.http)
+	return fmt.Sprintf("status_listen = 127.0.0.1:%d\nauthtype = userfile\nuserfile = %s\n\n", r.http, r.path("users"))
 }
 
 // config writes mon.cf: the globals, then body.
@@ -241,8 +243,7 @@ func (d *daemon) logSize() int64 {
 	return st.Size()
 }
 
-// alive reports whether the daemon is still running; an exit nobody
-// asked for is recorded.
+// alive reports whether the daemon is still running.
 func (d *daemon) alive() bool {
 	select {
 	case <-d.done:
@@ -307,8 +308,8 @@ var panicRE = regexp.MustCompile(`(?m)^(panic: |fatal error: |goroutine \d+ \[)`
 
 // scanPanics records a panic trace in the daemon's stderr.
 func (d *daemon) scanPanics() {
-	if m := panicRE.FindStringIndex(d.log()); m != nil {
-		log := d.log()
+	log := d.log()
+	if m := panicRE.FindStringIndex(log); m != nil {
 		d.r.s.notePanic(fmt.Sprintf("%s: %q", d.name, firstLine(log[m[0]:])))
 	}
 }
