@@ -38,7 +38,7 @@ func retryDelay(i int) time.Duration {
 // last failure of the service is kept for the status page. An alert is
 // never dropped without an ERROR line: retries still pending when the
 // daemon stops are logged as abandoned.
-func (s *Scheduler) deliver(svc *service, gen uint64, dispatched time.Time, retries int, a alerts.Alert, name string, ev alerts.Event) {
+func (s *Scheduler) deliver(svc *service, gen uint64, newer <-chan struct{}, retries int, a alerts.Alert, name string, ev alerts.Event) {
 	defer s.alertsWG.Done()
 	attrs := []any{"alert", name, "group", ev.Group, "service", ev.Service, "type", ev.Type}
 	for attempt := 1; ; attempt++ {
@@ -88,11 +88,13 @@ func (s *Scheduler) deliver(svc *service, gen uint64, dispatched time.Time, retr
 			t.Stop()
 			s.log.Error("alert abandoned: the daemon is stopping before its retry", append(attrs, "attempts", attempt)...)
 			return
-		}
-		// A retry that a newer alert of the service has overtaken would
-		// tell an old story (a failure after its recovery's upalert).
-		if s.alertOvertaken(svc, gen, dispatched, name, ev.Type) {
-			s.log.Error("alert not retried: a newer alert of the service has been sent since", append(attrs, "attempts", attempt)...)
+		case <-newer:
+			// A retry that a later alert of the service has overtaken
+			// would tell an old story (a failure after the recovery's
+			// upalert).
+			t.Stop()
+			s.alertAbandoned(svc, name, ev.Type)
+			s.log.Error("alert not retried: a later alert of the service has been sent since", append(attrs, "attempts", attempt)...)
 			return
 		}
 	}
@@ -117,15 +119,9 @@ func (s *Scheduler) alertOutcome(svc *service, gen uint64, name string, typ deci
 	svc.alertFailure = f
 }
 
-// alertOvertaken reports whether a later event of the service has started
-// alerts since the one dispatched at that time (the lines of one event
-// share it).
-func (s *Scheduler) alertOvertaken(svc *service, gen uint64, dispatched time.Time, name string, typ decide.AlertType) bool {
+// alertAbandoned reports a retry given up for a later alert.
+func (s *Scheduler) alertAbandoned(svc *service, name string, typ decide.AlertType) {
 	s.mu.readLock()
 	defer s.mu.Unlock()
-	if gen == s.gen && !svc.lastDispatch.After(dispatched) {
-		return false
-	}
 	s.emit(Event{Kind: "alert-abandoned", Group: svc.w.name, Service: svc.cfg.Name, Alert: name, AlertType: typ, Time: s.clk.Now()})
-	return true
 }

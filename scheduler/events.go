@@ -119,10 +119,20 @@ func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now ti
 	}
 	s.emit(Event{Kind: "alert", Group: svc.w.name, Service: svc.cfg.Name, Alert: a.Line.Name, AlertType: a.Type, Time: now})
 	s.alertsWG.Add(1)
+	var newer <-chan struct{} // nil for a test: never overtaken
 	if a.Type != decide.TestAlert {
-		svc.lastDispatch = now
+		// The alert lines of one event share a channel; the next event
+		// that alerts closes it.
+		if now.After(svc.lastDispatch) || svc.newer == nil {
+			if svc.newer != nil {
+				close(svc.newer)
+			}
+			svc.newer = make(chan struct{})
+			svc.lastDispatch = now
+		}
+		newer = svc.newer
 	}
-	go s.deliver(svc, s.gen, now, s.cfg.Globals.AlertRetries, p.alert, a.Line.Name, ev)
+	go s.deliver(svc, s.gen, newer, s.cfg.Globals.AlertRetries, p.alert, a.Line.Name, ev)
 }
 
 // appendHist appends to a history list, keeping histlength+1 entries as

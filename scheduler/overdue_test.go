@@ -110,3 +110,23 @@ watch g
 		t.Errorf("alert %+v", ev)
 	}
 }
+
+// TestSubSecondRandskew: a randskew under a second (mon counts whole
+// seconds) skews by one second instead of crashing the daemon.
+func TestSubSecondRandskew(t *testing.T) {
+	m := answer(0, "ok\n")
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        randskew 0.5s
+        monitor m.monitor
+`, map[string]any{"m.monitor": m})
+	r.advance(10 * time.Second)
+	r.request(m)
+	r.wait("monitor-done")
+	r.advance(11 * time.Second) // 10 s ± 1 s
+	r.request(m)
+}

@@ -190,7 +190,9 @@ func (s *Scheduler) reschedule(svc *service, now time.Time) {
 	var next time.Time
 	switch {
 	case c.RandSkew > 0:
-		skew := time.Duration(1+s.rng.Int64N(int64(c.RandSkew/time.Second))) * time.Second
+		// Whole seconds, as mon; a randskew under a second still skews
+		// by one.
+		skew := time.Duration(1+s.rng.Int64N(max(int64(c.RandSkew/time.Second), 1))) * time.Second
 		if s.rng.IntN(2) == 0 {
 			skew = -skew
 		}

@@ -48,9 +48,11 @@ type service struct {
 	phase    time.Duration // offset of this service's runs within its interval
 
 	running bool
-	// lastDispatch is when the service last started alerts (tests aside):
-	// a retry checks that no later event has alerted since.
+	// lastDispatch is when the service last started alerts (tests aside),
+	// and newer is closed when a later event starts alerts: a retry
+	// waiting then gives up at once (and frees the output it holds).
 	lastDispatch time.Time
+	newer        chan struct{}
 	// alertFailure is the last undeliverable alert; nil once one got through.
 	alertFailure *AlertFailure
 	overdue      bool                    // the run has lasted overdueIntervals intervals

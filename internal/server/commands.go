@@ -222,6 +222,7 @@ func (srv *Server) cmdReset(args string) reply {
 	}
 	host, _ := os.Hostname()
 	id := fmt.Sprintf("PID %d@%s", os.Getpid(), host)
+	defer srv.slow()()
 	switch err := srv.sched.Reset(o); {
 	case errors.Is(err, scheduler.ErrNoServices):
 		return fail("520 reset " + id + " refused: the new configuration has no services (reset force applies it)")
@@ -285,7 +286,10 @@ func (srv *Server) cmdTest(args string) reply {
 		if srv.opts.CheckConfig == nil {
 			return fail("520 test error")
 		}
-		if err := srv.opts.CheckConfig(); err != nil {
+		release := srv.slow()
+		err := srv.opts.CheckConfig()
+		release()
+		if err != nil {
 			return fail("520 test config completed, errors found in config file", err.Error())
 		}
 		return ok("220 test config completed OK, no errors found")
@@ -431,4 +435,13 @@ func (srv *Server) remote(args ...string) {
 	if srv.opts.Remote != nil {
 		srv.opts.Remote(args...)
 	}
+}
+
+// slow gives up the request's busy slot while a command reads the
+// configuration (m4 may take up to a minute), so other clients are
+// served meanwhile; the returned function takes a slot back before the
+// reply is written.
+func (srv *Server) slow() (reacquire func()) {
+	<-srv.busy
+	return func() { srv.busy <- struct{}{} }
 }

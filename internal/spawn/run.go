@@ -160,10 +160,19 @@ func (r *Runner) run(ctx context.Context, c Cmd) Outcome {
 	})
 	data, dropped := readBounded(out, c.MaxOutput)
 	canceled := !stopKill()
-	if canceled {
+	switch {
+	case canceled:
 		ended = <-killed // timedOut is set before the send
-	} else {
-		ended = <-waited
+	default:
+		// The output ended, but a program that closed it may still run:
+		// ctx must still be able to end it.
+		select {
+		case ended = <-waited:
+		case <-ctx.Done():
+			canceled = true
+			timedOut = errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+			ended = killGroup(proc.Pid, c.KillGrace, waited)
+		}
 	}
 	o := Outcome{Output: data, Dropped: dropped, TimedOut: timedOut, Canceled: canceled && !timedOut}
 	switch ws := ended.ws; {

@@ -140,3 +140,14 @@ func waitDead(pid int, limit time.Duration) error {
 		runtime.Gosched()
 	}
 }
+
+// A program that closes its output and then hangs is still ended by the
+// timeout (the end of its output is not the end of the run).
+func TestRunTimeoutAfterOutputClosed(t *testing.T) {
+	c := sh(`exec >/dev/null 2>&1; exec sleep 300`)
+	c.Timeout = 200 * time.Millisecond
+	o := NewRunner(1).Run(context.Background(), c)
+	if !o.TimedOut || o.Signal != "SIGTERM" || o.Duration > 10*time.Second {
+		t.Errorf("got %+v (%s)", o, o)
+	}
+}
