@@ -211,8 +211,15 @@ func (s *suite) soak(t *testing.T) {
 	}
 	late, missed, runs := lateness(t, r.path("stamps.log"), measureFrom, names)
 	p99 := percentile(late, 0.99)
-	s.rep.add(t, "soak: healthy services' p99 start lateness",
-		fmt.Sprintf("%.1f ms (max %.1f ms, %d runs)", p99*1000, slices.Max(append(late, 0))*1000, runs), "≤ 20 ms", p99 <= 0.020 && runs > 0)
+	figure := fmt.Sprintf("%.1f ms (max %.1f ms, %d runs)", p99*1000, slices.Max(append(late, 0))*1000, runs)
+	if s.k.long {
+		s.rep.add(t, "soak: healthy services' p99 start lateness", figure, "≤ 20 ms", p99 <= 0.020 && runs > 0)
+	} else {
+		// The short form runs beside the other packages' tests (go test
+		// ./... in CI), whose load it would measure: reported only;
+		// make faults asserts it.
+		s.rep.info("soak: healthy services' p99 start lateness (goal ≤ 20 ms in make faults)", figure)
+	}
 	s.rep.add(t, "soak: healthy services' runs missed", fmt.Sprintf("%d of %d", missed, runs+missed), "0", missed == 0)
 	s.rep.info("soak: p99 start lateness, all services (/metrics histogram)", histogramP99(m))
 
