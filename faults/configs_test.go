@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // seedFile is a configuration the mutations start from.
@@ -376,7 +378,7 @@ func (s *suite) startMutant(t *testing.T, r *rig, i int, path string, debian boo
 		if err == nil || !strings.Contains(err.Error(), errBind.Error()) || attempt == 3 {
 			break
 		}
-		r.port = freePort(t)
+		r.port = testnet.Port(t)
 	}
 	if err != nil {
 		return "mon did not start: " + err.Error()

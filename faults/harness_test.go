@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // rig is one daemon's private directory, laid out as mon's -b, -D, -L,
@@ -66,7 +68,7 @@ trap section
 
 func (s *suite) newRig(t *testing.T) *rig {
 	t.Helper()
-	r := &rig{s: s, dir: t.TempDir(), port: freePort(t), http: freePort(t)}
+	r := &rig{s: s, dir: t.TempDir(), port: testnet.Port(t), http: testnet.Port(t)}
 	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
 		if err := os.Mkdir(r.path(d), 0o755); err != nil {
 			t.Fatal(err)
@@ -125,27 +127,6 @@ func (r *rig) args(cf string) []string {
 		"-P", r.path("mon.pid"), "-A", r.path("auth.cf"), "-a", r.path("alert.d"), "-s", r.path("mon.d")}
 }
 
-// freePort returns a loopback port that was free for TCP and UDP a
-// moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 // daemon is a running mon.
 type daemon struct {
 	r        *rig
@@ -170,7 +151,7 @@ func (r *rig) start(t *testing.T, name, cf string, env []string, extra ...string
 		if !errors.Is(err, errBind) || attempt == 3 {
 			t.Fatalf("%s: %v", name, err)
 		}
-		r.port, r.http = freePort(t), freePort(t)
+		r.port, r.http = testnet.Port(t), testnet.Port(t)
 		if r.body != "" && cf == r.path("mon.cf") {
 			r.config(t, r.body) // its status_listen names the old port
 		}

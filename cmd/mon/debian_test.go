@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // Debian's mon package installs the original scripts here.
@@ -67,7 +69,7 @@ func TestDebianScripts(t *testing.T) {
 		t.Skip("fping not installed")
 	}
 	d := newMonDir(t)
-	cf := d.debianConfig(rigFreePort(t), "")
+	cf := d.debianConfig(testnet.Port(t), "")
 	p := d.start(nil, "-c", cf, "-s", debianMonDir, "-a", debianAlertDir)
 
 	p.waitStatus("local/ping", "ok")
@@ -108,7 +110,7 @@ cat > DIR/out/mail.tmp && mv DIR/out/mail.tmp DIR/out/mail`)
 	if out, err := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", mount+" && test -x /usr/lib/sendmail").CombinedOutput(); err != nil {
 		t.Skipf("cannot overlay /usr/lib in a private mount namespace (needs root and unshare): %v %s", err, out)
 	}
-	cf := d.debianConfig(rigFreePort(t), "            alert script:mail.alert root@localhost ops@localhost\n")
+	cf := d.debianConfig(testnet.Port(t), "            alert script:mail.alert root@localhost ops@localhost\n")
 	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", mount+` && exec "$@"`, "sh",
 		monBinary(t), "-c", cf, "-s", debianMonDir, "-a", debianAlertDir)
 	p := d.startCmd(cmd, nil)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/protocol"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // TestDropInMonitorsUnderPerlMon runs gomon's built-ins as drop-in
@@ -56,7 +57,7 @@ func TestDropInMonitorsUnderPerlMon(t *testing.T) {
 			c.Close()
 		}
 	}()
-	closed := rigFreePort(t)
+	closed := testnet.Port(t)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "broken", http.StatusInternalServerError)
 	})}
@@ -94,7 +95,7 @@ watch local
 	os.WriteFile(filepath.Join(dir, "mon.cf"), []byte(cfg), 0o644)
 	os.WriteFile(filepath.Join(dir, "auth.cf"), []byte("command section\nlist: all\n\ntrap section\n"), 0o644)
 
-	port := rigFreePort(t)
+	port := testnet.Port(t)
 	cmd := exec.Command(perlMon, "-c", filepath.Join(dir, "mon.cf"), "-p", fmt.Sprint(port), "-t", fmt.Sprint(port),
 		"-b", dir, "-B", dir, "-D", filepath.Join(dir, "state"), "-L", filepath.Join(dir, "log"),
 		"-P", filepath.Join(dir, "mon.pid"), "-a", filepath.Join(dir, "alert.d"), "-s", filepath.Join(dir, "mon.d"),

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/await"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 var (
@@ -81,7 +82,7 @@ type monDir struct {
 
 func newMonDir(t *testing.T) *monDir {
 	t.Helper()
-	d := &monDir{t: t, dir: t.TempDir(), port: rigFreePort(t), http: rigFreePort(t)}
+	d := &monDir{t: t, dir: t.TempDir(), port: testnet.Port(t), http: testnet.Port(t)}
 	for _, sub := range []string{"mon.d", "alert.d", "state", "log", "out"} {
 		if err := os.Mkdir(d.path(sub), 0o755); err != nil {
 			t.Fatal(err)
@@ -123,26 +124,6 @@ status_listen = 127.0.0.1:%[3]d
 `, d.dir, d.port, d.http)
 	d.write("mon.cf", head+strings.ReplaceAll(body, "DIR", d.dir), 0o644)
 	return d.path("mon.cf")
-}
-
-// rigFreePort returns a port that is free for both TCP and UDP on loopback.
-func rigFreePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }
 
 // monProc is a running mon.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gomon/gomon/internal/server"
 	"github.com/gomon/gomon/internal/server/servertest"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // The benchmarks measure the client protocol with 100 idle services
@@ -291,7 +292,7 @@ func startMon() (string, error) {
 			return "", err
 		}
 	}
-	port, err := freePort()
+	port, err := testnet.FreePort()
 	if err != nil {
 		return "", err
 	}
@@ -321,23 +322,6 @@ func startMon() (string, error) {
 		return "", fmt.Errorf("mon did not answer: %w", err)
 	}
 	return addr, nil
-}
-
-// freePort finds a port free for both TCP and UDP on 127.0.0.1.
-func freePort() (int, error) {
-	for range 20 {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if pc, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			pc.Close()
-			return port, nil
-		}
-	}
-	return 0, fmt.Errorf("no free port")
 }
 
 // TestMain stops the real mon if a benchmark started it.

@@ -19,6 +19,7 @@ import (
 	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/internal/server/servertest"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // TestStateFilesSurviveSIGKILL runs the real daemon (cmd/mon), keeps it
@@ -73,7 +74,7 @@ func TestStateFilesSurviveSIGKILL(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	sawOpstatus, sawDisabled := false, false
 	for round := 0; round < 12; round++ {
-		port, err := freePort()
+		port, err := testnet.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}

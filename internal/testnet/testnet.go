@@ -1,0 +1,38 @@
+// Package testnet helps tests that run daemons on loopback.
+package testnet
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+)
+
+// FreePort returns a 127.0.0.1 port that was free for both TCP and UDP a
+// moment ago (mon's client port and trap port are one number).
+func FreePort() (int, error) {
+	for range 50 {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port, nil
+		}
+	}
+	return 0, errors.New("no free port for TCP and UDP on 127.0.0.1")
+}
+
+// Port is FreePort for a test, which fails without one.
+func Port(t testing.TB) int {
+	t.Helper()
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
