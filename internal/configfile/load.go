@@ -128,8 +128,8 @@ func runM4(path, m4 string) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), m4Timeout)
 	defer cancel()
-	stdout := &limitedBuffer{max: m4MaxOutput}
-	stderr := &capWriter{max: 64 << 10} // errprint in a loop must not grow us
+	stdout := &boundedBuffer{max: m4MaxOutput, fail: true}
+	stderr := &boundedBuffer{max: 64 << 10} // errprint in a loop must not grow us
 	cmd := exec.CommandContext(ctx, m4, path)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -158,31 +158,23 @@ func runM4(path, m4 string) ([]byte, error) {
 	return nil, e
 }
 
-// limitedBuffer keeps up to max bytes and then fails the write, which
-// ends m4 with a broken pipe.
-type limitedBuffer struct {
+// boundedBuffer keeps up to max bytes. Past that it drops the rest, or
+// with fail fails the write, which ends m4 with a broken pipe.
+type boundedBuffer struct {
 	buf      bytes.Buffer
 	max      int
+	fail     bool
 	exceeded bool
 }
 
-// capWriter keeps the first max bytes and drops the rest silently.
-type capWriter struct {
-	buf bytes.Buffer
-	max int
-}
-
-func (w *capWriter) Write(p []byte) (int, error) {
-	if room := w.max - w.buf.Len(); room > 0 {
-		w.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if b.buf.Len()+len(p) > b.max {
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.buf.Len(); len(p) > room {
 		b.exceeded = true
-		return 0, errors.New("m4 output too large")
+		if b.fail {
+			return 0, errors.New("m4 output too large")
+		}
+		b.buf.Write(p[:max(room, 0)])
+		return len(p), nil
 	}
 	return b.buf.Write(p)
 }
