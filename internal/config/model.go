@@ -80,7 +80,30 @@ type Globals struct {
 	MaxClients     int           // concurrent client connections; 0 = default
 	AlertRetries   int           // retries of an alert that failed (configfile sets 3)
 	StatusListen   string        // address of the HTTP status page/metrics; "" = off
+	Cluster        Cluster       // cluster mode; off while Cluster.Etcd is empty
 }
+
+// Cluster configures cluster mode on etcd (gomon; docs/cluster.md).
+type Cluster struct {
+	Etcd   []string      // cluster_etcd: endpoint URLs; none = cluster mode off
+	Node   string        // cluster_node; "" = the host name
+	Lease  time.Duration // cluster_lease; configfile sets 5s
+	Prefix string        // cluster_prefix: the key prefix in etcd; configfile sets "/gomon/"
+	// TLS and authentication towards etcd.
+	CACert, Cert, Key  string // cluster_etcd_cacert, cluster_etcd_cert, cluster_etcd_key
+	User, PasswordFile string // cluster_etcd_user, cluster_etcd_password_file
+}
+
+// Enabled reports whether cluster mode is configured.
+func (c Cluster) Enabled() bool { return len(c.Etcd) > 0 }
+
+// Scope is where a service runs in cluster mode.
+type Scope string
+
+const (
+	ScopeShard Scope = ""    // the service's owner alone runs it (the default)
+	ScopeAll   Scope = "all" // every node runs it and alerts for itself
+)
 
 // HostGroup is a named list of hosts.
 type HostGroup struct {
@@ -159,6 +182,9 @@ type Service struct {
 	// running after it exits (by default the rest of its process group
 	// is killed then).
 	KeepChildren bool
+	// ClusterScope is where the service runs in cluster mode
+	// (cluster_scope shard|all).
+	ClusterScope Scope
 }
 
 // Unbounded is a service's `monitor_timeout 0`: its monitor runs as long
@@ -218,6 +244,10 @@ func (r ExitRange) String() string {
 // AlertLine is one `alert`/`upalert`/... line of a period.
 type AlertLine struct {
 	Exit    *ExitRange // from a leading exit=R word; nil = any
+	// Local marks a node-local action (a leading word "local"): in cluster
+	// mode every node runs it, where other alerts go out once, from the
+	// service's owner. Alone, it changes nothing.
+	Local   bool
 	Name    string     // program or built-in alert name
 	Args    []string   // shell-split, quotes removed
 	RawArgs string     // argument text as written (for the alert history)
@@ -227,6 +257,9 @@ type AlertLine struct {
 // String renders an alert line the way mon.cf writes it.
 func (a AlertLine) String() string {
 	s := a.Name
+	if a.Local {
+		s = "local " + s
+	}
 	if a.Exit != nil {
 		s = "exit=" + a.Exit.String() + " " + s
 	}

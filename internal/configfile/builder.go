@@ -37,6 +37,7 @@ type builder struct {
 	pendingDepends []pendingDepend
 
 	authfilePos, userfilePos, authtypePos *config.Pos
+	clusterPos  *config.Pos // the last cluster_* global, for the cross-checks
 
 	// Indexes by name: a configuration may have a hundred thousand
 	// groups, and a linear search per line made reading it quadratic.
@@ -327,6 +328,16 @@ func (b *builder) serviceKeyword(pos config.Pos, kw, arg string) bool {
 		s.AllowEmptyGroup = true
 	case "keep_children":
 		s.KeepChildren = true
+	case "cluster_scope":
+		switch trimSpace(arg) {
+		case "shard":
+			s.ClusterScope = config.ScopeShard
+		case "all":
+			s.ClusterScope = config.ScopeAll
+		default:
+			b.fail(pos, errf("invalid cluster_scope '%s' (syntax: cluster_scope shard|all)", arg).
+				withHint("shard: the service's owner alone runs it; all: every node of the cluster runs it"))
+		}
 	case "description":
 		s.Description = arg
 	case "exclude_hosts":
@@ -600,7 +611,8 @@ var (
 	exitPrefixRE = regexp.MustCompile(`(?i)^exit[ \t\n\r\f\v]*=`)
 )
 
-// parseAlertLine reads "[exit=R] NAME [ARGS...]" (config.md §9.3).
+// parseAlertLine reads "[exit=R] [local] NAME [ARGS...]" (config.md §9.3;
+// "local" is gomon's, docs/cluster.md).
 func parseAlertLine(arg string) (config.AlertLine, *problem) {
 	var a config.AlertLine
 	rest := arg
@@ -619,6 +631,12 @@ func parseAlertLine(arg string) (config.AlertLine, *problem) {
 		a.Exit, rest = r, after
 	}
 	a.Name, a.RawArgs = cutWord(rest)
+	if a.Name == "local" && a.RawArgs != "" {
+		// "local" alone is a program of that name; script:local names
+		// one followed by arguments.
+		a.Local = true
+		a.Name, a.RawArgs = cutWord(a.RawArgs)
+	}
 	if a.Name == "" {
 		return a, errf("missing alert name in alert line '%s'", arg).withHint("expected [exit=R] ALERT [ARGS...]")
 	}
@@ -665,6 +683,7 @@ func (b *builder) finish() (*config.Config, error) {
 		}
 	}
 	b.checkDependRefs()
+	b.checkCluster()
 	b.checkAuthType()
 	if b.opts.Cwd != "" {
 		b.checkAuthFiles()
@@ -674,6 +693,24 @@ func (b *builder) finish() (*config.Config, error) {
 		return nil, &Error{Diags: b.errs}
 	}
 	return c, nil
+}
+
+// checkCluster checks the cluster_* globals against each other.
+func (b *builder) checkCluster() {
+	c, pos := b.cfg.Globals.Cluster, b.clusterPos
+	if pos == nil {
+		return
+	}
+	if !c.Enabled() {
+		b.warn(*pos, "cluster settings without cluster_etcd are ignored: gomon runs alone", "")
+		return
+	}
+	if (c.Cert == "") != (c.Key == "") {
+		b.fail(*pos, errf("cluster_etcd_cert and cluster_etcd_key go together").withHint("a client certificate needs its key, and a key its certificate"))
+	}
+	if (c.User == "") != (c.PasswordFile == "") {
+		b.fail(*pos, errf("cluster_etcd_user and cluster_etcd_password_file go together").withHint("etcd's authentication takes a user name and its password"))
+	}
 }
 
 // checkDependRefs warns about dependencies on services that do not exist:

@@ -4,6 +4,7 @@ import (
 	"github.com/gomon/gomon/internal/config"
 
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -48,8 +49,18 @@ func Defaults() config.Globals {
 		SyslogFacility: "daemon",
 		MonitorTimeout: DefaultMonitorTimeout,
 		AlertRetries:   3,
+		Cluster:        config.Cluster{Lease: DefaultClusterLease, Prefix: "/gomon/"},
 	}
 }
+
+// DefaultClusterLease is how long a cluster node's membership outlives
+// its last keep-alive: the time within which a dead node's services move
+// and a cut-off node stops paging (docs/cluster.md).
+const DefaultClusterLease = 5 * time.Second
+
+// minClusterLease is etcd's own floor for a lease (about 1.5 election
+// timeouts); a shorter one would be silently extended.
+const minClusterLease = 2 * time.Second
 
 func isDir(p string) bool {
 	st, err := os.Stat(p)
@@ -204,6 +215,9 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 		return
 	}
 
+	if strings.HasPrefix(name, "cluster_") {
+		b.clusterPos = &pos
+	}
 	switch name {
 	case "alertdir":
 		g.AlertDir = splitPath(v)
@@ -271,6 +285,53 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 			return
 		}
 		g.ExcludePeriod = &spec
+	case "cluster_etcd":
+		g.Cluster.Etcd = nil
+		for _, u := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || isSpace(byte(r)) }) {
+			pu, err := url.Parse(u)
+			if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+				b.fail(pos, errf("bad etcd endpoint '%s' in cluster_etcd (syntax: cluster_etcd = URL[,URL...])", u).
+					withHint("write each endpoint as http://HOST:PORT or https://HOST:PORT"))
+				return
+			}
+			g.Cluster.Etcd = append(g.Cluster.Etcd, u)
+		}
+		if len(g.Cluster.Etcd) == 0 {
+			b.fail(pos, errf("cluster_etcd names no endpoint (syntax: cluster_etcd = URL[,URL...])"))
+		}
+	case "cluster_node":
+		if !nameRE.MatchString(v) {
+			b.fail(pos, errf("invalid cluster_node '%s'", v).withHint("a node name uses only A-Z a-z 0-9 _ . -"))
+			return
+		}
+		g.Cluster.Node = v
+	case "cluster_lease":
+		d, ok := parseTimeval(v)
+		if !ok || d < minClusterLease {
+			b.fail(pos, errf("bad value '%s' for cluster_lease (syntax: cluster_lease = timeval)", v).
+				withHint("at least %v: etcd extends shorter leases; %s", minClusterLease, timevalHint))
+			return
+		}
+		g.Cluster.Lease = d
+	case "cluster_prefix":
+		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, " \t") {
+			b.fail(pos, errf("bad value '%s' for cluster_prefix", v).withHint("a key prefix starts with / and has no blanks, e.g. /gomon/"))
+			return
+		}
+		if !strings.HasSuffix(v, "/") {
+			v += "/"
+		}
+		g.Cluster.Prefix = v
+	case "cluster_etcd_cacert":
+		g.Cluster.CACert = v
+	case "cluster_etcd_cert":
+		g.Cluster.Cert = v
+	case "cluster_etcd_key":
+		g.Cluster.Key = v
+	case "cluster_etcd_user":
+		g.Cluster.User = v
+	case "cluster_etcd_password_file":
+		g.Cluster.PasswordFile = v
 	case "status_listen":
 		if v != "" {
 			if _, _, err := net.SplitHostPort(v); err != nil {

@@ -57,7 +57,11 @@ var (
 		hcl.BlockHeaderSchema{Type: "view", LabelNames: []string{"name"}},
 		hcl.BlockHeaderSchema{Type: "alias", LabelNames: []string{"name"}},
 		hcl.BlockHeaderSchema{Type: "watch", LabelNames: []string{"name"}},
+		hcl.BlockHeaderSchema{Type: "cluster"},
 	)
+	// clusterSchema's attributes are the cluster_* globals without the
+	// prefix: cluster { etcd = [...] node = "d1" }.
+	clusterSchema = schemaFor(wordSet("etcd node lease prefix etcd_cacert etcd_cert etcd_key etcd_user etcd_password_file"))
 	hostgroupSchema = schemaFor(wordSet("hosts"))
 	viewSchema      = schemaFor(wordSet("members"))
 	aliasSchema     = schemaFor(wordSet("lines"))
@@ -204,6 +208,15 @@ func (r *hclReader) root(body hcl.Body) {
 		}
 	}
 	for _, blk := range blocks {
+		if blk.Type == "cluster" {
+			attrs, _ := r.content(blk.Body, clusterSchema)
+			for _, a := range attrs {
+				if v, ok := r.text(a, ","); ok {
+					r.b.setGlobal(r.pos(a.NameRange), "cluster_"+a.Name, v)
+				}
+			}
+			continue
+		}
 		pos, name := r.pos(blk.DefRange), blk.Labels[0]
 		if !nameRE.MatchString(name) {
 			r.b.fail(pos, errf("invalid %s name '%s'", blk.Type, name).withHint("a name uses only A-Z a-z 0-9 _ . -"))

@@ -119,6 +119,23 @@ func writeGlobals(b *hclBlock, g *config.Globals) {
 	num("maxclients", g.MaxClients, d.MaxClients)
 	num("alert_retries", g.AlertRetries, d.AlertRetries)
 	str("status_listen", g.StatusListen, d.StatusListen)
+	if c := g.Cluster; c.Enabled() {
+		cb := b.block("cluster", "")
+		cb.bare = true
+		cb.list("etcd", c.Etcd, false)
+		for _, a := range [][3]string{
+			{"node", c.Node, ""}, {"prefix", c.Prefix, d.Cluster.Prefix},
+			{"etcd_cacert", c.CACert, ""}, {"etcd_cert", c.Cert, ""}, {"etcd_key", c.Key, ""},
+			{"etcd_user", c.User, ""}, {"etcd_password_file", c.PasswordFile, ""},
+		} {
+			if a[1] != a[2] {
+				cb.str(a[0], a[1])
+			}
+		}
+		if c.Lease != d.Cluster.Lease {
+			cb.str("lease", formatTimeval(c.Lease))
+		}
+	}
 }
 
 func writeWatch(root *hclBlock, w *config.Watch) {
@@ -150,6 +167,7 @@ func writeService(b *hclBlock, s *config.Service) {
 	} else {
 		dur("monitor_timeout", s.MonitorTimeout)
 	}
+	str("cluster_scope", string(s.ClusterScope))
 	if s.KeepChildren {
 		b.raw("keep_children", "true")
 	}
@@ -265,6 +283,7 @@ type hclBlock struct {
 	attrs      [][2]string // name, value text
 	blocks     []*hclBlock
 	badText    string // first value that is not valid UTF-8
+	bare       bool   // a block without a label (cluster)
 }
 
 func (b *hclBlock) block(typ, label string) *hclBlock {
@@ -318,7 +337,11 @@ func (b *hclBlock) render(sb *strings.Builder, indent string) error {
 		if i > 0 || len(b.attrs) > 0 {
 			sb.WriteString("\n")
 		}
-		fmt.Fprintf(sb, "%s%s %s {\n", indent, c.typ, hclQuote(c.label))
+		if c.bare {
+			fmt.Fprintf(sb, "%s%s {\n", indent, c.typ) // an unlabelled block (cluster)
+		} else {
+			fmt.Fprintf(sb, "%s%s %s {\n", indent, c.typ, hclQuote(c.label))
+		}
 		if err := c.render(sb, indent+"  "); err != nil {
 			return err
 		}
