@@ -243,14 +243,14 @@ func (r ExitRange) String() string {
 
 // AlertLine is one `alert`/`upalert`/... line of a period.
 type AlertLine struct {
-	Exit    *ExitRange // from a leading exit=R word; nil = any
+	Exit *ExitRange // from a leading exit=R word; nil = any
 	// Local marks a node-local action (a leading word "local"): in cluster
 	// mode every node runs it, where other alerts go out once, from the
 	// service's owner. Alone, it changes nothing.
 	Local   bool
-	Name    string     // program or built-in alert name
-	Args    []string   // shell-split, quotes removed
-	RawArgs string     // argument text as written (for the alert history)
+	Name    string   // program or built-in alert name
+	Args    []string // shell-split, quotes removed
+	RawArgs string   // argument text as written (for the alert history)
 	Pos     Pos
 }
 

@@ -37,7 +37,7 @@ type builder struct {
 	pendingDepends []pendingDepend
 
 	authfilePos, userfilePos, authtypePos *config.Pos
-	clusterPos  *config.Pos // the last cluster_* global, for the cross-checks
+	clusterPos                            *config.Pos // the last cluster_* global, for the cross-checks
 
 	// Indexes by name: a configuration may have a hundred thousand
 	// groups, and a linear search per line made reading it quadratic.
