@@ -196,10 +196,8 @@ func (s *Scheduler) DisableService(group, service, who string) error {
 	if !svc.st.Disabled {
 		now := s.clk.Now()
 		d := decide.Disable(svc.cfg, svc.st, who, s.world(svc, now))
-		s.addTrace(svc, d.Trace)
-		for _, a := range d.Actions {
-			s.dispatch(svc, a, s.alertEnv(svc, a), now)
-		}
+		svc.st.Disabled = true
+		s.carryOut(svc, d, now, false)
 	}
 	svc.st.Disabled = true
 	s.writeDisabled()
@@ -215,6 +213,7 @@ func (s *Scheduler) EnableService(group, service string) error {
 		return err
 	}
 	svc.st.Disabled = false
+	s.publish(svc, nil, true)
 	s.writeDisabled()
 	return nil
 }
@@ -291,10 +290,7 @@ func (s *Scheduler) Ack(group, service, who, comment string) error {
 	}
 	now := s.clk.Now()
 	d := decide.Acknowledge(svc.cfg, svc.st, who, comment, s.world(svc, now))
-	s.addTrace(svc, d.Trace)
-	for _, a := range d.Actions {
-		s.dispatch(svc, a, s.alertEnv(svc, a), now)
-	}
+	s.carryOut(svc, d, now, false)
 	return nil
 }
 

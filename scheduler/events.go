@@ -25,10 +25,7 @@ func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time)
 	if d.Recovered {
 		s.writeDTLog(svc, &pre, now)
 	}
-	s.addTrace(svc, d.Trace)
-	for _, a := range d.Actions {
-		s.dispatch(svc, a, s.alertEnv(svc, a), now)
-	}
+	s.carryOut(svc, d, now, true)
 }
 
 // world is the decision engine's view of everything outside svc.
@@ -87,8 +84,21 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 	return append(env, s.dirEnv()...)
 }
 
-// dispatch starts one alert without waiting for it. Called with s.mu held.
+// dispatch starts one alert without waiting for it, or in cluster mode
+// holds it until the service's state is published (carryOut). Called
+// with s.mu held.
 func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now time.Time) {
+	if a.Type != decide.TestAlert && !a.Line.Local && s.clustered(svc) {
+		if s.owned(svc) {
+			svc.held = append(svc.held, heldAlert{a, env, now})
+		} // else its owner sends it
+		return
+	}
+	s.startAlert(svc, a, env, now)
+}
+
+// startAlert starts one alert without waiting for it. Called with s.mu held.
+func (s *Scheduler) startAlert(svc *service, a decide.Action, env []string, now time.Time) {
 	p := s.findAlert(a.Line)
 	if p.err != nil {
 		s.log.Error(p.err.Error(), "group", svc.w.name, "service", svc.cfg.Name)

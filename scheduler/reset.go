@@ -76,6 +76,9 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	if cfg.Globals.StartupAlertsOnReset {
 		s.startupAlerts(now)
 	}
+	if s.opts.Replica != nil {
+		s.publishAll() // the cluster keeps what this reset made of them
+	}
 	s.emit(Event{Kind: "load", Time: now})
 	s.poke()
 	return nil
@@ -141,10 +144,10 @@ func readHistoric(path string, maxAge time.Duration, now time.Time, keep int) ([
 // startupAlerts sends every service's startup alerts. Called with s.mu held.
 func (s *Scheduler) startupAlerts(now time.Time) {
 	for _, svc := range s.services {
-		d := decide.Startup(svc.cfg, svc.st, s.world(svc, now))
-		s.addTrace(svc, d.Trace)
-		for _, a := range d.Actions {
-			s.dispatch(svc, a, s.alertEnv(svc, a), now)
+		if d := decide.Startup(svc.cfg, svc.st, s.world(svc, now)); len(d.Actions) > 0 {
+			s.carryOut(svc, d, now, false)
+		} else {
+			s.addTrace(svc, d.Trace)
 		}
 	}
 }

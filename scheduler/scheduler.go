@@ -49,11 +49,15 @@ type Options struct {
 	Alerts   *registry.Registry[alerts.Alert]
 	// Events, when set, observes what the scheduler does (tests, metrics).
 	Events func(Event)
+	// Replica, when set, runs the scheduler as one node of a cluster
+	// (replica.go).
+	Replica Replica
 }
 
 // Event is reported to Options.Events after something happened.
 type Event struct {
-	// Kind is "load" (after start and every reset), "monitor-start",
+	// Kind is "load" (after start and every reset), "import" (a
+	// service's state came from another cluster node), "monitor-start",
 	// "monitor-done", "monitor-overdue", "alert" (started), "alert-done"
 	// (delivered), "alert-failed" (one failed attempt), "alert-abandoned"
 	// (a retry a later alert overtook) or "trap". Observers are called with the
@@ -319,6 +323,17 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 
 // fire handles one due timer. Called with s.mu held.
 func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
+	if !s.owned(svc) {
+		// Another node runs it. Its timers keep their grid, so that a
+		// takeover runs it within one interval.
+		switch k {
+		case tRun:
+			s.reschedule(svc, now)
+		case tTrapTimeout:
+			s.arm(svc, k, now.Add(svc.cfg.TrapTimeout))
+		}
+		return
+	}
 	// A global exclude_period suspends the whole service pass: monitors
 	// and trap timers alike are re-checked every second, as mon does.
 	if g := s.cfg.Globals.ExcludePeriod; g != nil && g.In(now) {

@@ -53,6 +53,12 @@ const timeout = 10 * time.Second
 // real built-in alerts stay available.
 func newRig(t *testing.T, cfg string, impls map[string]any) *rig {
 	t.Helper()
+	return newRigWith(t, cfg, impls, nil)
+}
+
+// newRigWith is newRig with more options (set sets them).
+func newRigWith(t *testing.T, cfg string, impls map[string]any, set func(*Options)) *rig {
+	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
 		os.Mkdir(filepath.Join(dir, d), 0o755)
@@ -93,6 +99,9 @@ func newRig(t *testing.T, cfg string, impls map[string]any) *rig {
 		r.log = append(r.log, e)
 		r.mu.Unlock()
 		r.events <- e
+	}
+	if set != nil {
+		set(&opts)
 	}
 	r.s = New(c, opts)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -68,6 +68,12 @@ type service struct {
 	// dep_memory the meaning the manual promises (Q-SCH-14).
 	lastFailureTime time.Time
 
+	// held are the alerts waiting for the cluster to accept the state
+	// (replica.go); sig is the signature of the state last published
+	// or imported.
+	held []heldAlert
+	sig  string
+
 	trace []decide.Trace
 	vars  map[string]string // `set G S VAR` for keys gomon does not model
 }
@@ -99,6 +105,7 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 		w := &watch{name: wc.Name, cfg: wc}
 		for _, sc := range wc.Services {
 			svc := &service{w: w, cfg: sc, st: decide.NewState(sc), gen: s.gen}
+			svc.sig = signature(svc.st)
 			s.resolveMonitor(svc)
 			w.services = append(w.services, svc)
 			s.services = append(s.services, svc)
