@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gomon/gomon/internal/cluster"
+
 	"github.com/gomon/gomon/internal/auth"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
@@ -127,6 +129,9 @@ func loadChecked(path string, lo configfile.LoadOptions) (*config.Config, error)
 		errs = append(errs, config.Diagnostic{Pos: config.Pos{File: cfg.Source}, Msg: cfg.Source + ": " + err.Error(), Legacy: err.Error()})
 	}
 	if _, err := auth.Load(cfg.Globals.AuthFile); err != nil {
+		whole(err)
+	}
+	if err := cluster.Check(cfg.Globals.Cluster); err != nil {
 		whole(err)
 	}
 	if err := server.CheckClientAllow(strings.Fields(strings.Join(cfg.Globals.ClientAllow, " "))); err != nil {

@@ -64,14 +64,21 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	health := &lvsHealth{}
 	reconciler := lvs.NewReconciler(health, log)
 	counters := web.NewCounters()
+	node, err := newClusterNode(g, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitConfigError
+	}
 	var readyOnce sync.Once
 	sched := scheduler.New(c.cfg, scheduler.Options{
 		Logger:  log,
 		Stopped: o.stopped,
 		Reload:  c.load,
+		Replica: node.replica(),
 		Events: func(e scheduler.Event) {
 			observeLVS(reconciler, e)
 			counters.Observe(e)
+			node.observe(e)
 			if e.Kind == "load" {
 				// The first load event comes from Run: sockets are bound
 				// and the scheduler is running.
@@ -84,7 +91,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		sched.LoadState(o.loadState)
 	}
 	exitCode := 1 // mon exits 1 on SIGTERM, 0 on the `term` command
-	srv, err := newServer(o, c, sched, acc, login, log, func() { exitCode = 0; cancel() })
+	srv, err := newServer(o, c, sched, acc, login, log, node.server(), func() { exitCode = 0; cancel() })
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitConfigError
@@ -108,6 +115,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	go srv.ServeTraps(ctx, ls.udp)
 	go handleSignals(ctx, sigs, cancel, sched, log)
 	go reconciler.Run(ctx)
+	left := node.run(ctx, sched, srv)
 	// A scheduler that stays locked stops the pings, and systemd restarts us.
 	go notify.keepAlive(ctx, func() bool { sched.Stopped(); return true })
 	if ls.status != nil {
@@ -116,7 +124,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		if c.embedded {
 			fmt.Fprintf(stdout, "status page: %s\n", url)
 		}
-		go serveStatus(ctx, ls.status, web.Handler(sched, counters), log)
+		go serveStatus(ctx, ls.status, web.Handler(sched, counters, node.web()), log)
 	}
 	if c.embedded {
 		go showStatus(ctx, sched, stdout)
@@ -125,6 +133,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		"port", g.ServerPort, "trapport", g.TrapPort)
 	sched.Run(ctx)
 	notify.send("STOPPING=1")
+	<-left
 	// Unlike mon, the run-time state is saved on the way out, so that a
 	// restart with -l opstatus|all carries on where this one stopped
 	// (no repeated down alerts for services still failing).
@@ -191,7 +200,7 @@ func bindNetwork(network, addr string) string {
 
 // newServer sets up the client protocol server; term ends the daemon.
 func newServer(o *options, c *loaded, sched *scheduler.Scheduler, acc server.Access, login server.Authenticator,
-	log *slog.Logger, term func()) (*server.Server, error) {
+	log *slog.Logger, cl server.Cluster, term func()) (*server.Server, error) {
 	g := c.cfg.Globals
 	remote, err := server.RemoteCommand(g.MonRemote, log)
 	if err != nil {
@@ -206,6 +215,7 @@ func newServer(o *options, c *loaded, sched *scheduler.Scheduler, acc server.Acc
 		Debug:       o.debug > 0,
 		Term:        term,
 		Remote:      remote,
+		Cluster:     cl,
 		ReloadAuth: func() error {
 			acc, login, err := loadAuth(sched.Config(), log)
 			if err != nil {

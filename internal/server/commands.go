@@ -47,8 +47,36 @@ func grantedAlsoBy(cmd string) (string, bool) {
 	return "", false
 }
 
-// handle executes one request line for a session.
+// replicated are the commands that change state, which a cluster node
+// hands to the others: an operator may talk to any node.
+var replicated = map[string]bool{
+	"disable": true, "enable": true, "ack": true, "reset": true, "set": true,
+	"stop": true, "start": true, "savestate": true,
+}
+
+// Replay runs an operator command that another cluster node received and
+// authorized for user.
+func (srv *Server) Replay(line, user string) {
+	r := srv.handle(&session{ip: "cluster", user: user, authed: true, replay: true}, line)
+	if !strings.HasPrefix(r.final, "2") {
+		srv.log.Warn("replayed cluster command failed here", "command", line, "user", user, "reply", r.final)
+	}
+}
+
+// handle executes one request line for a session; in a cluster, a
+// successful command that changes state goes to the other nodes too.
 func (srv *Server) handle(sess *session, line string) reply {
+	r := srv.execute(sess, line)
+	if srv.opts.Cluster != nil && !sess.replay && strings.HasPrefix(r.final, "220") {
+		if cmd, _, _ := protocol.ParseRequest(line); replicated[cmd] {
+			srv.opts.Cluster.Replicate(line, sess.user)
+		}
+	}
+	return r
+}
+
+// execute executes one request line for a session.
+func (srv *Server) execute(sess *session, line string) reply {
 	cmd, args, valid := protocol.ParseRequest(line)
 	if !valid {
 		return fail("520 invalid command")
@@ -57,7 +85,7 @@ func (srv *Server) handle(sess *session, line string) reply {
 		srv.log.Info(`client command "` + line + `"`)
 	}
 	acc, _ := srv.access()
-	if !ungated[cmd] {
+	if !ungated[cmd] && !sess.replay {
 		allowed, why := acc.Allowed(sess.user, sess.authed, cmd)
 		if alt, ok := grantedAlsoBy(cmd); ok && !allowed {
 			allowed, why = acc.Allowed(sess.user, sess.authed, alt)

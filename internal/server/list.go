@@ -37,6 +37,11 @@ func (srv *Server) cmdList(sess *session, args string) reply {
 		return ok("220 list group completed", "hostgroup "+rest+" "+strings.Join(members, " "))
 	case "opstatus":
 		return srv.listOpstatus(sess, rest)
+	case "cluster":
+		if srv.opts.Cluster == nil {
+			return fail("520 list cluster error, gomon runs alone (no cluster_etcd)")
+		}
+		return ok("220 list cluster completed", srv.opts.Cluster.StatusLines()...)
 	case "failures", "successes", "warnings":
 		var data []string
 		for _, st := range srv.sched.StatusAll() {

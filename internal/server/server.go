@@ -34,6 +34,15 @@ type Authenticator interface {
 	Login(user, pass, peerIP string) bool
 }
 
+// Cluster is a node's membership in a gomon cluster (internal/cluster).
+type Cluster interface {
+	// StatusLines are the data lines of `list cluster`.
+	StatusLines() []string
+	// Replicate hands an operator command carried out here, by user, to
+	// the other nodes. It must not block.
+	Replicate(line, user string)
+}
+
 // Options configure a Server.
 type Options struct {
 	Logger      *slog.Logger
@@ -54,6 +63,10 @@ type Options struct {
 	// CheckConfig parses the configuration file without applying it
 	// (`test config`); the error text is sent to the client.
 	CheckConfig func() error
+	// Cluster, when set, is this node's cluster membership: `list
+	// cluster` shows it, and the operator commands that change state are
+	// handed to it for the other nodes to replay.
+	Cluster Cluster
 	// LoginBackoff is how long a source that failed to log in ten
 	// times in a row is refused further logins; it doubles with every
 	// further failure, up to a minute. 0 means one second.
@@ -217,6 +230,9 @@ type session struct {
 	user   string
 	authed bool
 	view   string
+	// replay is set for a command another cluster node received and
+	// authorized: it runs without an auth check and is not replicated.
+	replay bool
 }
 
 func (srv *Server) handleConn(ctx context.Context, c *clientConn, ip string) {

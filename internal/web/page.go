@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gomon/gomon/internal/cluster"
+
 	"github.com/gomon/gomon/scheduler"
 )
 
@@ -23,14 +25,20 @@ type pageData struct {
 	Total, Failing int
 	Stopped        bool
 	Rows           []pageRow
+	Cluster        []string // `list cluster` lines; nil when alone
+	Refusal        string   // why this node owns nothing
 }
 
 // writePage renders the status page: self-contained (inline CSS, no
 // scripts, no external assets) and refreshed by the browser every 10s.
-func writePage(w http.ResponseWriter, src Source, now time.Time) {
+func writePage(w http.ResponseWriter, src Source, node *cluster.Node, now time.Time) {
 	all := src.StatusAll()
 	stopped, _ := src.Stopped()
 	d := pageData{Time: now.Format("2006-01-02 15:04:05 MST"), Total: len(all), Stopped: stopped}
+	if node != nil {
+		st := node.Status()
+		d.Cluster, d.Refusal = st.Lines(), st.Refusal
+	}
 	for _, st := range failingFirst(all) {
 		if st.State.OpStatus.IsFailure() {
 			d.Failing++
@@ -109,6 +117,9 @@ a { color: #555; font-size: .85em; }
 <h1>gomon status</h1>
 <p class="sum">{{.Time}} — {{.Total}} services, {{.Failing}} failing</p>
 {{if .Stopped}}<div class="stopped">The scheduler is stopped: no alerts are sent.</div>{{end}}
+{{if .Refusal}}<div class="stopped">Cluster: {{.Refusal}}</div>{{end}}
+{{if .Cluster}}<details><summary>Cluster</summary><pre>{{range .Cluster}}{{.}}
+{{end}}</pre></details>{{end}}
 <table>
 <tr><th>Watch/Service</th><th>Status</th><th>Last check</th><th>Summary</th><th></th></tr>
 {{range .Rows}}<tr class="{{.Class}}">

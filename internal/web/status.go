@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gomon/gomon/internal/cluster"
+
 	"github.com/gomon/gomon/scheduler"
 	"github.com/gomon/gomon/scheduler/decide"
 )
@@ -98,10 +100,18 @@ func (c *Counters) Observe(e scheduler.Event) {
 //	/api/status     every service as JSON
 //	/api/decisions  ?group=G&service=S: the decision trace as JSON
 //	/api/history    alert and failure history (mon's lines) as JSON
-func Handler(src Source, c *Counters) http.Handler {
+//	/api/cluster    the cluster as this node sees it (cluster mode; node nil: 404)
+func Handler(src Source, c *Counters, node *cluster.Node) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		writePage(w, src, time.Now())
+		writePage(w, src, node, time.Now())
+	})
+	mux.HandleFunc("GET /api/cluster", func(w http.ResponseWriter, r *http.Request) {
+		if node == nil {
+			writeJSON(w, http.StatusNotFound, apiError{"gomon runs alone (no cluster_etcd)"})
+			return
+		}
+		writeJSON(w, http.StatusOK, node.Status())
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

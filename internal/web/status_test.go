@@ -86,7 +86,7 @@ func start(t *testing.T) (*scheduler.Scheduler, *statusServer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
-	srv.Server = httptest.NewServer(web.Handler(s, counters))
+	srv.Server = httptest.NewServer(web.Handler(s, counters, nil))
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()

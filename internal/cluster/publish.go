@@ -1,0 +1,156 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/gomon/gomon/scheduler"
+)
+
+// written is a state key's value: the scheduler's encoding of the state
+// and who wrote it.
+type written struct {
+	Node  string          `json:"node"`
+	State json.RawMessage `json:"state"`
+}
+
+// queue is the commits waiting to be written, in order. It never blocks
+// the scheduler: while etcd is away it grows, and a commit that is no
+// longer ours is dropped when its turn comes.
+type queue struct {
+	mu    sync.Mutex
+	items []scheduler.Commit
+	ready chan struct{} // capacity 1
+}
+
+func newQueue() *queue { return &queue{ready: make(chan struct{}, 1)} }
+
+func (q *queue) push(c scheduler.Commit) {
+	q.mu.Lock()
+	q.items = append(q.items, c)
+	q.mu.Unlock()
+	q.wake()
+}
+
+func (q *queue) wake() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue) peek() (scheduler.Commit, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return scheduler.Commit{}, false
+	}
+	return q.items[0], true
+}
+
+func (q *queue) pop() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.items[0] = scheduler.Commit{}
+	q.items = q.items[1:]
+}
+
+// Len is how many commits wait.
+func (q *queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
+
+// publisher writes the queued commits one at a time, in order.
+func (n *Node) publisher(ctx context.Context) {
+	retry := 100 * time.Millisecond
+	for {
+		c, ok := n.publish.peek()
+		if !ok {
+			select {
+			case <-n.publish.ready:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err := n.write(ctx, c); err != nil {
+			// etcd unreachable: hold the commit (and its pages) and try
+			// again; the lease decides whether it may still go out.
+			if ctx.Err() != nil {
+				return
+			}
+			n.setErr(err)
+			n.log.Warn("cluster: etcd unreachable, pages held", "held", n.publish.Len(), "err", err)
+			select {
+			case <-time.After(retry):
+			case <-n.publish.ready:
+			case <-ctx.Done():
+				return
+			}
+			retry = min(2*retry, n.cfg.Lease/2)
+			continue
+		}
+		retry = 100 * time.Millisecond
+		n.publish.pop()
+	}
+}
+
+// write publishes one commit in a transaction fenced by this node's
+// lease and by the state's revision: it succeeds only while this node is
+// a registered member under the lease it holds, owns the service, and no
+// other node wrote the state since this node last saw it. Then, and only
+// then, the held pages go out. A commit that fails the fence is dropped
+// with its pages, and the cluster's state is imported instead: whoever
+// owns the service decides again on its next result. It returns an error
+// only when etcd could not answer.
+func (n *Node) write(ctx context.Context, c scheduler.Commit) error {
+	key := n.key("state", c.Group, c.Service)
+	n.mu.Lock()
+	lease, rev := n.lease, n.revs[key]
+	n.mu.Unlock()
+	if lease == 0 {
+		return errNotRegistered
+	}
+	if !n.Owns(c.Group, c.Service) {
+		n.log.Warn("cluster: state not published, the service moved to another node", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
+		return nil
+	}
+	v, _ := json.Marshal(written{Node: n.name, State: c.State})
+	tctx, cancel := context.WithTimeout(ctx, n.cfg.Lease)
+	defer cancel()
+	resp, err := n.cli.Txn(tctx).
+		If(clientv3.Compare(clientv3.LeaseValue(n.memberKey()), "=", lease),
+			clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
+		Then(clientv3.OpPut(key, string(v))).
+		Else(clientv3.OpGet(key), clientv3.OpGet(n.memberKey())).Commit()
+	if err != nil {
+		return err
+	}
+	if resp.Succeeded {
+		n.mu.Lock()
+		if n.revs[key] < resp.Header.Revision {
+			n.revs[key] = resp.Header.Revision
+		}
+		n.mu.Unlock()
+		if c.Send != nil {
+			c.Send()
+		}
+		return nil
+	}
+	state, member := resp.Responses[0].GetResponseRange().Kvs, resp.Responses[1].GetResponseRange().Kvs
+	if len(member) == 0 || clientv3.LeaseID(member[0].Lease) != lease {
+		n.log.Error("cluster: lease lost, state not published and pages withheld (fencing)", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
+		return nil
+	}
+	n.log.Warn("cluster: another node wrote the state first; taking its state, pages withheld", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
+	for _, kv := range state {
+		n.put(string(kv.Key), kv.Value, kv.CreateRevision, kv.ModRevision, false)
+	}
+	return nil
+}
