@@ -2,11 +2,12 @@
 # Installs what the test suite needs on a Debian machine: the real mon and
 # its clients (compatibility peers), fping, snmpd, m4, ipvsadm and the
 # password tools the auth tests hash with, and prometheus (its promtool
-# checks the /metrics exposition); then the Go modules.
+# checks the /metrics exposition) and etcd-server (the cluster tests start
+# their own etcd members); then the Go modules.
 # Safe to run repeatedly: it installs only what is missing.
 set -eu
 
-PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp"
+PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp etcd-server"
 
 missing=""
 for p in $PKGS; do
@@ -20,7 +21,7 @@ if [ -n "$missing" ]; then
 	# The mon, snmpd and prometheus packages start daemons; tests run
 	# their own instances.
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-	for svc in mon snmpd prometheus prometheus-node-exporter; do
+	for svc in mon snmpd prometheus prometheus-node-exporter etcd; do
 		$SUDO systemctl stop "$svc" 2>/dev/null || $SUDO service "$svc" stop 2>/dev/null || true
 	done
 fi
