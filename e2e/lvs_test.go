@@ -404,6 +404,7 @@ func startGomon(t *testing.T, dir string, n int, argv ...string) *gomonProc {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir // relative paths in its configuration are the test's
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -40,12 +40,13 @@ func (h *lvsHealth) Services() []lvs.Service {
 }
 
 // observeLVS passes the scheduler's events on to the reconciler: a pass
-// follows every load (start, reset, reload) and every result.
+// follows every load (start, reset, reload), every result, and every
+// state imported from another cluster node.
 func observeLVS(r *lvs.Reconciler, e scheduler.Event) {
 	switch e.Kind {
 	case "load":
 		r.Loaded()
-	case "monitor-done", "trap":
+	case "monitor-done", "trap", "import":
 		r.Result(e.Group, e.Service)
 	}
 }

@@ -56,7 +56,6 @@ type Node struct {
 	own     atomic.Pointer[map[string]bool] // shard keys this node runs now
 	reload  chan struct{}                   // the scheduler loaded a configuration
 	publish *queue
-	ops     chan op // operator commands to broadcast
 
 	mu       sync.Mutex
 	members  map[string]Member // by node name, from etcd
@@ -96,7 +95,6 @@ func New(cfg config.Cluster, opts Options) (*Node, error) {
 		reload: make(chan struct{}, 1), members: map[string]Member{}, revs: map[string]int64{},
 	}
 	n.publish = newQueue()
-	n.ops = make(chan op, 1024)
 	empty := map[string]bool{}
 	n.own.Store(&empty)
 	return n, nil
@@ -186,7 +184,6 @@ func (n *Node) Run(ctx context.Context, sched *scheduler.Scheduler) error {
 	n.sched = sched
 	n.configure()
 	go n.publisher(ctx)
-	go n.broadcaster(ctx)
 	defer n.cli.Close()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
@@ -373,8 +370,17 @@ func (n *Node) put(key string, value []byte, created, modified int64, live bool)
 			return false
 		}
 		n.mu.Lock()
-		n.revs[key] = modified
+		seen := n.revs[key]
+		if modified > seen {
+			n.revs[key] = modified
+		}
 		n.mu.Unlock()
+		if !live && modified <= seen {
+			// Already imported: this node's state is that one plus the
+			// operator commands replayed here since, which a reload
+			// must not undo.
+			return false
+		}
 		var w written
 		if err := json.Unmarshal(value, &w); err != nil {
 			n.log.Error("cluster: bad state record", "key", key, "err", err)

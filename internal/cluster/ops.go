@@ -45,24 +45,10 @@ func (n *Node) Broadcast(ctx context.Context, line, user string) error {
 // StatusLines are the data lines of `list cluster` (server.Cluster).
 func (n *Node) StatusLines() []string { return n.Status().Lines() }
 
-// Replicate queues an operator command for Broadcast, in order; it never
-// blocks the server (server.Cluster).
+// Replicate broadcasts an operator command carried out here (server.Cluster).
+// The reply to the operator waits for it, so that a command answered 220
+// survives this node dying the next moment; while etcd is unreachable it
+// gives up after cluster_lease, and the command holds on this node only.
 func (n *Node) Replicate(line, user string) {
-	select {
-	case n.ops <- op{Node: n.name, User: user, Line: line}:
-	default:
-		n.log.Error("cluster: too many operator commands queued; not replayed on the other nodes", "command", line)
-	}
-}
-
-// broadcaster sends the queued operator commands.
-func (n *Node) broadcaster(ctx context.Context) {
-	for {
-		select {
-		case o := <-n.ops:
-			n.Broadcast(ctx, o.Line, o.User)
-		case <-ctx.Done():
-			return
-		}
-	}
+	n.Broadcast(context.Background(), line, user)
 }

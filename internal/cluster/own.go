@@ -27,14 +27,14 @@ type Member struct {
 // cluster must share: its hostgroups, watches, services, periods, alerts,
 // views and aliases, and the globals that change decisions. Settings that
 // are a node's own by nature (paths, ports, binds, the node's name, TLS
-// files) are left out.
+// files, the etcd endpoints each node reaches) are left out.
 func Digest(cfg *config.Config) string {
 	c := *cfg
 	g := configfile.Defaults()
 	g.ExcludePeriod, g.DepRecurLimit = cfg.Globals.ExcludePeriod, cfg.Globals.DepRecurLimit
 	g.MonitorTimeout, g.AlertRetries = cfg.Globals.MonitorTimeout, cfg.Globals.AlertRetries
 	g.StartupAlertsOnReset = cfg.Globals.StartupAlertsOnReset
-	g.Cluster.Etcd, g.Cluster.Lease, g.Cluster.Prefix = cfg.Globals.Cluster.Etcd, cfg.Globals.Cluster.Lease, cfg.Globals.Cluster.Prefix
+	g.Cluster.Lease, g.Cluster.Prefix = cfg.Globals.Cluster.Lease, cfg.Globals.Cluster.Prefix
 	c.Globals = g
 	var b bytes.Buffer
 	if err := configfile.WriteHCL(&b, &c); err != nil {

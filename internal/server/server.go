@@ -39,7 +39,8 @@ type Cluster interface {
 	// StatusLines are the data lines of `list cluster`.
 	StatusLines() []string
 	// Replicate hands an operator command carried out here, by user, to
-	// the other nodes. It must not block.
+	// the other nodes before the reply goes out; it gives up after a
+	// bounded time when the cluster cannot be reached.
 	Replicate(line, user string)
 }
 
