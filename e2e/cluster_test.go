@@ -39,6 +39,9 @@ type clusterRig struct {
 	vip    netip.AddrPort
 	nodes  map[string]*clusterNode
 	starts int
+	// alertevery is the mail period's: 1h (one page per outage) unless
+	// a test needs the page to come round again.
+	alertevery string
 }
 
 type clusterNode struct {
@@ -54,7 +57,7 @@ func newClusterRig(t *testing.T, etcdMembers int) *clusterRig {
 	if testing.Short() {
 		t.Skip("runs etcd and two gomon daemons")
 	}
-	r := &clusterRig{t: t, dir: t.TempDir(), nodes: map[string]*clusterNode{}}
+	r := &clusterRig{t: t, dir: t.TempDir(), nodes: map[string]*clusterNode{}, alertevery: "1h"}
 	r.etcd = testnet.StartEtcd(t, etcdMembers)
 	r.gomon = goBuild(t, r.dir, "mon", "../cmd/mon")
 	r.fake = goBuild(t, r.dir, "ipvsadm", "./testdata/fakeipvsadm")
@@ -110,7 +113,7 @@ watch web
             alert `+lvs+`
             upalert `+lvs+`
         period mail: wd {Sun-Sat}
-            alertevery 5s
+            alertevery `+r.alertevery+`
             alert `+mail+`
             upalert `+mail+`
 `)
@@ -277,6 +280,7 @@ func (r *clusterRig) other(n *clusterNode) *clusterNode {
 // when it comes back.
 func TestClusterDirectorPairFailover(t *testing.T) {
 	r := newClusterRig(t, 1)
+	r.alertevery = "5s"
 	d1, d2 := r.node("d1"), r.node("d2")
 	r.start(d1)
 	r.start(d2)

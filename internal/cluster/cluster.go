@@ -164,7 +164,12 @@ func (n *Node) Owns(group, service string) bool {
 }
 
 // Commit queues a service's state for publication (scheduler.Replica).
-func (n *Node) Commit(c scheduler.Commit) { n.publish.push(c) }
+func (n *Node) Commit(c scheduler.Commit) {
+	n.mu.Lock()
+	lease := n.lease
+	n.mu.Unlock()
+	n.publish.push(pending{Commit: c, lease: lease})
+}
 
 // Loaded tells the node that the scheduler (re)loaded its configuration;
 // call it from the scheduler's "load" event. It does not block.

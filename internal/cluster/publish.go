@@ -23,13 +23,20 @@ type written struct {
 // longer ours is dropped when its turn comes.
 type queue struct {
 	mu    sync.Mutex
-	items []scheduler.Commit
+	items []pending
 	ready chan struct{} // capacity 1
 }
 
 func newQueue() *queue { return &queue{ready: make(chan struct{}, 1)} }
 
-func (q *queue) push(c scheduler.Commit) {
+// pending is a commit and the lease this node held when it was made:
+// it may go out under that lease only.
+type pending struct {
+	scheduler.Commit
+	lease clientv3.LeaseID
+}
+
+func (q *queue) push(c pending) {
 	q.mu.Lock()
 	q.items = append(q.items, c)
 	q.mu.Unlock()
@@ -43,11 +50,11 @@ func (q *queue) wake() {
 	}
 }
 
-func (q *queue) peek() (scheduler.Commit, bool) {
+func (q *queue) peek() (pending, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.items) == 0 {
-		return scheduler.Commit{}, false
+		return pending{}, false
 	}
 	return q.items[0], true
 }
@@ -55,7 +62,7 @@ func (q *queue) peek() (scheduler.Commit, bool) {
 func (q *queue) pop() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.items[0] = scheduler.Commit{}
+	q.items[0] = pending{}
 	q.items = q.items[1:]
 }
 
@@ -109,13 +116,24 @@ func (n *Node) publisher(ctx context.Context) {
 // with its pages, and the cluster's state is imported instead: whoever
 // owns the service decides again on its next result. It returns an error
 // only when etcd could not answer.
-func (n *Node) write(ctx context.Context, c scheduler.Commit) error {
+func (n *Node) write(ctx context.Context, c pending) error {
 	key := n.key("state", c.Group, c.Service)
 	n.mu.Lock()
 	lease, rev := n.lease, n.revs[key]
 	n.mu.Unlock()
 	if lease == 0 {
-		return errNotRegistered
+		if c.lease != 0 {
+			return errNotRegistered // etcd away: hold it, the lease may live on
+		}
+		lease = -1 // made while not registered: cannot pass the fence
+	}
+	if c.lease != lease {
+		// Made under a lease that is gone (or none): the others have
+		// taken over meanwhile, so this node's decision is void. Take
+		// the cluster's state back; the owner decides again.
+		n.log.Error("cluster: state not published and pages withheld: made under a lost lease (fencing)", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
+		n.resync(ctx, key)
+		return nil
 	}
 	if !n.Owns(c.Group, c.Service) {
 		n.log.Warn("cluster: state not published, the service moved to another node", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
@@ -146,6 +164,7 @@ func (n *Node) write(ctx context.Context, c scheduler.Commit) error {
 	state, member := resp.Responses[0].GetResponseRange().Kvs, resp.Responses[1].GetResponseRange().Kvs
 	if len(member) == 0 || clientv3.LeaseID(member[0].Lease) != lease {
 		n.log.Error("cluster: lease lost, state not published and pages withheld (fencing)", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
+		n.resync(ctx, key)
 		return nil
 	}
 	n.log.Warn("cluster: another node wrote the state first; taking its state, pages withheld", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
@@ -153,4 +172,22 @@ func (n *Node) write(ctx context.Context, c scheduler.Commit) error {
 		n.put(string(kv.Key), kv.Value, kv.CreateRevision, kv.ModRevision, false)
 	}
 	return nil
+}
+
+// resync replaces a service's local state by the cluster's after this
+// node's own was voided; while etcd cannot be asked, the next
+// registration does it.
+func (n *Node) resync(ctx context.Context, key string) {
+	n.mu.Lock()
+	n.revs[key] = 0 // imported again whatever its revision
+	n.mu.Unlock()
+	tctx, cancel := context.WithTimeout(ctx, n.cfg.Lease)
+	defer cancel()
+	resp, err := n.cli.Get(tctx, key)
+	if err != nil {
+		return
+	}
+	for _, kv := range resp.Kvs {
+		n.put(string(kv.Key), kv.Value, kv.CreateRevision, kv.ModRevision, false)
+	}
 }
