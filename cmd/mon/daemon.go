@@ -60,9 +60,10 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The reconciler reads the scheduler only in passes, which Run starts.
-	health := &lvsHealth{}
-	reconciler := lvs.NewReconciler(health, log)
+	// The reconcilers read the scheduler only in passes, which Run starts.
+	health := &schedHealth{}
+	lvsReconciler := lvs.NewReconciler(health, log)
+	reconcilers := []reconciler{lvsReconciler}
 	counters := web.NewCounters()
 	var readyOnce sync.Once
 	sched := scheduler.New(c.cfg, scheduler.Options{
@@ -70,7 +71,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		Stopped: o.stopped,
 		Reload:  c.load,
 		Events: func(e scheduler.Event) {
-			observeLVS(reconciler, e)
+			observeReconcilers(reconcilers, e)
 			counters.Observe(e)
 			if e.Kind == "load" {
 				// The first load event comes from Run: sockets are bound
@@ -107,7 +108,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	go srv.Serve(ctx, ls.tcp)
 	go srv.ServeTraps(ctx, ls.udp)
 	go handleSignals(ctx, sigs, cancel, sched, log)
-	go reconciler.Run(ctx)
+	go lvsReconciler.Run(ctx)
 	// A scheduler that stays locked stops the pings, and systemd restarts us.
 	go notify.keepAlive(ctx, func() bool { sched.Stopped(); return true })
 	if ls.status != nil {
