@@ -2,11 +2,12 @@
 # Installs what the test suite needs on a Debian machine: the real mon and
 # its clients (compatibility peers), fping, snmpd, m4, ipvsadm and the
 # password tools the auth tests hash with, and prometheus (its promtool
-# checks the /metrics exposition); then the Go modules.
+# checks the /metrics exposition), and BIND's named (the dnsupdate tests
+# run their own dynamic zone); then the Go modules.
 # Safe to run repeatedly: it installs only what is missing.
 set -eu
 
-PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp"
+PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp bind9"
 
 missing=""
 for p in $PKGS; do
@@ -17,10 +18,10 @@ if [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 	echo "installing:$missing"
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	# The mon, snmpd and prometheus packages start daemons; tests run
+	# The mon, snmpd, prometheus and bind9 packages start daemons; tests run
 	# their own instances.
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-	for svc in mon snmpd prometheus prometheus-node-exporter; do
+	for svc in mon snmpd prometheus prometheus-node-exporter named; do
 		$SUDO systemctl stop "$svc" 2>/dev/null || $SUDO service "$svc" stop 2>/dev/null || true
 	done
 fi

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/gomon/gomon/alerts/dnsupdate"
 	"github.com/gomon/gomon/alerts/lvs"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
@@ -63,7 +64,8 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	// The reconcilers read the scheduler only in passes, which Run starts.
 	health := &schedHealth{}
 	lvsReconciler := lvs.NewReconciler(health, log)
-	reconcilers := []reconciler{lvsReconciler}
+	dnsReconciler := dnsupdate.NewReconciler(health, log)
+	reconcilers := []reconciler{lvsReconciler, dnsReconciler}
 	counters := web.NewCounters()
 	var readyOnce sync.Once
 	sched := scheduler.New(c.cfg, scheduler.Options{
@@ -109,6 +111,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	go srv.ServeTraps(ctx, ls.udp)
 	go handleSignals(ctx, sigs, cancel, sched, log)
 	go lvsReconciler.Run(ctx)
+	go dnsReconciler.Run(ctx)
 	// A scheduler that stays locked stops the pings, and systemd restarts us.
 	go notify.keepAlive(ctx, func() bool { sched.Stopped(); return true })
 	if ls.status != nil {
