@@ -142,6 +142,15 @@ func hostPort(s string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// RedactArgs hides a -k secret from the "calling alert" log line and the
+// alert history.
+func (a *Alert) RedactArgs(raw string) string {
+	if a.Key == nil {
+		return raw
+	}
+	return strings.ReplaceAll(raw, a.Key.Secret, "(secret)")
+}
+
 func (a *Alert) log() *slog.Logger {
 	if a.Log != nil {
 		return a.Log

@@ -245,6 +245,19 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// A -k secret is hidden from the scheduler's log line and history.
+func TestRedactArgs(t *testing.T) {
+	raw := "-Z example.test -N www -k hmac-sha512:k1:c2VjcmV0"
+	a, err := Parse(strings.Fields(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r alerts.ArgsRedactor = a
+	if got, want := r.RedactArgs(raw), "-Z example.test -N www -k hmac-sha512:k1:(secret)"; got != want {
+		t.Errorf("redacted %q, want %q", got, want)
+	}
+}
+
 // -K reads BIND's key statement (tsig-keygen's output, comments and all)
 // and dnssec-keygen's K*.private.
 func TestKeyFiles(t *testing.T) {
