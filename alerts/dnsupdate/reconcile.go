@@ -32,19 +32,7 @@ func NewReconciler(health reconcile.Health, log *slog.Logger) *reconcile.Reconci
 // byName groups lines by the name they keep (its zone and server). A
 // name is driven with the TTL, key and -L of its first line.
 func byName(lines []line) [][]line {
-	index := map[[3]string]int{}
-	var out [][]line
-	for _, l := range lines {
-		key := [3]string{l.Alert.Server, l.Alert.Zone, l.Alert.Name}
-		i, ok := index[key]
-		if !ok {
-			i = len(out)
-			index[key] = i
-			out = append(out, nil)
-		}
-		out[i] = append(out[i], l)
-	}
-	return out
+	return reconcile.Group(lines, func(l line) [3]string { return [3]string{l.Alert.Server, l.Alert.Zone, l.Alert.Name} })
 }
 
 // converge brings one name to what its lines' services say.

@@ -24,23 +24,14 @@ func linesOf(services []reconcile.Service) ([]line, []error) {
 // managed through the backend of its first line.
 func byBackend(lines []line) [][]line {
 	first := map[ipvs.VirtualService]string{}
-	index := map[string]int{}
-	var out [][]line
-	for _, l := range lines {
+	return reconcile.Group(lines, func(l line) string {
 		key, ok := first[l.Alert.VS]
 		if !ok {
 			key = l.Alert.Backend + "\x00" + l.Alert.Ipvsadm
 			first[l.Alert.VS] = key
 		}
-		i, ok := index[key]
-		if !ok {
-			i = len(out)
-			index[key] = i
-			out = append(out, nil)
-		}
-		out[i] = append(out[i], l)
-	}
-	return out
+		return key
+	})
 }
 
 // verdict is what the lines say about one real-server address.

@@ -76,6 +76,24 @@ func Lines[A any](services []Service, kind string, parse func([]string) (A, erro
 	return out, errs
 }
 
+// Group splits lines by key, in the order each key first appears, each
+// group in config order (what one connection or one record set serves).
+func Group[A any, K comparable](lines []Line[A], key func(Line[A]) K) [][]Line[A] {
+	index := map[K]int{}
+	var out [][]Line[A]
+	for _, l := range lines {
+		k := key(l)
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], l)
+	}
+	return out
+}
+
 // Failing returns the members the line's service reports failing (an
 // empty, non-nil list when it is up), or nil when it gives no verdict:
 // no result yet, disabled, a failure the line does not stand for
