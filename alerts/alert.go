@@ -62,3 +62,10 @@ type Alert interface {
 type DeliveryChecker interface {
 	CheckDelivery(ctx context.Context) error
 }
+
+// ArgsRedactor is an Alert whose configured arguments can hold a secret
+// (dnsupdate -k): the scheduler logs its arguments and keeps them in the
+// alert history as RedactArgs returns them.
+type ArgsRedactor interface {
+	RedactArgs(raw string) string
+}

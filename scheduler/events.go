@@ -118,8 +118,12 @@ func (s *Scheduler) startAlert(svc *service, a decide.Action, env []string, now 
 	if a.Record {
 		typ := a.Type.HistoryWord()
 		sum := decide.Clip(ev.Summary(), decide.MaxSummary) // logged and kept in the history
-		s.log.Warn(fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, a.Line.RawArgs, sum), "syslog", "alert")
-		line := fmt.Sprintf("%s %s %s %d %s (%s) %s", typ, svc.w.name, svc.cfg.Name, now.Unix(), p.path, a.Line.RawArgs, sum)
+		raw := a.Line.RawArgs
+		if r, ok := p.alert.(alerts.ArgsRedactor); ok {
+			raw = r.RedactArgs(raw) // no secret in the log or the history
+		}
+		s.log.Warn(fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, raw, sum), "syslog", "alert")
+		line := fmt.Sprintf("%s %s %s %d %s (%s) %s", typ, svc.w.name, svc.cfg.Name, now.Unix(), p.path, raw, sum)
 		s.alertHist = s.appendHist(s.alertHist, line)
 		if f := s.cfg.Globals.HistoricFile; f != "" {
 			if err := atomicfile.AppendLine(f, line); err != nil {

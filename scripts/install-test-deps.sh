@@ -2,12 +2,13 @@
 # Installs what the test suite needs on a Debian machine: the real mon and
 # its clients (compatibility peers), fping, snmpd, m4, ipvsadm and the
 # password tools the auth tests hash with, and prometheus (its promtool
-# checks the /metrics exposition) and etcd-server (the cluster tests start
-# their own etcd members); then the Go modules.
+# checks the /metrics exposition), etcd-server (the cluster tests start
+# their own etcd members) and BIND's named (the dnsupdate tests run their
+# own dynamic zone); then the Go modules.
 # Safe to run repeatedly: it installs only what is missing.
 set -eu
 
-PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp etcd-server"
+PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp etcd-server bind9"
 
 missing=""
 for p in $PKGS; do
@@ -18,10 +19,10 @@ if [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 	echo "installing:$missing"
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	# The mon, snmpd and prometheus packages start daemons; tests run
+	# The mon, snmpd, prometheus and bind9 packages start daemons; tests run
 	# their own instances.
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-	for svc in mon snmpd prometheus prometheus-node-exporter etcd; do
+	for svc in mon snmpd prometheus prometheus-node-exporter etcd named; do
 		$SUDO systemctl stop "$svc" 2>/dev/null || $SUDO service "$svc" stop 2>/dev/null || true
 	done
 fi

@@ -17,10 +17,10 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/alerts/reconcile"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -138,7 +138,7 @@ func (l *Alert) Send(ctx context.Context, ev alerts.Event) error {
 	hosts := []string{l.Real}
 	if l.Real == "" {
 		summary, _ := ev.SplitInput()
-		hosts = failingMembers(summary, ev.Hosts)
+		hosts = reconcile.FailingMembers(summary, ev.Hosts)
 		if len(hosts) == 0 {
 			return fmt.Errorf("lvs alert %s: no group member in summary %q", l.VS, summary)
 		}
@@ -212,18 +212,6 @@ func (l *Alert) RealAddr(ctx context.Context, host string) (netip.AddrPort, erro
 		return netip.AddrPort{}, err
 	}
 	return addrs[0], nil
-}
-
-// failingMembers returns the words of summary that are group members, in
-// summary order without duplicates (all words when members is empty).
-func failingMembers(summary string, members []string) []string {
-	var out []string
-	for _, w := range strings.Fields(summary) {
-		if (len(members) == 0 || slices.Contains(members, w)) && !slices.Contains(out, w) {
-			out = append(out, w)
-		}
-	}
-	return out
 }
 
 // resolve turns "host[:port]" into addresses of the VIP's family; the

@@ -6,82 +6,32 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 
-	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/alerts/ipvs"
-	"github.com/gomon/gomon/internal/config"
-	"github.com/gomon/gomon/internal/registry"
-	"github.com/gomon/gomon/scheduler/decide"
+	"github.com/gomon/gomon/alerts/reconcile"
 )
 
 // line is one lvs alert or upalert line of a service.
-type line struct {
-	ref    ref
-	svc    *Service
-	period int // index of the line's period in the service
-	cfg    config.AlertLine
-	alert  *Alert
-}
-
-// isLVSAlert reports whether an alert line names the built-in lvs alert
-// (lvs, lvs.alert, builtin:lvs…; script:lvs.alert is someone else's).
-func isLVSAlert(name string) bool {
-	b := alerts.Builtins()
-	return !strings.HasPrefix(name, registry.ScriptPrefix) &&
-		b.Lookup(name) != nil && b.Lookup(name) == b.Lookup("lvs")
-}
+type line = reconcile.Line[*Alert]
 
 // linesOf returns the lvs alert and upalert lines of services in config
 // order.
-func linesOf(services []Service) ([]line, []error) {
-	var (
-		out  []line
-		errs []error
-	)
-	for i := range services {
-		s := &services[i]
-		if s.Config == nil {
-			continue
-		}
-		for p, per := range s.Config.Periods {
-			for _, al := range slices.Concat(per.Alerts, per.UpAlerts) {
-				if !isLVSAlert(al.Name) {
-					continue
-				}
-				a, err := Parse(al.Args)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%s/%s: %w", s.Group, s.Name, err))
-					continue
-				}
-				out = append(out, line{ref: ref{s.Group, s.Name}, svc: s, period: p, cfg: al, alert: a})
-			}
-		}
-	}
-	return out, errs
+func linesOf(services []reconcile.Service) ([]line, []error) {
+	return reconcile.Lines(services, "lvs", Parse)
 }
 
 // byBackend groups lines by their table connection. A virtual service is
 // managed through the backend of its first line.
 func byBackend(lines []line) [][]line {
 	first := map[ipvs.VirtualService]string{}
-	index := map[string]int{}
-	var out [][]line
-	for _, l := range lines {
-		key, ok := first[l.alert.VS]
+	return reconcile.Group(lines, func(l line) string {
+		key, ok := first[l.Alert.VS]
 		if !ok {
-			key = l.alert.Backend + "\x00" + l.alert.Ipvsadm
-			first[l.alert.VS] = key
+			key = l.Alert.Backend + "\x00" + l.Alert.Ipvsadm
+			first[l.Alert.VS] = key
 		}
-		i, ok := index[key]
-		if !ok {
-			i = len(out)
-			index[key] = i
-			out = append(out, nil)
-		}
-		out[i] = append(out[i], l)
-	}
-	return out
+		return key
+	})
 }
 
 // verdict is what the lines say about one real-server address.
@@ -105,15 +55,15 @@ func desired(ctx context.Context, lines []line, current []ipvs.Service) (map[ipv
 	broken := map[ipvs.VirtualService]bool{}
 	var errs []error
 	for _, l := range lines {
-		vs := l.alert.VS
+		vs := l.Alert.VS
 		if verdicts[vs] == nil {
 			verdicts[vs] = map[netip.AddrPort]*verdict{}
 		}
 		add := func(host string, mark func(*verdict, netip.AddrPort)) {
-			addr, err := l.alert.RealAddr(ctx, host)
+			addr, err := l.Alert.RealAddr(ctx, host)
 			if err != nil {
 				broken[vs] = true
-				errs = append(errs, fmt.Errorf("%s/%s: %w", l.ref.group, l.ref.service, err))
+				errs = append(errs, fmt.Errorf("%s/%s: %w", l.Group, l.Service, err))
 				return
 			}
 			v := verdicts[vs][addr]
@@ -123,19 +73,19 @@ func desired(ctx context.Context, lines []line, current []ipvs.Service) (map[ipv
 			}
 			mark(v, addr)
 		}
-		failing := lineFailing(l)
-		for _, host := range l.svc.Unchecked {
+		failing := l.Failing(l.Alert.Real != "")
+		for _, host := range l.Svc.Unchecked {
 			add(host, func(v *verdict, _ netip.AddrPort) { v.unknown = true })
 		}
-		for _, host := range l.svc.Members {
+		for _, host := range l.Svc.Members {
 			add(host, func(v *verdict, addr netip.AddrPort) {
-				rs := ipvs.RealServer{Addr: addr, Weight: l.alert.Weight, Forward: l.alert.Forward}
+				rs := ipvs.RealServer{Addr: addr, Weight: l.Alert.Weight, Forward: l.Alert.Forward}
 				switch {
 				case failing == nil:
 					v.unknown = true
 				case slices.Contains(failing, host):
 					v.failing = true
-					if l.alert.Quiesce && v.quiesced == nil {
+					if l.Alert.Quiesce && v.quiesced == nil {
 						rs.Weight = 0
 						v.quiesced = &rs
 					}
@@ -182,32 +132,6 @@ func desired(ctx context.Context, lines []line, current []ipvs.Service) (map[ipv
 		out[vs] = want
 	}
 	return out, errors.Join(errs...)
-}
-
-// lineFailing returns the members a line's service reports failing (an
-// empty, non-nil list when it is up), or nil when it gives no verdict:
-// no result yet, disabled, a failure the line does not stand for
-// (decide.Firing: its period has sent no alert for it yet, or it is
-// outside the line's exit= range; the alert has not acted either), or a
-// failure naming no member without -R (the alert would not know whom to
-// take out either).
-func lineFailing(l line) []string {
-	s := l.svc
-	op := s.State.OpStatus
-	switch {
-	case op == decide.Untested || op == decide.Depend || s.Disabled:
-		return nil
-	case !op.IsFailure():
-		return []string{}
-	case !decide.Firing(s.Config, &s.State, l.period, l.cfg):
-		return nil
-	case l.alert.Real != "":
-		return s.Members
-	case len(s.Members) == 0:
-		return nil
-	}
-	// As the alert reads its event: the summary's words that are members.
-	return failingMembers(s.State.LastSummary, s.Members) // nil when it names none
 }
 
 func findService(list []ipvs.Service, vs ipvs.VirtualService) *ipvs.Service {

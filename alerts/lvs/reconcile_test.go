@@ -5,13 +5,13 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/alerts/reconcile"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/internal/shellwords"
@@ -52,7 +52,7 @@ func down(summary string, members ...string) health {
 
 // service is group/name with one period holding `alert TEXT -V VIP ARGS`
 // (TEXT "lvs", or "exit=R lvs"…).
-func service(t *testing.T, group, name string, h health, text string, args ...string) Service {
+func service(t *testing.T, group, name string, h health, text string, args ...string) reconcile.Service {
 	t.Helper()
 	words, err := shellwords.Split(text)
 	if err != nil {
@@ -70,7 +70,7 @@ func service(t *testing.T, group, name string, h health, text string, args ...st
 	if len(h.st.Periods) == 0 {
 		h.st.Periods = make([]decide.PeriodState, 1)
 	}
-	return Service{Group: group, Name: name, Config: cfg, State: h.st,
+	return reconcile.Service{Group: group, Name: name, Config: cfg, State: h.st,
 		Disabled: h.disabled, Members: h.members, Unchecked: h.unchecked}
 }
 
@@ -94,101 +94,101 @@ func table(reals ...ipvs.RealServer) []ipvs.Service {
 func TestDesired(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		services func(t *testing.T) []Service
+		services func(t *testing.T) []reconcile.Service
 		current  []ipvs.Service
 		want     []ipvs.RealServer // nil: the virtual service is left alone
 	}{
 		{
 			name: "untested since start: left alone, even when the table is wrong",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", untested(hostA, hostB), "lvs")}
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", untested(hostA, hostB), "lvs")}
 			},
 			current: table(rs(realC, 1)),
 		},
 		{
 			name: "all up: every member with -W, the service created",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", up(hostA, hostB), "lvs", "-W", "3")}
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", up(hostA, hostB), "lvs", "-W", "3")}
 			},
 			want: []ipvs.RealServer{rs(realA, 3), rs(realB, 3)},
 		},
 		{
 			name: "failing member left out, a stranded one put back, a stray one removed",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", down(hostB+" notamember", hostA, hostB), "lvs.alert")}
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", down(hostB+" notamember", hostA, hostB), "lvs.alert")}
 			},
 			current: table(rs(realB, 1), rs(realC, 1)),
 			want:    []ipvs.RealServer{rs(realA, 1)},
 		},
 		{
 			name: "-Q keeps the failing member at weight 0",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", down(hostB, hostA, hostB), "lvs", "-Q", "-W", "2")}
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", down(hostB, hostA, hostB), "lvs", "-Q", "-W", "2")}
 			},
 			want: []ipvs.RealServer{rs(realA, 2), rs(realB, 0)},
 		},
 		{
 			name: "a failure naming no member gives no verdict",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", down("connection timed out", hostA, hostB), "lvs")}
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", down("connection timed out", hostA, hostB), "lvs")}
 			},
 			current: table(rs(realA, 1)),
 		},
 		{
 			name: "a failure not alerted yet (alertafter) gives no verdict",
-			services: func(t *testing.T) []Service {
+			services: func(t *testing.T) []reconcile.Service {
 				h := down(hostB, hostA, hostB)
 				h.st.Periods[0].AlertSent = 0
-				return []Service{service(t, "web", "http", h, "lvs")}
+				return []reconcile.Service{service(t, "web", "http", h, "lvs")}
 			},
 			current: table(rs(realA, 1), rs(realB, 1)),
 		},
 		{
 			name: "a failure outside the line's exit= range gives no verdict",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", down(hostB, hostA, hostB), "exit=2 lvs")}
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", down(hostB, hostA, hostB), "exit=2 lvs")}
 			},
 			current: table(rs(realA, 1), rs(realB, 1)),
 		},
 		{
 			name: "a failure inside the line's exit= range is a verdict",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", down(hostB, hostA, hostB), "exit=1-3 lvs")}
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", down(hostB, hostA, hostB), "exit=1-3 lvs")}
 			},
 			current: table(rs(realA, 1), rs(realB, 1)),
 			want:    []ipvs.RealServer{rs(realA, 1)},
 		},
 		{
 			name: "a disabled service (or watch) gives no verdict",
-			services: func(t *testing.T) []Service {
+			services: func(t *testing.T) []reconcile.Service {
 				h := down(hostB, hostA, hostB)
 				h.disabled = true
-				return []Service{service(t, "web", "http", h, "lvs")}
+				return []reconcile.Service{service(t, "web", "http", h, "lvs")}
 			},
 			current: table(rs(realB, 1)),
 		},
 		{
 			name: "disabled (unchecked) members keep their kernel entry or absence",
-			services: func(t *testing.T) []Service {
+			services: func(t *testing.T) []reconcile.Service {
 				h := up(hostA)
 				h.unchecked = []string{hostB, hostC}
-				return []Service{service(t, "web", "http", h, "lvs")}
+				return []reconcile.Service{service(t, "web", "http", h, "lvs")}
 			},
 			current: table(rs(realB, 7)),
 			want:    []ipvs.RealServer{rs(realA, 1), rs(realB, 7)},
 		},
 		{
 			name: "failing in one service wins over up in another",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", up(hostA, hostB), "lvs"),
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", up(hostA, hostB), "lvs"),
 					service(t, "web", "ping", down(hostA, hostA, hostB), "lvs")}
 			},
 			want: []ipvs.RealServer{rs(realB, 1)},
 		},
 		{
 			name: "a service without a result keeps the kernel entries it covers",
-			services: func(t *testing.T) []Service {
-				return []Service{service(t, "web", "http", up(hostA, hostB, hostC), "lvs"),
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{service(t, "web", "http", up(hostA, hostB, hostC), "lvs"),
 					service(t, "web2", "ping", untested(hostA, hostB), "lvs")}
 			},
 			current: table(rs(realA, 1)),
@@ -196,8 +196,8 @@ func TestDesired(t *testing.T) {
 		},
 		{
 			name: "-R: one watch per real server",
-			services: func(t *testing.T) []Service {
-				return []Service{
+			services: func(t *testing.T) []reconcile.Service {
+				return []reconcile.Service{
 					service(t, "a", "http", up("a"), "lvs", "-R", realA.String()),
 					service(t, "b", "http", down("timeout", "b"), "lvs", "-R", realB.String()),
 					service(t, "c", "http", untested("c"), "lvs", "-R", realC.String())}
@@ -229,7 +229,7 @@ func TestDesired(t *testing.T) {
 // A host that gives no address (here a bad port: tests look up no names)
 // skips its virtual service, whose kernel entry for it is unknown.
 func TestDesiredUnresolvable(t *testing.T) {
-	lines, _ := linesOf([]Service{service(t, "web", "http", up(hostA, hostB+":http"), "lvs")})
+	lines, _ := linesOf([]reconcile.Service{service(t, "web", "http", up(hostA, hostB+":http"), "lvs")})
 	got, err := desired(context.Background(), lines, table(rs(realC, 1)))
 	if err == nil || len(got) != 0 {
 		t.Errorf("desired %v, err %v; want nothing and an error", got, err)
@@ -255,10 +255,10 @@ watch web
 	if err != nil {
 		t.Fatal(err)
 	}
-	var services []Service
+	var services []reconcile.Service
 	for _, w := range cfg.Watches {
 		for _, s := range w.Services {
-			services = append(services, Service{Group: w.Name, Name: s.Name, Config: s})
+			services = append(services, reconcile.Service{Group: w.Name, Name: s.Name, Config: s})
 		}
 	}
 	lines, errs := linesOf(services)
@@ -267,7 +267,7 @@ watch web
 	}
 	var got []string
 	for _, l := range lines {
-		got = append(got, l.ref.group+"/"+l.ref.service+" "+l.alert.VS.String()+" "+l.alert.Backend)
+		got = append(got, l.Group+"/"+l.Service+" "+l.Alert.VS.String()+" "+l.Alert.Backend)
 	}
 	want := []string{
 		"web/http tcp 192.0.2.10:80 ipvsadm",
@@ -278,8 +278,8 @@ watch web
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("lines %q, want %q", got, want)
 	}
-	if lines[2].cfg.Exit == nil || lines[2].cfg.Exit.Lo != 2 {
-		t.Errorf("exit range of %v not kept", lines[2].alert.VS)
+	if lines[2].Config.Exit == nil || lines[2].Config.Exit.Lo != 2 {
+		t.Errorf("exit range of %v not kept", lines[2].Alert.VS)
 	}
 	groups := byBackend(lines)
 	if len(groups) != 2 || len(groups[0]) != 2 || len(groups[1]) != 2 {
@@ -287,73 +287,15 @@ watch web
 	}
 }
 
-// Loaded and Result only signal (they run with the scheduler locked):
-// once for a load or a result of a service with lvs lines, never
-// blocking.
-func TestSignals(t *testing.T) {
-	r := NewReconciler(nil, nil)
-	r.watched = map[ref]bool{{"web", "http"}: true}
-	pending := func() bool {
-		select {
-		case <-r.wake:
-			return true
-		default:
-			return false
-		}
-	}
-	for _, tc := range []struct {
-		name string
-		call func()
-		want bool
-	}{
-		{"load", r.Loaded, true},
-		{"result of a watched service", func() { r.Result("web", "http") }, true},
-		{"result of another service", func() { r.Result("web", "ping") }, false},
-		{"result of a service of another watch", func() { r.Result("db", "http") }, false},
-	} {
-		tc.call()
-		tc.call() // a second signal while one is pending must not block
-		if got := pending(); got != tc.want {
-			t.Errorf("%s: signalled %v, want %v", tc.name, got, tc.want)
-		}
-		if pending() {
-			t.Errorf("%s: more than one pass pending", tc.name)
-		}
-	}
-}
-
-// fakeHealth is a Health that returns fixed services.
-type fakeHealth []Service
-
-func (f fakeHealth) Services() []Service { return f }
-
-// A pass learns which services to watch from the health it reads, and
-// logs an error that repeats once.
-func TestPass(t *testing.T) {
-	svc := service(t, "web", "http", down(hostB, hostA, hostB), "lvs",
-		"--backend", "ipvsadm", "--ipvsadm", filepath.Join(t.TempDir(), "no-ipvsadm"))
-	var log strings.Builder
-	r := NewReconciler(fakeHealth{svc}, slog.New(slog.NewTextHandler(&log, nil)))
-	r.pass(context.Background())
-	r.pass(context.Background())
-	if !r.watched[ref{"web", "http"}] || len(r.watched) != 1 {
-		t.Errorf("watched %v, want web/http", r.watched)
-	}
-	if n := strings.Count(log.String(), "lvs reconcile failed"); n != 1 {
-		t.Errorf("error logged %d times, want once:\n%s", n, log.String())
-	}
-}
-
 // converge drives the table through the lines' backend: only the
 // differences are applied.
 func TestConverge(t *testing.T) {
 	fake := ipvs.NewFake(table(rs(realA, 2), rs(realB, 1), rs(realC, 1))...)
-	lines, _ := linesOf([]Service{service(t, "web", "http", down(hostB, hostA, hostB), "lvs", "-W", "2")})
+	lines, _ := linesOf([]reconcile.Service{service(t, "web", "http", down(hostB, hostA, hostB), "lvs", "-W", "2")})
 	for i := range lines {
-		lines[i].alert.Open = func() (ipvs.Director, func(), error) { return fake, func() {}, nil }
+		lines[i].Alert.Open = func() (ipvs.Director, func(), error) { return fake, func() {}, nil }
 	}
-	r := NewReconciler(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := r.converge(context.Background(), lines); err != nil {
+	if err := converge(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), lines); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"delete-real tcp 192.0.2.10:80 198.51.100.2:80", "delete-real tcp 192.0.2.10:80 198.51.100.3:80"}

@@ -166,3 +166,28 @@ watch g1
 		t.Errorf("status %d stdout %q stderr %q", code, stdout, stderr)
 	}
 }
+
+// TestCheckConfigDNSUpdate: the dnsupdate alert's flags are checked at
+// load, as every built-in's: a bad one fails --check-config naming it.
+func TestCheckConfigDNSUpdate(t *testing.T) {
+	d := newMonDirWithPrograms(t)
+	for _, tc := range []struct{ args, text string }{
+		{"-Z example.test -N www -A 127.0.0.2 -S 127.0.0.1:5353 -k gomon-key:c2VjcmV0", ""},
+		{"-Z example.test -N www -A web1", "dnsupdate alert: -A"},
+		{"-N www", "-Z ZONE and -N NAME are required"},
+		{"-Z example.test -N www -K /nonexistent/gomon.key", "dnsupdate alert: -K"},
+	} {
+		cf := d.config("hostgroup g1 127.0.0.2\n\nwatch g1\n    service s\n        monitor m\n        period wd {Sun-Sat}\n" +
+			"            alert dnsupdate.alert " + tc.args + "\n            upalert dnsupdate.alert " + tc.args + "\n")
+		code, stdout, stderr := runMon(t, d.dir, "--check-config", "-c", cf)
+		if tc.text == "" {
+			if code != 0 || !strings.Contains(stdout, "configuration OK") {
+				t.Errorf("%s: status %d stdout %q stderr %q", tc.args, code, stdout, stderr)
+			}
+			continue
+		}
+		if code == 0 || !strings.Contains(stderr, tc.text) {
+			t.Errorf("%s: status %d, stderr lacks %q:\n%s", tc.args, code, tc.text, stderr)
+		}
+	}
+}

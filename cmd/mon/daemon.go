@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/gomon/gomon/alerts/dnsupdate"
 	"github.com/gomon/gomon/alerts/lvs"
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
@@ -60,9 +61,11 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The reconciler reads the scheduler only in passes, which Run starts.
-	health := &lvsHealth{}
-	reconciler := lvs.NewReconciler(health, log)
+	// The reconcilers read the scheduler only in passes, which Run starts.
+	health := &schedHealth{}
+	lvsReconciler := lvs.NewReconciler(health, log)
+	dnsReconciler := dnsupdate.NewReconciler(health, log)
+	reconcilers := []reconciler{lvsReconciler, dnsReconciler}
 	counters := web.NewCounters()
 	node, err := newClusterNode(g, log)
 	if err != nil {
@@ -76,7 +79,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		Reload:  c.load,
 		Replica: node.replica(),
 		Events: func(e scheduler.Event) {
-			observeLVS(reconciler, e)
+			observeReconcilers(reconcilers, e)
 			counters.Observe(e)
 			node.observe(e)
 			if e.Kind == "load" {
@@ -114,7 +117,8 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	go srv.Serve(ctx, ls.tcp)
 	go srv.ServeTraps(ctx, ls.udp)
 	go handleSignals(ctx, sigs, cancel, sched, log)
-	go reconciler.Run(ctx)
+	go lvsReconciler.Run(ctx)
+	go dnsReconciler.Run(ctx)
 	left := node.run(ctx, sched, srv)
 	// A scheduler that stays locked stops the pings, and systemd restarts us.
 	go notify.keepAlive(ctx, func() bool { sched.Stopped(); return true })

@@ -47,9 +47,12 @@ func TestInstallDropIns(t *testing.T) {
 			t.Errorf("%s holds %q, want the registry's drop-ins %q", set.dir, got, set.want)
 		}
 	}
-	// The lvs alert registers from its own package: the binary must link it.
-	if _, err := os.Lstat(filepath.Join(alertDir, "lvs.alert")); err != nil {
-		t.Errorf("lvs.alert not installed: %v", err)
+	// The lvs and dnsupdate alerts register from their own packages: the
+	// binary must link them.
+	for _, name := range []string{"lvs.alert", "dnsupdate.alert"} {
+		if _, err := os.Lstat(filepath.Join(alertDir, name)); err != nil {
+			t.Errorf("%s not installed: %v", name, err)
+		}
 	}
 	// A linked name runs the built-in: tcp.monitor with a bad flag
 	// prints the built-in's usage.

@@ -9,10 +9,10 @@ import (
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
-// The reconciler sees each service's hosts split into checked and
+// The reconcilers see each service's hosts split into checked and
 // unchecked (disabled, exclude_hosts), and a disabled service or watch as
 // disabled.
-func TestLVSHealth(t *testing.T) {
+func TestSchedHealth(t *testing.T) {
 	cf := `hostgroup web h1 h2 h3
 hostgroup db d1
 
@@ -49,7 +49,7 @@ watch db
 		Status             decide.Status
 	}
 	var got []view
-	for _, s := range (&lvsHealth{sched}).Services() {
+	for _, s := range (&schedHealth{sched}).Services() {
 		if s.Config == nil {
 			t.Errorf("%s/%s: no configuration", s.Group, s.Name)
 		}
