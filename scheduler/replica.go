@@ -189,11 +189,20 @@ func (s *Scheduler) Import(group, service string, data []byte, replay bool) erro
 	if svc.st.Interval == 0 {
 		svc.st.Interval = interval
 	}
+	now := s.clk.Now()
+	// A node whose clock runs ahead would otherwise hold this node's
+	// alertevery window (and show a failure from the future) by the skew.
+	for i := range svc.st.Periods {
+		if p := &svc.st.Periods[i]; p.LastAlert > now.Unix() {
+			s.log.Warn("state from the cluster has an alert time in the future (clock skew between nodes?); taken as now",
+				"group", group, "service", service, "skew", time.Duration(p.LastAlert-now.Unix())*time.Second)
+			p.LastAlert = now.Unix()
+		}
+	}
 	svc.sig = signature(svc.st)
 	if r.LastCheck != 0 {
 		svc.lastCheck = time.Unix(r.LastCheck, 0)
 	}
-	now := s.clk.Now()
 	if replay {
 		for _, a := range r.Local {
 			if a.Line.Local {

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -146,5 +147,25 @@ func TestReplicaImportRunsLocalAlerts(t *testing.T) {
 	}
 	if err := b.s.Import("g", "s", []byte("{"), false); err == nil {
 		t.Error("bad state accepted")
+	}
+}
+
+// A state from a node whose clock runs an hour ahead does not hold this
+// node's alertevery window for an extra hour.
+func TestReplicaImportFromSkewedClock(t *testing.T) {
+	r := newRigWith(t, replicaCF, map[string]any{"m": okMonitor(), "m2": okMonitor(), "page.alert": recorder(), "lvs.alert": recorder()},
+		func(o *Options) { o.Replica = newFakeReplica() })
+	st := decide.NewState(r.s.Config().Watches[0].Services[0])
+	st.OpStatus = decide.Fail
+	st.Periods[0].LastAlert = epoch.Add(time.Hour).Unix()
+	data, err := json.Marshal(replicated{State: *st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.s.Import("g", "s", data, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.status("g", "s").State.Periods[0].LastAlert; got != epoch.Unix() {
+		t.Errorf("last alert %d, want now (%d)", got, epoch.Unix())
 	}
 }
