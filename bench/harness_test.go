@@ -38,13 +38,10 @@ type tools struct {
 // buildTools compiles the stamp helper, the reference scheduler and,
 // unless a prebuilt gomon is given, gomon into dir.
 func buildTools(dir, gomon string) (tools, error) {
-	tl := tools{gomon: gomon, stamp: filepath.Join(dir, "stamp"), refsched: filepath.Join(dir, "refsched")}
-	if tl.gomon == "" {
-		tl.gomon = filepath.Join(dir, "gomon")
-		out, err := exec.Command("go", "build", "-o", tl.gomon, "github.com/gomon/gomon/cmd/mon").CombinedOutput()
-		if err != nil {
-			return tl, fmt.Errorf("building gomon: %w\n%s", err, out)
-		}
+	tl := tools{stamp: filepath.Join(dir, "stamp"), refsched: filepath.Join(dir, "refsched")}
+	var err error
+	if tl.gomon, err = buildGomon(dir, gomon); err != nil {
+		return tl, err
 	}
 	if err := buildStamp(tl.stamp); err != nil {
 		return tl, err
@@ -53,6 +50,18 @@ func buildTools(dir, gomon string) (tools, error) {
 		return tl, err
 	}
 	return tl, nil
+}
+
+// buildGomon compiles gomon's daemon into dir, unless prebuilt names one.
+func buildGomon(dir, prebuilt string) (string, error) {
+	if prebuilt != "" {
+		return prebuilt, nil
+	}
+	bin := filepath.Join(dir, "gomon")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gomon/gomon/cmd/mon").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building gomon: %w\n%s", err, out)
+	}
+	return bin, nil
 }
 
 // errNoCC means there is no C compiler to build the stamp helper.
@@ -121,6 +130,7 @@ func (w workDir) writeConfig(t *testing.T, cf string) {
 // daemon is a running mon, gomon or reference scheduler.
 type daemon struct {
 	cmd  *exec.Cmd
+	port string        // its client port, once startDaemon has it
 	done chan struct{} // closed once the process has been reaped
 }
 
@@ -137,6 +147,7 @@ func startDaemon(t *testing.T, bin string, w workDir, extra ...string) *daemon {
 	}
 	os.Remove(w.path("mon.pid"))
 	d := startProcess(t, w, bin, append(args, extra...)...)
+	d.port = port
 	// mon and gomon write the pid file once their sockets listen; the
 	// wait ends early if the daemon exits instead.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // mon parses 3,000 watches slowly

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -226,4 +227,53 @@ func kib(v float64, ok bool) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.1f", v)
+}
+
+// Goals from issue 11, item 7.
+const goalShareSlack = 0.05 // each node's share: a third ± 5% of a third
+
+// clusterReport renders docs/performance.md's Cluster table: each
+// figure beside its goal.
+func clusterReport(m machine, cs clusterSettings, r clusterResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured %s on %d × %s, Linux %s; load average %s at start, %s at end.\n",
+		m.date, m.cpus, m.cpu, m.kernel, m.loadStart, m.loadEnd)
+	fmt.Fprintf(&b, "%d gomon nodes (separate processes), one etcd 3.4 member, %d built-in tcp services at interval %v against %d loopback listeners; cluster_lease %v; %v window.\n\n",
+		len(r.shares), cs.n, cs.interval, cs.listeners, cs.lease, r.window.Round(100*time.Millisecond))
+	b.WriteString("| measurement | gomon | goal | met |\n|---|---|---|---|\n")
+	row := func(cells ...string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
+
+	third := float64(cs.n) / float64(len(r.shares))
+	for _, s := range r.shares {
+		dev := float64(s.owned)/third - 1
+		row(fmt.Sprintf("node %s: services owned", s.node), fmt.Sprintf("%d (%+.1f%% of a third)", s.owned, 100*dev),
+			fmt.Sprintf("%.0f ± %.0f", third, goalShareSlack*third), yesNo(true, math.Abs(dev) <= goalShareSlack))
+	}
+	row("tcp checks/s the listeners accepted (all nodes)", fmt.Sprintf("%.0f (%.1f%% of wanted)", r.checksPerSec, 100*r.checksPerSec*cs.interval.Seconds()/float64(cs.n)),
+		fmt.Sprintf("%.0f wanted", float64(cs.n)/cs.interval.Seconds()), "reported")
+	writes := r.etcd["etcd_mvcc_put_total"] + r.etcd["etcd_mvcc_delete_total"] + r.etcd["etcd_mvcc_txn_total"]
+	row("etcd writes/s in steady state: puts / deletes / write txns",
+		fmt.Sprintf("%.2f / %.2f / %.2f", r.etcd["etcd_mvcc_put_total"], r.etcd["etcd_mvcc_delete_total"], r.etcd["etcd_mvcc_txn_total"]),
+		"0 (lease keep-alives only)", yesNo(true, writes == 0))
+	row("… raft proposals committed/s; lease keep-alives/s (not writes: no revision, no proposal)",
+		fmt.Sprintf("%.2f; %.2f", r.etcd["etcd_server_proposals_committed_total"], r.etcd["etcd_debugging_lease_renewed_total"]), "reported", "")
+	bound := cs.lease + cs.interval
+	row(fmt.Sprintf("kill -9 of %s (%d services) → every one run again by its new owner", r.victim, r.victimOwned),
+		fmt.Sprintf("%.1f s (%.1f–%.1f s: last_check has whole seconds)", r.takeover.Seconds(), r.takeoverLow.Seconds(), r.takeover.Seconds()),
+		fmt.Sprintf("≤ %v (lease + interval)", bound), yesNo(r.victimOwned > 0, r.takeover <= bound))
+	row("… of which kill → its member key gone from etcd (lease expiry)", fmt.Sprintf("%.1f s", r.leaseGone.Seconds()), fmt.Sprintf("≤ %v", cs.lease), "")
+	row("longest time any service was unowned (etcd's members vs the nodes' owned counts, 4 samples/s)",
+		fmt.Sprintf("%.2f s (up to %d services)", r.unowned.longest.Seconds(), r.unowned.services), fmt.Sprintf("≤ %v", bound), yesNo(true, r.unowned.longest <= bound))
+	row("longest time any service was owned twice", fmt.Sprintf("%.2f s (up to %d services)", r.twice.longest.Seconds(), r.twice.services),
+		fmt.Sprintf("≤ %v", bound), yesNo(true, r.twice.longest <= bound))
+	for _, s := range r.shares {
+		runs := float64(s.owned) / cs.interval.Seconds() * r.window.Seconds()
+		row(fmt.Sprintf("node %s: CPU (of a core); per 1,000 runs; RSS", s.node),
+			fmt.Sprintf("%.1f%%; %.3f s; %.0f MiB", 100*r.nodeCPU[s.node], r.nodeCPU[s.node]*r.window.Seconds()*1000/runs, float64(r.nodeRSS[s.node])/1024),
+			"reported", "")
+	}
+	row("start: last node started → shares settled; → every service run once; → every first result in etcd",
+		fmt.Sprintf("%.1f s; %.1f s; %.1f s", r.settle.Seconds(), r.firstRuns.Seconds(), r.published.Seconds()), "reported", "")
+	row("etcd puts from the first start to the window (one per service's first result)", fmt.Sprintf("%.0f", r.startPuts), "reported", "")
+	return b.String()
 }

@@ -76,10 +76,12 @@ func eligible(members []Member) []string {
 	return slices.Compact(names)
 }
 
-// owner picks the owner of key among nodes by rendezvous (highest random
-// weight) hashing: every node computes the same answer from the same
-// member list, and a node that joins or leaves moves only its own share.
-func owner(nodes []string, key string) string {
+// Owner picks the owner of key ("group/service") among nodes by
+// rendezvous (highest random weight) hashing: every node computes the
+// same answer from the same member list, and a node that joins or leaves
+// moves only its own share. It is exported so that tools outside the
+// daemon (the cluster benchmark) check ownership with the same hash.
+func Owner(nodes []string, key string) string {
 	var best string
 	var bestW uint64
 	for _, n := range nodes {
@@ -123,7 +125,7 @@ func shardKeys(cfg *config.Config) []string {
 func ownership(nodes, keys []string) map[string]string {
 	m := make(map[string]string, len(keys))
 	for _, k := range keys {
-		m[k] = owner(nodes, k)
+		m[k] = Owner(nodes, k)
 	}
 	return m
 }
