@@ -221,3 +221,21 @@ func (s *Scheduler) publishAll() {
 		s.publish(svc, nil, true)
 	}
 }
+
+// TakeOver runs a service this node has just taken over at once when its
+// last run (by whichever node) is an interval old or more, instead of at
+// its next slot: a takeover then costs the lease, not the lease plus an
+// interval.
+func (s *Scheduler) TakeOver(group, service string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc, err := s.lookup(group, service)
+	if err != nil || svc.running || svc.cfg.Interval == 0 || svc.cfg.Schedule != nil {
+		return
+	}
+	now := s.clk.Now()
+	if !svc.lastCheck.IsZero() && now.Sub(svc.lastCheck) < svc.st.Interval {
+		return
+	}
+	s.arm(svc, tRun, now)
+}

@@ -169,3 +169,19 @@ func TestReplicaImportFromSkewedClock(t *testing.T) {
 		t.Errorf("last alert %d, want now (%d)", got, epoch.Unix())
 	}
 }
+
+// A service taken over whose last run is an interval old runs at once,
+// not at its next slot.
+func TestReplicaTakeOverRunsAtOnce(t *testing.T) {
+	rep := newFakeReplica()
+	r := newRigWith(t, replicaCF, map[string]any{"m": okMonitor(), "m2": okMonitor(), "page.alert": recorder(), "lvs.alert": recorder()},
+		func(o *Options) { o.Replica = rep })
+	r.advance(5 * time.Second)
+	rep.mu.Lock()
+	rep.own["g/s"] = true
+	rep.mu.Unlock()
+	r.s.TakeOver("g", "s")
+	if ev := r.wait("monitor-start"); ev.Service != "s" || !ev.Time.Equal(epoch.Add(5*time.Second)) {
+		t.Errorf("after the takeover: %+v", ev)
+	}
+}

@@ -439,6 +439,10 @@ func (n *Node) reown(ctx context.Context) {
 		}
 	}
 	n.commitOwnership()
+	for _, k := range gained {
+		g, s, _ := strings.Cut(k, "/")
+		n.sched.TakeOver(g, s)
+	}
 	n.log.Info("cluster: took over services", "count", len(gained))
 }
 
