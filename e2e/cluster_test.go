@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/alerts/ipvs"
+	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/internal/testnet"
 )
 
@@ -65,7 +66,7 @@ func newClusterRig(t *testing.T, etcdMembers int) *clusterRig {
 	r.a, r.b = startBackends(t, r.runs)
 	r.sink = startSMTPSink(t, r.runs, r.a, r.b)
 	r.vip = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.10"), r.a.addr.Port())
-	writeFile(t, filepath.Join(r.dir, "auth.cf"), "command section\nlist: all\nack: all\ndisable: all\nenable: all\nsavestate: all\n")
+	writeFile(t, filepath.Join(r.dir, "auth.cf"), "command section\nlist: all\nack: all\ndisable: all\nenable: all\nsavestate: all\n\ntrap section\n127.0.0.1 * *\n")
 	return r
 }
 
@@ -114,6 +115,11 @@ watch web
             upalert `+lvs+`
         period mail: wd {Sun-Sat}
             alertevery `+r.alertevery+`
+            alert `+mail+`
+            upalert `+mail+`
+    service heartbeat
+        description fed by traps
+        period wd {Sun-Sat}
             alert `+mail+`
             upalert `+mail+`
 `)
@@ -203,12 +209,12 @@ func fields(line string) map[string]string {
 }
 
 // waitMembers waits until every given node sees exactly the members and
-// one of them owns the service; it returns the owner.
+// names the same owner of web/http; it returns the owner.
 func (r *clusterRig) waitMembers(timeout time.Duration, nodes ...*clusterNode) *clusterNode {
 	r.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		var owner *clusterNode
+		owners := map[string]bool{}
 		agree := true
 		for _, n := range nodes {
 			self, owns := r.cluster(n)
@@ -216,30 +222,33 @@ func (r *clusterRig) waitMembers(timeout time.Duration, nodes ...*clusterNode) *
 				agree = false
 				break
 			}
-			for name, c := range owns {
-				if c == 1 {
-					if owner != nil && owner.name != name {
-						agree = false
-					}
-					owner = r.nodes[name]
+			lines, _ := r.command(n, "list cluster web http")
+			if len(lines) == 1 {
+				owners[fields(lines[0])["owner"]] = true
+			}
+		}
+		if agree && len(owners) == 1 {
+			for name := range owners {
+				if o := r.nodes[name]; o != nil {
+					return o
 				}
 			}
 		}
-		if agree && owner != nil {
-			return owner
-		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("the nodes did not agree on %d members within %v", len(nodes), timeout)
+			r.t.Fatalf("the nodes did not agree on %d members and an owner within %v", len(nodes), timeout)
 		}
 		time.Sleep(100 * time.Millisecond) // polling daemons over their protocol
 	}
 }
 
 // opstatus returns a node's `list opstatus` fields for web/http.
-func (r *clusterRig) opstatus(n *clusterNode) map[string]string {
+func (r *clusterRig) opstatus(n *clusterNode) map[string]string { return r.opstatusOf(n, "http") }
+
+// opstatusOf returns a node's `list opstatus` fields for a web service.
+func (r *clusterRig) opstatusOf(n *clusterNode, service string) map[string]string {
 	lines, _ := r.command(n, "list opstatus")
 	for _, l := range lines {
-		if kv := fields(l); kv["group"] == "web" {
+		if kv := fields(l); kv["group"] == "web" && kv["service"] == service {
 			return kv
 		}
 	}
@@ -452,7 +461,7 @@ func TestClusterDigestMismatch(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		self, owns := r.cluster(d3)
-		if self != nil && len(owns) == 3 && strings.Contains(self["refusal"], "differs from the cluster's") && owns["d3"] == 0 && owns["d1"]+owns["d2"] == 1 {
+		if self != nil && len(owns) == 3 && strings.Contains(self["refusal"], "differs from the cluster's") && owns["d3"] == 0 && owns["d1"]+owns["d2"] == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -460,6 +469,90 @@ func TestClusterDigestMismatch(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // polling a daemon over its protocol
 	}
+}
+
+// A trap sent to a node that does not run its service is forwarded to the
+// owner, which pages once; every node then shows the trap's state.
+func TestClusterTrapReachesOwner(t *testing.T) {
+	r := newClusterRig(t, 1)
+	d1, d2 := r.node("d1"), r.node("d2")
+	r.start(d1)
+	r.start(d2)
+	r.waitMembers(15*time.Second, d1, d2)
+	lines, _ := r.command(d1, "list cluster web heartbeat")
+	if len(lines) != 1 {
+		t.Fatalf("list cluster web heartbeat: %q", lines)
+	}
+	owner := r.nodes[fields(lines[0])["owner"]]
+	other := r.other(owner)
+	c, err := net.Dial("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(other.port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(protocol.EncodeTrap(protocol.Trap{Pro: protocol.TrapVersion, Typ: "trap", Grp: "web", Svc: "heartbeat", Sta: "1", Spc: "0", Sum: "batch job failed", Seq: "1"}))
+	c.Close()
+	r.sink.expect(t, 5*time.Second, "ALERT web/heartbeat")
+	for _, n := range []*clusterNode{owner, other} {
+		deadline := time.Now().Add(5 * time.Second)
+		for r.opstatusOf(n, "heartbeat")["opstatus"] != "0" {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s shows heartbeat %v", n.name, r.opstatusOf(n, "heartbeat"))
+			}
+			time.Sleep(50 * time.Millisecond) // polling a daemon over its protocol
+		}
+	}
+}
+
+// etcd's quorum is lost (its only member dies) for longer than the
+// lease, and a service fails meanwhile: nobody pages while etcd is away;
+// once it is back, the failure is paged exactly once, and the recovery
+// once.
+func TestClusterEtcdQuorumLost(t *testing.T) {
+	r := newClusterRig(t, 1)
+	d1, d2 := r.node("d1"), r.node("d2")
+	r.start(d1)
+	r.start(d2)
+	r.waitMembers(15*time.Second, d1, d2)
+	m := r.etcd.Members[0]
+	r.etcd.Kill(m)
+	r.a.stop()
+	time.Sleep(2*clusterLease + time.Second) // past every lease: etcd is away for a span of time
+	r.sink.expect(t, 0)
+	r.etcd.Start(m)
+	r.waitMembers(20*time.Second, d1, d2)
+	mails := []string{"ALERT web/http: 127.0.0.2"}
+	r.sink.expect(t, 10*time.Second, mails...)
+	r.a.start(t)
+	mails = append(mails, "UPALERT web/http: 127.0.0.2")
+	r.sink.expect(t, 5*time.Second, mails...)
+}
+
+// The owner loses etcd for less than its lease while a failure falls
+// due: the page is held (list cluster shows it) and goes out once when
+// etcd answers again.
+func TestClusterEtcdBlip(t *testing.T) {
+	r := newClusterRig(t, 1)
+	d1, d2 := r.node("d1"), r.node("d2")
+	r.start(d1)
+	r.start(d2)
+	owner := r.waitMembers(15*time.Second, d1, d2)
+	r.a.stop()
+	for _, p := range owner.proxy {
+		p.Cut()
+	}
+	held := false
+	for deadline := time.Now().Add(clusterLease / 2); time.Now().Before(deadline) && !held; {
+		self, _ := r.cluster(owner)
+		held = self["held"] != "" && self["held"] != "0"
+		time.Sleep(20 * time.Millisecond) // polling a daemon over its protocol
+	}
+	for _, p := range owner.proxy {
+		p.Restore()
+	}
+	t.Logf("page held while etcd was away: %v", held)
+	r.sink.expect(t, 10*time.Second, "ALERT web/http: 127.0.0.2")
+	r.a.start(t)
+	r.sink.expect(t, 5*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2")
 }
 
 func readFile(t *testing.T, path string) string {

@@ -37,6 +37,14 @@ type Commit struct {
 	Send           func() // nil: nothing to send
 }
 
+// NotOwnerError is Trap's answer for a shard-scope service that another
+// cluster node runs: the trap is its owner's to process.
+type NotOwnerError struct{ Group, Service string }
+
+func (e *NotOwnerError) Error() string {
+	return "trap for " + e.Group + "/" + e.Service + " belongs to another cluster node"
+}
+
 // replicated is what the cluster keeps of a service.
 type replicated struct {
 	State     decide.State
@@ -165,20 +173,23 @@ func (s *Scheduler) ExportState(group, service string) ([]byte, error) {
 	return json.Marshal(r)
 }
 
-// Import applies a service's state published by another node. With
-// replay set (a transition seen as it happened, not a state loaded at
-// start or takeover) the node-local alerts that transition decided run
-// here too. An "import" event follows, for the lvs reconciler.
+// Import applies a service's state published by another node; nil data
+// means the cluster has none, and the service starts afresh. With replay
+// set (a transition seen as it happened, not a state loaded at start or
+// takeover) the node-local alerts that transition decided run here too.
+// An "import" event follows, for the reconcilers.
 func (s *Scheduler) Import(group, service string, data []byte, replay bool) error {
-	var r replicated
-	if err := json.Unmarshal(data, &r); err != nil {
-		return fmt.Errorf("service %s/%s: bad state from the cluster: %w", group, service, err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	svc, err := s.lookup(group, service)
 	if err != nil {
 		return err
+	}
+	r := replicated{State: *decide.NewState(svc.cfg)}
+	if data != nil {
+		if err := json.Unmarshal(data, &r); err != nil {
+			return fmt.Errorf("service %s/%s: bad state from the cluster: %w", group, service, err)
+		}
 	}
 	if len(r.State.Periods) != len(svc.cfg.Periods) {
 		return fmt.Errorf("service %s/%s: state from the cluster has %d periods, the configuration %d",

@@ -40,6 +40,9 @@ func (s *Scheduler) Trap(t TrapEvent) error {
 	if svc == nil {
 		return fmt.Errorf("trap received for undefined service type %s/%s", grp, name)
 	}
+	if !s.owned(svc) {
+		return &NotOwnerError{Group: grp, Service: name}
+	}
 	now := s.clk.Now()
 	if tt := svc.cfg.TrapTimeout; tt > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(tt))

@@ -29,6 +29,7 @@ func newClusterNode(g config.Globals, log *slog.Logger) (*clusterNode, error) {
 		Logger:  log,
 		Version: gomonVersion,
 		Addr:    net.JoinHostPort(bindAddr(g.ServerBind), strconv.Itoa(g.ServerPort)),
+		Traps:   net.JoinHostPort(bindAddr(g.TrapBind), strconv.Itoa(g.TrapPort)),
 		Replay: func(line, user string) {
 			if cn.replay != nil {
 				cn.replay(line, user)

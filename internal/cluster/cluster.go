@@ -14,8 +14,10 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +40,7 @@ type Options struct {
 	Logger  *slog.Logger
 	Version string // gomon's version, published with the membership
 	Addr    string // this node's protocol address, published for operators
+	Traps   string // this node's trap address, where other nodes forward traps
 	// Replay runs an operator command another node received (already
 	// authorized there) on this node's server.
 	Replay func(line, user string)
@@ -67,6 +70,8 @@ type Node struct {
 	etcdErr  string            // the last etcd error, "" while healthy
 	refusal  string            // why this node owns nothing, "" when eligible
 	pending  []string          // gained services whose states are being loaded
+	instance string            // this process, in its member record
+	started  time.Time
 	opSeq    uint64
 	joinedAt time.Time
 }
@@ -95,6 +100,9 @@ func New(cfg config.Cluster, opts Options) (*Node, error) {
 		reload: make(chan struct{}, 1), members: map[string]Member{}, revs: map[string]int64{},
 	}
 	n.publish = newQueue()
+	var id [8]byte
+	rand.Read(id[:])
+	n.instance, n.started = hex.EncodeToString(id[:]), time.Now()
 	empty := map[string]bool{}
 	n.own.Store(&empty)
 	return n, nil
@@ -283,7 +291,8 @@ func (n *Node) session(ctx context.Context) error {
 // register puts this node's member key under the lease.
 func (n *Node) register(ctx context.Context, lease clientv3.LeaseID) error {
 	n.mu.Lock()
-	m := Member{Node: n.name, Digest: n.digest, Version: n.opts.Version, Addr: n.opts.Addr, Started: time.Now().Unix()}
+	m := Member{Node: n.name, Digest: n.digest, Version: n.opts.Version, Addr: n.opts.Addr, Traps: n.opts.Traps,
+		Started: n.started.Unix(), Instance: n.instance}
 	n.mu.Unlock()
 	v, _ := json.Marshal(m)
 	// A key held under another lease is another process with this name:
@@ -302,11 +311,22 @@ func (n *Node) register(ctx context.Context, lease clientv3.LeaseID) error {
 		return nil
 	}
 	kv := resp.Responses[0].GetResponseRange().Kvs
-	if len(kv) == 1 && clientv3.LeaseID(kv[0].Lease) == lease {
-		_, err := n.cli.Put(tctx, key, string(v), clientv3.WithLease(lease))
-		return err
+	var old Member
+	if len(kv) == 1 {
+		json.Unmarshal(kv[0].Value, &old)
 	}
-	return fmt.Errorf("another node is registered as %q: give each node its own cluster_node", n.name)
+	switch {
+	case len(kv) == 1 && clientv3.LeaseID(kv[0].Lease) == lease:
+		// A new digest under the same lease (a reload).
+	case len(kv) == 1 && old.Instance == n.instance:
+		// This process under an earlier lease that etcd still keeps
+		// (etcd restarted and renewed it): that lease is ours to end.
+		n.cli.Revoke(tctx, clientv3.LeaseID(kv[0].Lease))
+	default:
+		return fmt.Errorf("another node is registered as %q: give each node its own cluster_node", n.name)
+	}
+	_, err = n.cli.Put(tctx, key, string(v), clientv3.WithLease(lease))
+	return err
 }
 
 // loadAll reads the members and every state once and imports them; it

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"strconv"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -51,4 +53,31 @@ func (n *Node) StatusLines() []string { return n.Status().Lines() }
 // gives up after cluster_lease, and the command holds on this node only.
 func (n *Node) Replicate(line, user string) {
 	n.Broadcast(context.Background(), line, user)
+}
+
+// Owner names the node that runs a shard-scope service (server.Cluster).
+func (n *Node) Owner(group, service string) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	o, ok := n.owners[group+"/"+service]
+	return o, ok && o != ""
+}
+
+// ForwardTrap sends a trap datagram as received to the node that runs
+// its service (server.Cluster).
+func (n *Node) ForwardTrap(group, service string, pkt []byte) error {
+	n.mu.Lock()
+	owner := n.owners[group+"/"+service]
+	addr := n.members[owner].Traps
+	n.mu.Unlock()
+	if owner == "" || addr == "" {
+		return fmt.Errorf("no owner with a trap address for %s/%s", group, service)
+	}
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Write(pkt)
+	return err
 }

@@ -14,10 +14,14 @@ import (
 // Member is one live node as it registered under its lease.
 type Member struct {
 	Node    string `json:"node"`
-	Digest  string `json:"digest"`  // of its configuration (Digest)
-	Version string `json:"version"` // gomon's
-	Addr    string `json:"addr,omitempty"`
-	Started int64  `json:"started"` // unix seconds
+	Digest  string `json:"digest"`              // of its configuration (Digest)
+	Version string `json:"version"`             // gomon's
+	Addr    string `json:"addr,omitempty"`      // its protocol address
+	Traps   string `json:"trap_addr,omitempty"` // its trap address, for forwarded traps
+	// Instance tells this process from a later one with the same name
+	// (a restart before the old lease expired).
+	Instance string `json:"instance"`
+	Started  int64  `json:"started"` // unix seconds
 	// Rev is the etcd revision that created the member key: the oldest
 	// member breaks a tie between digests.
 	Rev int64 `json:"-"`

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -189,5 +190,12 @@ func (n *Node) resync(ctx context.Context, key string) {
 	}
 	for _, kv := range resp.Kvs {
 		n.put(string(kv.Key), kv.Value, kv.CreateRevision, kv.ModRevision, false)
+	}
+	if len(resp.Kvs) == 0 {
+		// The cluster never heard of the service: it starts afresh.
+		group, service, _ := strings.Cut(strings.TrimPrefix(key, n.key("state")+"/"), "/")
+		if err := n.sched.Import(group, service, nil, false); err != nil {
+			n.log.Error("cluster: cannot reset state", "group", group, "service", service, "err", err)
+		}
 	}
 }

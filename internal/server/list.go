@@ -41,6 +41,18 @@ func (srv *Server) cmdList(sess *session, args string) reply {
 		if srv.opts.Cluster == nil {
 			return fail("520 list cluster error, gomon runs alone (no cluster_etcd)")
 		}
+		if rest != "" {
+			// list cluster G S: who runs that service.
+			f := strings.Fields(rest)
+			if len(f) != 2 {
+				return fail("520 list cluster error, usage: list cluster [group service]")
+			}
+			node, found := srv.opts.Cluster.Owner(f[0], f[1])
+			if !found {
+				return fail("520 list cluster error, no shard-scope service " + f[0] + "/" + f[1] + " or no owner")
+			}
+			return ok("220 list cluster completed", "group="+f[0]+" service="+f[1]+" owner="+node)
+		}
 		return ok("220 list cluster completed", srv.opts.Cluster.StatusLines()...)
 	case "failures", "successes", "warnings":
 		var data []string

@@ -38,6 +38,11 @@ type Authenticator interface {
 type Cluster interface {
 	// StatusLines are the data lines of `list cluster`.
 	StatusLines() []string
+	// Owner names the node that runs a shard-scope service.
+	Owner(group, service string) (node string, ok bool)
+	// ForwardTrap sends a trap datagram, as received, to the node that
+	// runs its service.
+	ForwardTrap(group, service string, pkt []byte) error
 	// Replicate hands an operator command carried out here, by user, to
 	// the other nodes before the reply goes out; it gives up after a
 	// bounded time when the cluster cannot be reached.

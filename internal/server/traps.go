@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 
 	"github.com/gomon/gomon/internal/protocol"
@@ -49,8 +51,19 @@ func (srv *Server) trap(ip string, pkt []byte) error {
 	if err := t.Validate(ip); err != nil {
 		return err
 	}
-	return srv.sched.Trap(scheduler.TrapEvent{
+	err = srv.sched.Trap(scheduler.TrapEvent{
 		From: ip, Group: t.Grp, Service: t.Svc, Status: t.Sta,
 		Summary: t.Sum, Detail: t.Dtl, Type: t.Typ, OpCode: t.Spc,
 	})
+	var no *scheduler.NotOwnerError
+	if errors.As(err, &no) && srv.opts.Cluster != nil {
+		// Another node runs the service: the trap is its owner's. The
+		// owner checks it again, against the forwarding node's address.
+		if err := srv.opts.Cluster.ForwardTrap(no.Group, no.Service, pkt); err != nil {
+			return fmt.Errorf("trap for %s/%s could not be forwarded to its owner: %w", no.Group, no.Service, err)
+		}
+		srv.log.Debug("trap forwarded to the service's owner", "group", no.Group, "service", no.Service)
+		return nil
+	}
+	return err
 }
