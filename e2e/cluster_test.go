@@ -2,10 +2,14 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,6 +53,7 @@ type clusterNode struct {
 	name  string
 	dir   string
 	port  int
+	web   int // status_listen port
 	proxy []*testnet.Proxy // one per etcd member
 	table *fakeTable
 	proc  *gomonProc
@@ -76,7 +81,7 @@ func newClusterRig(t *testing.T, etcdMembers int) *clusterRig {
 // configuration) and its proxies to etcd.
 func (r *clusterRig) node(name string) *clusterNode {
 	t := r.t
-	n := &clusterNode{name: name, dir: filepath.Join(r.dir, name), port: testnet.Port(t)}
+	n := &clusterNode{name: name, dir: filepath.Join(r.dir, name), port: testnet.Port(t), web: testnet.Port(t)}
 	for _, d := range []string{"state", "log"} {
 		if err := os.MkdirAll(filepath.Join(n.dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -100,6 +105,7 @@ func (r *clusterRig) node(name string) *clusterNode {
 	mail := fmt.Sprintf("mail.alert --smtp %s ops@example.com", r.sink.addr)
 	writeFile(t, filepath.Join(n.dir, "mon.cf"), `statedir = `+n.dir+`/state
 logdir = `+n.dir+`/log
+status_listen = 127.0.0.1:`+strconv.Itoa(n.web)+`
 cluster_etcd = `+strings.Join(urls, ",")+`
 cluster_node = `+name+`
 cluster_lease = `+clusterLease.String()+`
@@ -305,6 +311,14 @@ func TestClusterDirectorPairFailover(t *testing.T) {
 	other.table.waitFor(t, 5*time.Second, r.b.addr)
 	mails := []string{"ALERT web/http: 127.0.0.2"}
 	r.sink.expect(t, 3*time.Second, mails...)
+	// The real moncmd, asking the node that does not run the service,
+	// sees the failure: any node answers for the whole cluster.
+	if moncmd, err := exec.LookPath("moncmd"); err == nil {
+		out, err := exec.Command(moncmd, "-s", "127.0.0.1", "-p", strconv.Itoa(other.port), "list", "opstatus").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "group=web service=http opstatus=0 ") {
+			t.Errorf("moncmd list opstatus on the non-owner: %v\n%s", err, out)
+		}
+	}
 	if _, final := r.command(owner, "ack web http kernel upgrade on www1"); !strings.HasPrefix(final, "220") {
 		t.Fatalf("ack: %s", final)
 	}
@@ -469,6 +483,38 @@ func TestClusterDigestMismatch(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // polling a daemon over its protocol
 	}
+	// The status page and /api/cluster say it too.
+	page := httpBody(t, fmt.Sprintf("http://127.0.0.1:%d/", d3.web))
+	if !strings.Contains(page, "differs from the cluster") {
+		t.Errorf("the status page does not show the refusal:\n%s", page)
+	}
+	var st struct {
+		Refusal string `json:"refusal"`
+		Members []struct {
+			Node     string `json:"node"`
+			Eligible bool   `json:"eligible"`
+		} `json:"members"`
+	}
+	if err := json.Unmarshal([]byte(httpBody(t, fmt.Sprintf("http://127.0.0.1:%d/api/cluster", d3.web))), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Refusal == "" || len(st.Members) != 3 {
+		t.Errorf("/api/cluster: %+v", st)
+	}
+}
+
+func httpBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // A trap sent to a node that does not run its service is forwarded to the

@@ -185,3 +185,30 @@ func TestReplicaTakeOverRunsAtOnce(t *testing.T) {
 		t.Errorf("after the takeover: %+v", ev)
 	}
 }
+
+// An all-scope service runs on every node without asking the cluster,
+// and its alerts go out at once, with nothing published.
+func TestReplicaAllScopeRunsEverywhere(t *testing.T) {
+	page := recorder()
+	rep := newFakeReplica() // owns nothing
+	r := newRigWith(t, `
+hostgroup g h1
+
+watch g
+    service links
+        interval 10s
+        monitor m
+        cluster_scope all
+        period wd {Sun-Sat}
+            alert page.alert
+`, map[string]any{"m": answer(1, "link down\n"), "page.alert": page}, func(o *Options) { o.Replica = rep })
+	r.advance(10 * time.Second)
+	if ev := r.sent(page); ev.Type != decide.FailureAlert {
+		t.Errorf("page %v", ev.Type)
+	}
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	if len(rep.commits) != 0 {
+		t.Errorf("an all-scope service published %d states", len(rep.commits))
+	}
+}
