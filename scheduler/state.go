@@ -97,11 +97,10 @@ func (s *Scheduler) statePath(name string) string {
 
 func (s *Scheduler) disabledState() protocol.DisabledState {
 	var d protocol.DisabledState
-	seen := map[string]bool{}
+	// One line per group the host is disabled in, as mon writes it.
 	for _, g := range s.cfg.HostGroups {
 		for _, h := range g.Hosts {
-			if s.disabledHosts[g.Name][h] && !seen[h] {
-				seen[h] = true
+			if s.disabledHosts[g.Name][h] {
 				d.Hosts = append(d.Hosts, h)
 			}
 		}
