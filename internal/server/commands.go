@@ -329,7 +329,7 @@ func (srv *Server) cmdDisable(sess *session, args string) reply {
 		if missing := srv.sched.DisableHosts(f); len(missing) > 0 {
 			return fail("520 disable host failed, host(s) " + strings.Join(missing, " ") + " do not exist")
 		}
-		srv.remote(append([]string{"disable", "host"}, f...)...)
+		srv.remoteHosts("disable", f)
 		return ok("220 disable host completed")
 	}
 	return fail("520 command could not be executed")
@@ -355,7 +355,7 @@ func (srv *Server) cmdEnable(args string) reply {
 		return ok("220 enable completed")
 	case "host":
 		srv.sched.EnableHosts(f)
-		srv.remote(append([]string{"enable", "host"}, f...)...)
+		srv.remoteHosts("enable", f)
 		return ok("220 enable completed")
 	}
 	return fail("520 command could not be executed")
@@ -431,6 +431,21 @@ func (srv *Server) cmdGet(args string) reply {
 }
 
 // remote propagates an operator action to peer servers (monremote).
+// remoteHosts tells monremote about a disable/enable host command as mon
+// does: one call per host, each after one per watch of a group that has
+// only that host.
+func (srv *Server) remoteHosts(verb string, hosts []string) {
+	if srv.opts.Remote == nil {
+		return
+	}
+	for _, h := range hosts {
+		for _, g := range srv.sched.SingletonGroups(h) {
+			srv.remote(verb, "watch", g)
+		}
+		srv.remote(verb, "host", h)
+	}
+}
+
 func (srv *Server) remote(args ...string) {
 	if srv.opts.Remote != nil {
 		srv.opts.Remote(args...)
