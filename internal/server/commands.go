@@ -386,14 +386,19 @@ func (srv *Server) cmdAck(sess *session, args string) reply {
 
 func (srv *Server) cmdSet(args string) reply {
 	f := strings.SplitN(args, " ", 4)
-	if len(f) == 2 && f[0] == "maxkeep" {
-		if n, err := strconv.Atoi(f[1]); err == nil {
-			srv.sched.SetMaxKeep(n)
+	// mon matches /^maxkeep\s+(\d+)/; anything else names a service, so
+	// `set maxkeep x` is "520 maxkeep,x not defined".
+	if len(f) >= 2 && f[0] == "maxkeep" {
+		if d := leadingDigits(f[1]); d != "" {
+			if n, err := strconv.Atoi(d); err == nil {
+				srv.sched.SetMaxKeep(n)
+			}
+			return ok("220 set completed")
 		}
-		return ok("220 set completed")
 	}
 	if len(f) < 3 {
-		return fail("520 " + strings.Join(f, ",") + ", not defined")
+		f = append(f, "")
+		return fail("520 " + f[0] + "," + f[1] + " not defined")
 	}
 	group, service, key := f[0], f[1], f[2]
 	value := ""
@@ -459,4 +464,13 @@ func (srv *Server) remote(args ...string) {
 func (srv *Server) slow() (reacquire func()) {
 	<-srv.busy
 	return func() { srv.busy <- struct{}{} }
+}
+
+// leadingDigits returns the run of ASCII digits s starts with.
+func leadingDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
 }
