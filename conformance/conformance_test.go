@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -56,17 +57,59 @@ func TestConformance(t *testing.T) {
 	ports := newPortPool()
 	jobs := make(chan struct{}, max(envInt("CONFORMANCE_JOBS", 3), 1))
 	out := &failureDir{}
+	var sum summary
+	suiteStart := time.Now()
+	// Cleanup runs after every parallel subtest has finished.
+	t.Cleanup(func() {
+		fmt.Println(sum.line())
+		t.Logf("suite ran in %s", time.Since(suiteStart).Round(time.Second))
+	})
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			jobs <- struct{}{}
 			defer func() { <-jobs }()
+			v := mismatch // also when the scenario stops with t.Fatal
+			defer func() { sum.add(v) }()
 			start := time.Now()
 			got := runScenario(t, data, name, serverCmd, ports)
 			t.Logf("%s ran in %s", name, time.Since(start).Round(100*time.Millisecond))
-			compareTranscript(t, data, name, got, reference, out)
+			v = compareTranscript(t, data, name, got, reference, out)
 		})
 	}
+}
+
+// verdict is how one scenario's transcript compared.
+type verdict int
+
+const (
+	mismatch  verdict = iota
+	matched           // the golden transcript (or a variant of it)
+	deviation         // the expected transcript of a documented deviation
+)
+
+// summary counts the verdicts for the one line the suite reports.
+type summary struct {
+	mu                    sync.Mutex
+	total, ok, deviations int
+}
+
+func (s *summary) add(v verdict) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total++
+	if v != mismatch {
+		s.ok++
+	}
+	if v == deviation {
+		s.deviations++
+	}
+}
+
+func (s *summary) line() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("%d/%d scenarios match mon (%d documented deviations)", s.ok, s.total, s.deviations)
 }
 
 // requireClients skips unless the stock client tools the scenarios use are
@@ -179,7 +222,7 @@ func looseExit(s string) string {
 // golden/NAME.txt.  NAME.N.txt files next to them (variants/ for the
 // golden file) are further transcripts of the same kind that differ only
 // by timing the scenario does not control.
-func compareTranscript(t *testing.T, data, name, got string, reference bool, out *failureDir) {
+func compareTranscript(t *testing.T, data, name, got string, reference bool, out *failureDir) verdict {
 	t.Helper()
 	goldenPath := filepath.Join(data, "golden", name+".txt")
 	expectedPath := filepath.Join(data, "expected", name+".txt")
@@ -189,20 +232,22 @@ func compareTranscript(t *testing.T, data, name, got string, reference bool, out
 	}
 	if !reference && os.Getenv("CONFORMANCE_UPDATE") == "1" {
 		updateExpected(t, expectedPath, golden, got)
-		return
+		return mismatch
 	}
-	want := golden
+	want, ok := golden, matched
 	if _, err := os.Stat(expectedPath); err == nil && !reference {
 		if want, err = accepted(expectedPath, filepath.Dir(expectedPath), name); err != nil {
 			t.Fatal(err)
 		}
+		ok = deviation
 	}
 	if matchesAny(got, want) {
-		return
+		return ok
 	}
 	actual := out.write(t, name, got)
 	t.Errorf("transcript differs from %s (actual transcript: %s)\n%s",
 		want[0].path, actual, unifiedDiff(want[0].path, "actual", looseExit(want[0].text), looseExit(got)))
+	return mismatch
 }
 
 type transcript struct{ path, text string }

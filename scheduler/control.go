@@ -378,9 +378,11 @@ func (s *Scheduler) ClearTimers(group, service string) error {
 	for i, p := range c.Periods {
 		if p.AlertEvery > 0 {
 			svc.st.Periods[i].LastAlert = 0
+			svc.st.Periods[i].Defined |= decide.DefLastAlert
 		}
 		if p.AlertAfterTime > 0 {
 			svc.st.Periods[i].FirstFailTime = 0
+			svc.st.Periods[i].Defined |= decide.DefFirstFailTime
 		}
 	}
 	return nil
@@ -566,6 +568,15 @@ func (s *Scheduler) Get(group, service, key string) (string, error) {
 	switch key {
 	case "interval":
 		return seconds(st.Interval), nil
+	case "failure_interval":
+		if st.FailureInterval > 0 {
+			return seconds(st.FailureInterval), nil
+		}
+	case "_old_interval":
+		// mon keeps the normal interval here while failure_interval applies.
+		if st.FailureIntervalActive {
+			return seconds(st.OldInterval), nil
+		}
 	case "description":
 		return svc.cfg.Description, nil
 	case "monitor":
@@ -621,6 +632,10 @@ func (s *Scheduler) Set(group, service, key, value string) error {
 	case "_ack_comment":
 		svc.st.AckComment = value
 		return nil
+	case "failure_interval":
+		// Used from the next failure on, as in mon; Get reads the raw text.
+		secs, _ := strconv.ParseFloat(value, 64)
+		svc.st.FailureInterval = time.Duration(max(secs, 0) * float64(time.Second))
 	}
 	svc.vars[key] = value
 	return nil

@@ -92,6 +92,11 @@ func (s *Scheduler) beginLog(now time.Time) {
 		hdr := fmt.Sprintf("#\n# downtime log start %d\n# time back up, group, service, first failure, downtime, interval, summary\n#", now.Unix())
 		if err := atomicfile.AppendLine(g.DtLogFile, hdr); err != nil {
 			s.log.Error("could not write downtime log, turning dtlogging off", "file", g.DtLogFile, "err", err)
+			// As mon: off until the next reset (`list dtlog` says so).
+			// A copy, because readers may hold the current config.
+			c := *s.cfg
+			c.Globals.DtLogging = false
+			s.cfg = &c
 		}
 	}
 	if g.HistoricFile != "" {

@@ -274,7 +274,10 @@ func (s *Scheduler) monitorEnv(svc *service) []string {
 		"MON_LAST_SUCCESS="+itoa(st.LastSuccess),
 	)
 	if st.HasLastEvent {
-		env = append(env, envVar("MON_LAST_SUMMARY", st.LastSummary), envVar("MON_LAST_OUTPUT", st.LastOutput))
+		env = append(env, envVar("MON_LAST_SUMMARY", st.LastSummary))
+	}
+	if st.HasLastOutput {
+		env = append(env, envVar("MON_LAST_OUTPUT", st.LastOutput))
 	}
 	if st.HasFirstFailure {
 		env = append(env, "MON_FIRST_FAILURE="+itoa(st.FirstFailure))

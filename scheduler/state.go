@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gomon/gomon/internal/atomicfile"
 	"github.com/gomon/gomon/internal/protocol"
@@ -97,11 +98,10 @@ func (s *Scheduler) statePath(name string) string {
 
 func (s *Scheduler) disabledState() protocol.DisabledState {
 	var d protocol.DisabledState
-	seen := map[string]bool{}
+	// One line per group the host is disabled in, as mon writes it.
 	for _, g := range s.cfg.HostGroups {
 		for _, h := range g.Hosts {
-			if s.disabledHosts[g.Name][h] && !seen[h] {
-				seen[h] = true
+			if s.disabledHosts[g.Name][h] {
 				d.Hosts = append(d.Hosts, h)
 			}
 		}
@@ -190,11 +190,18 @@ func (s *Scheduler) encodeOpstatus() []byte {
 		r := protocol.StateRecord{Group: svc.w.name, Service: svc.cfg.Name, Vars: v}
 		for i, p := range svc.cfg.Periods {
 			ps := st.Periods[i]
+			// What mon never assigned is undefined there, written empty.
+			ifDef := func(d decide.PeriodVars, v string) string {
+				if ps.Defined&d == 0 {
+					return ""
+				}
+				return v
+			}
 			r.Periods = append(r.Periods, protocol.PeriodState{Key: p.Key, Vars: map[string]string{
-				"last_alert":  itoa(ps.LastAlert),
+				"last_alert":  ifDef(decide.DefLastAlert, itoa(ps.LastAlert)),
 				"alert_sent":  strconv.Itoa(ps.AlertSent),
-				"1stfailtime": itoa(ps.FirstFailTime),
-				"failcount":   strconv.Itoa(ps.FailCount),
+				"1stfailtime": ifDef(decide.DefFirstFailTime, itoa(ps.FirstFailTime)),
+				"failcount":   ifDef(decide.DefFailCount, strconv.Itoa(ps.FailCount)),
 			}})
 		}
 		b.WriteString(protocol.FormatStateRecord(r))
@@ -259,6 +266,9 @@ func applyStateVars(svc *service, r protocol.StateRecord) {
 		st.LastSummary = v
 		st.HasLastEvent = st.HasLastEvent || v != ""
 	}
+	if n, ok := num("last_check"); ok {
+		svc.lastCheck = time.Unix(n, 0) // list opstatus shows it, as mon does
+	}
 	st.LastDetail = r.Vars["last_detail"]
 	st.AckComment = r.Vars["ack_comment"]
 	st.FailureOutput = r.Vars["failure_output"]
@@ -268,6 +278,16 @@ func applyStateVars(svc *service, r protocol.StateRecord) {
 				continue
 			}
 			dst := &st.Periods[i]
+			// mon loads every field as it is: an empty one is written
+			// back empty, one not in the file keeps its value.
+			for k, d := range map[string]decide.PeriodVars{"last_alert": decide.DefLastAlert, "1stfailtime": decide.DefFirstFailTime, "failcount": decide.DefFailCount} {
+				if v, ok := ps.Vars[k]; ok {
+					dst.Defined &^= d
+					if v != "" {
+						dst.Defined |= d
+					}
+				}
+			}
 			if n, err := strconv.ParseInt(ps.Vars["last_alert"], 10, 64); err == nil {
 				dst.LastAlert = n
 			}

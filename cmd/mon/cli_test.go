@@ -30,6 +30,9 @@ func TestCLI(t *testing.T) {
 		{"unknown command", []string{"frob"}, 2, "", false, `unknown command "frob"`},
 		{"period", []string{"period", "wd {Mon-Fri} hr {9am-5pm}", monNoon, sunNoon, monEve}, 0, "1\n0\n0\n", false, ""},
 		{"period bad spec", []string{"period", "wd {Funday}", monNoon}, 1, "-1\n", false, "not a weekday"},
+		// Time::Period stops at the first matching sub-period: inside on
+		// the 1st-15th, malformed otherwise (the loader rejects it always).
+		{"period bad sub-period after a match", []string{"period", "md {1-23}, foo {1}", monNoon, "1795780800"}, 1, "1\n-1\n", false, `sub-period 2 "foo {1}"`},
 		{"period bad time", []string{"period", "wd {Mon}", "noon"}, 2, "", false, `"noon" is not a unix time`},
 		{"period no spec", []string{"period"}, 2, "", false, "usage: mon period"},
 		{"convert no file", []string{"convert"}, 2, "", false, "usage: mon convert FILE"},

@@ -35,7 +35,10 @@ func cmdPeriod(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "mon period: %q is not a unix time\n", ts)
 			return 2
 		case perr != nil:
-			fmt.Fprintln(stdout, -1)
+			// Time::Period's own answer: it examines sub-periods only
+			// until one matches, so a spec the loader rejects can still
+			// be inside (`md {1-15}, foo {1}` on the 5th).
+			fmt.Fprintln(stdout, period.InPeriod(t, spec, nil))
 		case p.In(time.Unix(t, 0)):
 			fmt.Fprintln(stdout, 1)
 		default:
@@ -43,7 +46,7 @@ func cmdPeriod(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if perr != nil {
-		fmt.Fprintf(stderr, "mon period: %v\n", perr)
+		fmt.Fprintf(stderr, "mon period: %v (the config loader rejects this spec)\n", perr)
 		return 1
 	}
 	return 0

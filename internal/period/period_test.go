@@ -236,3 +236,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestInPeriodStopsAtFirstMatch: Time::Period examines sub-periods only
+// until one matches, so a malformed one after it goes unnoticed (the
+// config loader's Parse still rejects the spec, Q-PER-1).
+func TestInPeriodStopsAtFirstMatch(t *testing.T) {
+	const spec = "md {1-15}, foo {1}"
+	fifth := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC).Unix()
+	twentieth := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC).Unix()
+	if got := InPeriod(fifth, spec, time.UTC); got != 1 {
+		t.Errorf("InPeriod(5th, %q) = %d; Time::Period says 1", spec, got)
+	}
+	if got := InPeriod(twentieth, spec, time.UTC); got != -1 {
+		t.Errorf("InPeriod(20th, %q) = %d; Time::Period says -1", spec, got)
+	}
+	if _, err := Parse(spec); err == nil {
+		t.Errorf("Parse(%q) accepted a malformed sub-period", spec)
+	}
+}

@@ -357,7 +357,7 @@ func (srv *Server) cmdDisable(sess *session, args string) reply {
 		if missing := srv.sched.DisableHosts(f); len(missing) > 0 {
 			return fail("520 disable host failed, host(s) " + strings.Join(missing, " ") + " do not exist")
 		}
-		srv.remote(append([]string{"disable", "host"}, f...)...)
+		srv.remoteHosts("disable", f)
 		return ok("220 disable host completed")
 	}
 	return fail("520 command could not be executed")
@@ -383,7 +383,7 @@ func (srv *Server) cmdEnable(args string) reply {
 		return ok("220 enable completed")
 	case "host":
 		srv.sched.EnableHosts(f)
-		srv.remote(append([]string{"enable", "host"}, f...)...)
+		srv.remoteHosts("enable", f)
 		return ok("220 enable completed")
 	}
 	return fail("520 command could not be executed")
@@ -414,14 +414,19 @@ func (srv *Server) cmdAck(sess *session, args string) reply {
 
 func (srv *Server) cmdSet(args string) reply {
 	f := strings.SplitN(args, " ", 4)
-	if len(f) == 2 && f[0] == "maxkeep" {
-		if n, err := strconv.Atoi(f[1]); err == nil {
-			srv.sched.SetMaxKeep(n)
+	// mon matches /^maxkeep\s+(\d+)/; anything else names a service, so
+	// `set maxkeep x` is "520 maxkeep,x not defined".
+	if len(f) >= 2 && f[0] == "maxkeep" {
+		if d := leadingDigits(f[1]); d != "" {
+			if n, err := strconv.Atoi(d); err == nil {
+				srv.sched.SetMaxKeep(n)
+			}
+			return ok("220 set completed")
 		}
-		return ok("220 set completed")
 	}
 	if len(f) < 3 {
-		return fail("520 " + strings.Join(f, ",") + ", not defined")
+		f = append(f, "")
+		return fail("520 " + f[0] + "," + f[1] + " not defined")
 	}
 	group, service, key := f[0], f[1], f[2]
 	value := ""
@@ -459,6 +464,21 @@ func (srv *Server) cmdGet(args string) reply {
 }
 
 // remote propagates an operator action to peer servers (monremote).
+// remoteHosts tells monremote about a disable/enable host command as mon
+// does: one call per host, each after one per watch of a group that has
+// only that host.
+func (srv *Server) remoteHosts(verb string, hosts []string) {
+	if srv.opts.Remote == nil {
+		return
+	}
+	for _, h := range hosts {
+		for _, g := range srv.sched.SingletonGroups(h) {
+			srv.remote(verb, "watch", g)
+		}
+		srv.remote(verb, "host", h)
+	}
+}
+
 func (srv *Server) remote(args ...string) {
 	if srv.opts.Remote != nil {
 		srv.opts.Remote(args...)
@@ -472,4 +492,13 @@ func (srv *Server) remote(args ...string) {
 func (srv *Server) slow() (reacquire func()) {
 	<-srv.busy
 	return func() { srv.busy <- struct{}{} }
+}
+
+// leadingDigits returns the run of ASCII digits s starts with.
+func leadingDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
 }

@@ -71,6 +71,7 @@ func (c *decider) doAlert(a alertCall) {
 			st.Periods[i].LastAlert = 0
 			st.Periods[i].FirstFailTime = 0
 			st.Periods[i].FailCount = 0
+			st.Periods[i].Defined |= DefLastAlert | DefFirstFailTime | DefFailCount
 		}
 	}
 	if st.Ack != 0 && !ackOK {
@@ -139,6 +140,7 @@ func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSumm
 		})
 		c.trace(key, true, "sent", "sent %s alert %s", a.typ, lineText(l))
 		ps.LastAlert = c.now
+		ps.Defined |= DefLastAlert
 		c.st.AlertCount++
 		called++
 	}
@@ -333,7 +335,7 @@ func EnvOf(st *State) Env {
 		LastSummary:     st.LastSummary,
 		HasLastSummary:  st.HasLastEvent,
 		LastOutput:      st.LastOutput,
-		HasLastOutput:   st.HasLastEvent,
+		HasLastOutput:   st.HasLastOutput,
 		LastFailure:     st.LastFailure,
 		FirstFailure:    st.FirstFailure,
 		HasFirstFailure: st.HasFirstFailure,

@@ -87,20 +87,26 @@ type State struct {
 	LastSummary            string
 	LastDetail             string
 	LastOutput             string
-	HasLastEvent           bool // MON_LAST_SUMMARY/OUTPUT exported once set
-	FailureOutput          string
-	Ack                    int64
-	AckComment             string
-	DependStatus           *bool // nil = never evaluated
-	LastTrap               int64
-	Intended               string // "group:service" of a trap re-routed to default/default
-	Disabled               bool
+	HasLastEvent           bool // MON_LAST_SUMMARY exported once set
+	// HasLastOutput: MON_LAST_OUTPUT exported. Unlike the summary it is not
+	// in the opstatus state file, so a loaded state leaves it unset.
+	HasLastOutput bool
+	FailureOutput string
+	Ack           int64
+	AckComment    string
+	DependStatus  *bool // nil = never evaluated
+	LastTrap      int64
+	Intended      string // "group:service" of a trap re-routed to default/default
+	Disabled      bool
 
 	// Interval is the current polling interval: the configured one, or
 	// failure_interval while that is active.
 	Interval              time.Duration
 	FailureIntervalActive bool
-	OldInterval           time.Duration // the interval to restore (mon's _old_interval)
+	// FailureInterval is the service's failure_interval, changed by `set`
+	// as in mon (0: none).
+	FailureInterval time.Duration
+	OldInterval     time.Duration // the interval to restore (mon's _old_interval)
 	// ResetSchedule is set by Process when the interval changed and the
 	// fixed-rate schedule must restart from now (mon's _next_check := 0).
 	ResetSchedule bool
@@ -115,16 +121,42 @@ type PeriodState struct {
 	FirstFailTime     int64
 	FailCount         int
 	NoCompUpalertSent int
+	// Defined tells which of LastAlert, FirstFailTime and FailCount mon
+	// would have assigned (the rest are undefined in Perl): the opstatus
+	// state file writes those empty.
+	Defined PeriodVars
 }
+
+// PeriodVars is a set of PeriodState fields.
+type PeriodVars uint8
+
+// The PeriodState fields tracked by Defined.
+const (
+	DefLastAlert PeriodVars = 1 << iota
+	DefFirstFailTime
+	DefFailCount
+)
 
 // NewState returns the state of a freshly loaded service.
 func NewState(svc *config.Service) *State {
-	return &State{
+	st := &State{
 		OpStatus:     Untested,
 		LastOpStatus: Untested,
 		Interval:     svc.Interval,
 		Periods:      make([]PeriodState, len(svc.Periods)),
+
+		FailureInterval: svc.FailureInterval,
 	}
+	// mon's config parser sets these for the alertafter forms with a time.
+	for i, p := range svc.Periods {
+		if p.AlertAfterTime > 0 {
+			st.Periods[i].Defined |= DefFirstFailTime
+			if p.AlertAfterCount > 0 {
+				st.Periods[i].Defined |= DefFailCount
+			}
+		}
+	}
+	return st
 }
 
 // Kind is the source of an event.

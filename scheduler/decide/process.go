@@ -65,6 +65,7 @@ func Process(svc *config.Service, st *State, res Result, w World) Decision {
 
 	st.LastOutput = kept
 	st.HasLastEvent = true
+	st.HasLastOutput = true
 	return c.d
 }
 
@@ -96,12 +97,12 @@ func (c *decider) failure(res Result, summary, detail string) {
 	c.summaryPending = false
 
 	// Traps do not touch the polling schedule.
-	if res.Kind == Monitor && c.svc.FailureInterval > 0 && !st.FailureIntervalActive {
+	if res.Kind == Monitor && st.FailureInterval > 0 && !st.FailureIntervalActive {
 		st.OldInterval = st.Interval
-		st.Interval = c.svc.FailureInterval
+		st.Interval = st.FailureInterval
 		st.FailureIntervalActive = true
 		st.ResetSchedule = true
-		c.trace("", false, "failure_interval", "polling every %s while failing (failure_interval)", c.svc.FailureInterval)
+		c.trace("", false, "failure_interval", "polling every %s while failing (failure_interval)", st.FailureInterval)
 	}
 	st.FailureOutput = clipOutput(res.Output)
 }
@@ -130,11 +131,13 @@ func (c *decider) success(res Result, summary, detail string) {
 		ps := &st.Periods[i]
 		if p.AlertEveryMode != config.EveryStrict {
 			ps.LastAlert = 0
+			ps.Defined |= DefLastAlert
 		}
 		ps.FirstFailTime = 0
+		ps.Defined |= DefFirstFailTime
 		ps.AlertSent = 0
 	}
-	if c.svc.FailureInterval > 0 && st.FailureIntervalActive {
+	if st.FailureInterval > 0 && st.FailureIntervalActive {
 		st.Interval = st.OldInterval
 		st.OldInterval = 0
 		st.FailureIntervalActive = false
