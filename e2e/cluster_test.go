@@ -595,7 +595,9 @@ func TestClusterEtcdBlip(t *testing.T) {
 	for _, p := range owner.proxy {
 		p.Restore()
 	}
-	t.Logf("page held while etcd was away: %v", held)
+	if !held {
+		t.Error("list cluster never showed the page held while etcd was away")
+	}
 	r.sink.expect(t, 10*time.Second, "ALERT web/http: 127.0.0.2")
 	r.a.start(t)
 	r.sink.expect(t, 5*time.Second, "ALERT web/http: 127.0.0.2", "UPALERT web/http: 127.0.0.2")

@@ -385,6 +385,7 @@ func (s *Scheduler) ClearTimers(group, service string) error {
 			svc.st.Periods[i].Defined |= decide.DefFirstFailTime
 		}
 	}
+	s.publish(svc, nil, true)
 	return nil
 }
 
@@ -621,6 +622,7 @@ func (s *Scheduler) Set(group, service, key, value string) error {
 	if svc.vars == nil {
 		svc.vars = map[string]string{}
 	}
+	defer s.publish(svc, nil, true) // the cluster keeps what was set
 	switch key {
 	case "interval":
 		// As in mon, a value that is not a positive number of seconds
@@ -652,5 +654,6 @@ func (s *Scheduler) SetOpStatus(group, service string, code decide.Status) error
 	}
 	svc.st.LastOpStatus = svc.st.OpStatus
 	svc.st.OpStatus = code
+	s.publish(svc, nil, true)
 	return nil
 }

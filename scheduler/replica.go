@@ -1,11 +1,13 @@
 package scheduler
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -249,4 +251,34 @@ func (s *Scheduler) TakeOver(group, service string) {
 		return
 	}
 	s.arm(svc, tRun, now)
+}
+
+// DisabledHostsAndWatches is the part of the disabled state that belongs
+// to no single service, in mon's state-file format: what a cluster keeps
+// for nodes that join later.
+func (s *Scheduler) DisabledHostsAndWatches() []byte {
+	s.mu.readLock()
+	defer s.mu.Unlock()
+	d := s.disabledState()
+	d.Services = nil
+	var b bytes.Buffer
+	protocol.WriteDisabledState(&b, d)
+	return b.Bytes()
+}
+
+// ImportDisabledHostsAndWatches replaces the disabled hosts and watches
+// by the cluster's (DisabledHostsAndWatches' format).
+func (s *Scheduler) ImportDisabledHostsAndWatches(data []byte) error {
+	d, err := protocol.ParseDisabledState(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("disabled hosts and watches from the cluster: %w", err)
+	}
+	d.Services = nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.disabledHosts)
+	clear(s.disabledWatches)
+	s.applyDisabled(d)
+	s.writeDisabled()
+	return nil
 }

@@ -150,6 +150,13 @@ func (s *Scheduler) finish(svc *service, gen uint64, res monitors.Result) {
 		// service, so no event and no alert.
 		return
 	}
+	if !s.owned(svc) {
+		// Ownership moved while it ran: the new owner decides. A result
+		// here would change this node's copy of the cluster's state.
+		s.reschedule(svc, now)
+		s.startQueued(now)
+		return
+	}
 	svc.ran = true
 	svc.duration = now.Sub(svc.lastCheck)
 	if res.Truncated > 0 {
@@ -218,7 +225,7 @@ func (s *Scheduler) startQueued(now time.Time) {
 		svc := s.waitq[0]
 		s.waitq = s.waitq[1:]
 		svc.queued = false
-		if svc.gen == s.gen && !svc.running {
+		if svc.gen == s.gen && !svc.running && s.owned(svc) {
 			s.tryStart(svc, now)
 		}
 	}

@@ -323,13 +323,13 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 
 // fire handles one due timer. Called with s.mu held.
 func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
-	if !s.owned(svc) {
+	if (k == tRun || k == tTrapTimeout) && !s.owned(svc) {
 		// Another node runs it. Its timers keep their grid, so that a
-		// takeover runs it within one interval.
-		switch k {
-		case tRun:
+		// takeover finds them armed. (A run still going when ownership
+		// moved keeps its timeout and overdue timers.)
+		if k == tRun {
 			s.reschedule(svc, now)
-		case tTrapTimeout:
+		} else {
 			s.arm(svc, k, now.Add(svc.cfg.TrapTimeout))
 		}
 		return

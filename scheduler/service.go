@@ -105,7 +105,9 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 		w := &watch{name: wc.Name, cfg: wc}
 		for _, sc := range wc.Services {
 			svc := &service{w: w, cfg: sc, st: decide.NewState(sc), gen: s.gen}
-			svc.sig = signature(svc.st)
+			if s.opts.Replica != nil {
+				svc.sig = signature(svc.st)
+			}
 			s.resolveMonitor(svc)
 			w.services = append(w.services, svc)
 			s.services = append(s.services, svc)

@@ -28,8 +28,8 @@ func newClusterNode(g config.Globals, log *slog.Logger) (*clusterNode, error) {
 	n, err := cluster.New(g.Cluster, cluster.Options{
 		Logger:  log,
 		Version: gomonVersion,
-		Addr:    net.JoinHostPort(bindAddr(g.ServerBind), strconv.Itoa(g.ServerPort)),
-		Traps:   net.JoinHostPort(bindAddr(g.TrapBind), strconv.Itoa(g.TrapPort)),
+		Addr:    advertised(g.Cluster.Advertise, g.ServerBind, g.ServerPort),
+		Traps:   advertised(g.Cluster.Advertise, g.TrapBind, g.TrapPort),
 		Replay: func(line, user string) {
 			if cn.replay != nil {
 				cn.replay(line, user)
@@ -39,8 +39,33 @@ func newClusterNode(g config.Globals, log *slog.Logger) (*clusterNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a := advertised(g.Cluster.Advertise, g.TrapBind, g.TrapPort); a == "" || isLoopback(a) {
+		log.Warn("cluster: traps for services another node runs can be forwarded only on this machine; set cluster_advertise (and trapbind) to an address the other nodes reach", "trap_addr", a)
+	}
 	cn.Node = n
 	return cn, nil
+}
+
+// advertised is the address other nodes reach a socket of this one at:
+// cluster_advertise, else the bind address when it names one host. A
+// wildcard or no bind (loopback by default) gives "" when the cluster
+// spans machines, which cluster_advertise fixes; loopback is kept for a
+// cluster on one machine (tests, a lab).
+func advertised(advertise, bind string, port int) string {
+	host := advertise
+	if host == "" {
+		host = bindAddr(bind)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return ""
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+func isLoopback(addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // replica is the scheduler's view: a nil interface when alone.

@@ -18,7 +18,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +69,9 @@ type Node struct {
 	etcdErr  string            // the last etcd error, "" while healthy
 	refusal  string            // why this node owns nothing, "" when eligible
 	pending  []string          // gained services whose states are being loaded
+	stale    map[string]bool   // state keys whose local state is void: imported at the next load whatever their revision
+	joined   bool              // a session was established at least once
+	seq      uint64            // of this process's commits
 	instance string            // this process, in its member record
 	started  time.Time
 	opSeq    uint64
@@ -97,7 +99,7 @@ func New(cfg config.Cluster, opts Options) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, name: name, opts: opts, log: opts.Logger.With("node", name), cli: cli,
-		reload: make(chan struct{}, 1), members: map[string]Member{}, revs: map[string]int64{},
+		reload: make(chan struct{}, 1), members: map[string]Member{}, revs: map[string]int64{}, stale: map[string]bool{},
 	}
 	n.publish = newQueue()
 	var id [8]byte
@@ -172,11 +174,15 @@ func (n *Node) Owns(group, service string) bool {
 }
 
 // Commit queues a service's state for publication (scheduler.Replica).
+// The revision of the state it was decided on and the lease are taken
+// now: the commit may go out only under both (publish.go).
 func (n *Node) Commit(c scheduler.Commit) {
+	key := n.key("state", c.Group, c.Service)
 	n.mu.Lock()
-	lease := n.lease
+	n.seq++
+	p := pending{Commit: c, key: key, lease: n.lease, rev: n.revs[key], id: fmt.Sprintf("%s-%d", n.instance, n.seq)}
 	n.mu.Unlock()
-	n.publish.push(pending{Commit: c, lease: lease})
+	n.publish.push(p)
 }
 
 // Loaded tells the node that the scheduler (re)loaded its configuration;
@@ -192,22 +198,32 @@ func (n *Node) Loaded() {
 // a lease, follows the members, states and operator actions, and
 // publishes this node's commits. When etcd cannot be reached it keeps
 // the last known ownership (the node goes on monitoring its share, and
-// holds its pages), and registers again as soon as it can.
+// holds its pages), and registers again as soon as it can. A node that
+// cannot reach etcd from its start runs every shard service after two
+// leases, so that a director pair booting without etcd still monitors
+// and keeps its tables; its pages wait for the cluster.
 func (n *Node) Run(ctx context.Context, sched *scheduler.Scheduler) error {
 	n.sched = sched
 	n.configure()
 	go n.publisher(ctx)
 	defer n.cli.Close()
+	alone := time.AfterFunc(2*n.cfg.Lease, n.runEverything)
+	defer alone.Stop()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := n.session(ctx)
+		joined, err := n.session(ctx)
 		if ctx.Err() != nil {
 			break
 		}
+		if joined {
+			backoff = 100 * time.Millisecond
+		}
 		n.setErr(err)
-		n.log.Error("cluster: lost etcd session, registering again", "err", err, "retry_in", backoff)
+		n.log.Error("cluster: no etcd session, registering again", "err", err, "retry_in", backoff)
 		select {
 		case <-time.After(backoff):
+		case <-n.reload:
+			n.configure()
 		case <-ctx.Done():
 		}
 		backoff = min(2*backoff, n.cfg.Lease/2)
@@ -216,14 +232,39 @@ func (n *Node) Run(ctx context.Context, sched *scheduler.Scheduler) error {
 	return nil
 }
 
+// runEverything is the cold start without etcd: no share is known, so
+// this node runs them all until it joins.
+func (n *Node) runEverything() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.joined {
+		return
+	}
+	all := make(map[string]bool, len(n.keys))
+	for _, k := range n.keys {
+		all[k] = true
+	}
+	n.own.Store(&all)
+	n.log.Warn("cluster: etcd unreachable since start; running every shard service here, pages wait for the cluster", "services", len(all))
+}
+
 // configure reads the scheduler's configuration: its digest and shard
-// services.
+// services; states of services no longer configured are forgotten.
 func (n *Node) configure() {
 	cfg := n.sched.Config()
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	n.digest = Digest(cfg)
 	n.keys = shardKeys(cfg)
-	n.mu.Unlock()
+	keep := make(map[string]bool, len(n.keys))
+	for _, k := range n.keys {
+		keep[n.key("state", k)] = true
+	}
+	for k := range n.revs {
+		if !keep[k] {
+			delete(n.revs, k)
+		}
+	}
 }
 
 func (n *Node) key(parts ...string) string {
@@ -232,54 +273,107 @@ func (n *Node) key(parts ...string) string {
 
 func (n *Node) memberKey() string { return n.key("members", n.name) }
 
-// session is one registration: from a new lease until it is lost.
-func (n *Node) session(ctx context.Context) error {
+// session is one registration: from a new lease until it is lost. It
+// reports whether it joined.
+func (n *Node) session(ctx context.Context) (bool, error) {
 	sess, err := concurrency.NewSession(n.cli, concurrency.WithTTL(int(n.cfg.Lease.Seconds()+0.5)), concurrency.WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("lease: %w", err)
+		return false, fmt.Errorf("lease: %w", err)
 	}
 	defer sess.Orphan() // a lost session's lease expires by itself; a clean stop revokes it in resign
-	if err := n.register(ctx, sess.Lease()); err != nil {
-		return err
+	lease := sess.Lease()
+	if err := n.register(ctx, lease); err != nil {
+		return false, err
+	}
+	// Commits made under an earlier lease, or none, are void: the others
+	// may have decided meanwhile. Their services are loaded again below,
+	// whatever their revision.
+	for _, key := range n.publish.purge(func(p pending) bool { return p.lease != lease }) {
+		n.markStale(key)
 	}
 	rev, err := n.loadAll(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	n.mu.Lock()
-	n.lease, n.joinedAt, n.etcdErr = sess.Lease(), time.Now(), ""
+	n.lease, n.joined, n.joinedAt, n.etcdErr = lease, true, time.Now(), ""
 	n.mu.Unlock()
-	n.log.Info("cluster: joined", "lease", fmt.Sprintf("%x", sess.Lease()), "etcd", strings.Join(n.cfg.Etcd, ","))
+	n.log.Info("cluster: joined", "lease", fmt.Sprintf("%x", lease), "etcd", strings.Join(n.cfg.Etcd, ","))
 	n.publish.wake()
+	defer func() {
+		n.mu.Lock()
+		n.lease = 0
+		n.mu.Unlock()
+	}()
 
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	wch := n.cli.Watch(wctx, n.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	retry := time.NewTicker(n.cfg.Lease / 2) // services gained whose states could not be loaded yet
+	defer retry.Stop()
+	for {
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		wch := n.cli.Watch(wctx, n.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+		rev, err = n.follow(ctx, sess, lease, wch, retry.C, rev)
+		cancel()
+		if err != nil {
+			return true, err
+		}
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		// The watch broke but the lease lives: watch again from where it
+		// stopped, without giving up the share.
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return true, nil
+		}
+	}
+}
+
+// follow applies one watch's events until the session ends (an error) or
+// the watch breaks (nil, and the revision to go on from).
+func (n *Node) follow(ctx context.Context, sess *concurrency.Session, lease clientv3.LeaseID, wch clientv3.WatchChan, retry <-chan time.Time, rev int64) (int64, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return rev, nil
 		case <-sess.Done():
-			n.mu.Lock()
-			n.lease = 0
-			n.mu.Unlock()
-			return errors.New("lease expired or revoked")
+			return rev, errors.New("lease expired or revoked")
 		case <-n.reload:
 			n.configure()
-			if err := n.register(ctx, sess.Lease()); err != nil {
-				return err
+			if err := n.register(ctx, lease); err != nil {
+				return rev, err
 			}
+			n.reown(ctx)
+		case <-retry:
 			n.reown(ctx)
 		case wr, ok := <-wch:
 			if !ok {
-				return errors.New("watch closed")
+				return rev, nil
+			}
+			if wr.CompactRevision != 0 {
+				// Missed events were compacted away: load everything.
+				r, err := n.loadAll(ctx)
+				if err != nil {
+					return rev, err
+				}
+				return r, nil
 			}
 			if err := wr.Err(); err != nil {
-				return fmt.Errorf("watch: %w", err)
+				n.log.Warn("cluster: watch broke, watching again", "err", err)
+				return rev, nil
 			}
+			rev = wr.Header.Revision
 			changed := false
 			for _, ev := range wr.Events {
-				changed = n.event(ev) || changed
+				c, self := n.event(ev)
+				changed = changed || c
+				if self {
+					// Our member key is gone while the lease lives
+					// (deleted by hand): put it back.
+					if err := n.register(ctx, lease); err != nil {
+						return rev, err
+					}
+				}
 			}
 			if changed {
 				n.reown(ctx)
@@ -288,263 +382,8 @@ func (n *Node) session(ctx context.Context) error {
 	}
 }
 
-// register puts this node's member key under the lease.
-func (n *Node) register(ctx context.Context, lease clientv3.LeaseID) error {
-	n.mu.Lock()
-	m := Member{Node: n.name, Digest: n.digest, Version: n.opts.Version, Addr: n.opts.Addr, Traps: n.opts.Traps,
-		Started: n.started.Unix(), Instance: n.instance}
-	n.mu.Unlock()
-	v, _ := json.Marshal(m)
-	// A key held under another lease is another process with this name:
-	// refuse instead of stealing its identity.
-	key := n.memberKey()
-	tctx, cancel := context.WithTimeout(ctx, n.cfg.Lease)
-	defer cancel()
-	resp, err := n.cli.Txn(tctx).
-		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(v), clientv3.WithLease(lease))).
-		Else(clientv3.OpGet(key)).Commit()
-	if err != nil {
-		return fmt.Errorf("register: %w", err)
-	}
-	if resp.Succeeded {
-		return nil
-	}
-	kv := resp.Responses[0].GetResponseRange().Kvs
-	var old Member
-	if len(kv) == 1 {
-		json.Unmarshal(kv[0].Value, &old)
-	}
-	switch {
-	case len(kv) == 1 && clientv3.LeaseID(kv[0].Lease) == lease:
-		// A new digest under the same lease (a reload).
-	case len(kv) == 1 && old.Instance == n.instance:
-		// This process under an earlier lease that etcd still keeps
-		// (etcd restarted and renewed it): that lease is ours to end.
-		n.cli.Revoke(tctx, clientv3.LeaseID(kv[0].Lease))
-	default:
-		return fmt.Errorf("another node is registered as %q: give each node its own cluster_node", n.name)
-	}
-	_, err = n.cli.Put(tctx, key, string(v), clientv3.WithLease(lease))
-	return err
-}
-
-// loadAll reads the members and every state once and imports them; it
-// returns the revision the watch goes on from.
-func (n *Node) loadAll(ctx context.Context) (int64, error) {
-	tctx, cancel := context.WithTimeout(ctx, 4*n.cfg.Lease)
-	defer cancel()
-	resp, err := n.cli.Get(tctx, n.cfg.Prefix, clientv3.WithPrefix())
-	if err != nil {
-		return 0, fmt.Errorf("load: %w", err)
-	}
-	n.mu.Lock()
-	n.members = map[string]Member{}
-	n.mu.Unlock()
-	for _, kv := range resp.Kvs {
-		n.put(string(kv.Key), kv.Value, kv.CreateRevision, kv.ModRevision, false)
-	}
-	n.recompute()
-	n.commitOwnership() // every state is loaded already
-	return resp.Header.Revision, nil
-}
-
-// event applies one watch event and reports whether membership changed.
-func (n *Node) event(ev *clientv3.Event) bool {
-	key := string(ev.Kv.Key)
-	if ev.Type == clientv3.EventTypeDelete {
-		if name, ok := strings.CutPrefix(key, n.key("members")+"/"); ok {
-			n.mu.Lock()
-			delete(n.members, name)
-			n.mu.Unlock()
-			n.log.Info("cluster: member left", "member", name)
-			return true
-		}
-		return false
-	}
-	return n.put(key, ev.Kv.Value, ev.Kv.CreateRevision, ev.Kv.ModRevision, true)
-}
-
-// put applies one key's value; live is set for watch events (a
-// transition as it happens). It reports whether membership changed.
-func (n *Node) put(key string, value []byte, created, modified int64, live bool) bool {
-	rest, ok := strings.CutPrefix(key, n.cfg.Prefix)
-	if !ok {
-		return false
-	}
-	kind, rest, _ := strings.Cut(rest, "/")
-	switch kind {
-	case "members":
-		var m Member
-		if err := json.Unmarshal(value, &m); err != nil {
-			n.log.Error("cluster: bad member record", "key", key, "err", err)
-			return false
-		}
-		m.Rev = created
-		n.mu.Lock()
-		old, had := n.members[m.Node]
-		n.members[m.Node] = m
-		n.mu.Unlock()
-		if live && !had {
-			n.log.Info("cluster: member joined", "member", m.Node, "digest", m.Digest)
-		}
-		return !had || old.Digest != m.Digest
-	case "state":
-		group, service, ok := strings.Cut(rest, "/")
-		if !ok {
-			return false
-		}
-		n.mu.Lock()
-		seen := n.revs[key]
-		if modified > seen {
-			n.revs[key] = modified
-		}
-		n.mu.Unlock()
-		if !live && modified <= seen {
-			// Already imported: this node's state is that one plus the
-			// operator commands replayed here since, which a reload
-			// must not undo.
-			return false
-		}
-		var w written
-		if err := json.Unmarshal(value, &w); err != nil {
-			n.log.Error("cluster: bad state record", "key", key, "err", err)
-			return false
-		}
-		if w.Node == n.name && live {
-			return false // our own write, already applied
-		}
-		if err := n.sched.Import(group, service, w.State, live); err != nil && !errors.Is(err, scheduler.ErrUnknownGroup) && !errors.Is(err, scheduler.ErrUnknownService) {
-			n.log.Error("cluster: cannot import state", "group", group, "service", service, "err", err)
-		}
-	case "ops":
-		if !live {
-			return false
-		}
-		var o op
-		if err := json.Unmarshal(value, &o); err != nil || o.Node == n.name {
-			return false
-		}
-		n.log.Info("cluster: replaying operator command", "from", o.Node, "user", o.User, "command", o.Line)
-		if n.opts.Replay != nil {
-			n.opts.Replay(o.Line, o.User)
-		}
-	}
-	return false
-}
-
-// reown recomputes ownership after a membership or configuration change;
-// services this node gains have their state loaded first.
-func (n *Node) reown(ctx context.Context) {
-	gained := n.recompute()
-	if len(gained) == 0 {
-		return
-	}
-	// Load the gained services' states before running them, so that a
-	// takeover resumes the outage instead of starting cold.
-	tctx, cancel := context.WithTimeout(ctx, 4*n.cfg.Lease)
-	defer cancel()
-	resp, err := n.cli.Get(tctx, n.key("state")+"/", clientv3.WithPrefix())
-	if err != nil {
-		n.log.Error("cluster: cannot load the states of gained services", "err", err)
-	} else {
-		want := map[string]bool{}
-		for _, k := range gained {
-			want[n.key("state", k)] = true
-		}
-		for _, kv := range resp.Kvs {
-			if want[string(kv.Key)] {
-				n.put(string(kv.Key), kv.Value, kv.CreateRevision, kv.ModRevision, false)
-			}
-		}
-	}
-	n.commitOwnership()
-	for _, k := range gained {
-		g, s, _ := strings.Cut(k, "/")
-		n.sched.TakeOver(g, s)
-	}
-	n.log.Info("cluster: took over services", "count", len(gained))
-}
-
-// recompute works out the owners from the current members. It switches
-// off what this node lost at once and returns what it gained, which
-// commitOwnership switches on once their states are loaded.
-func (n *Node) recompute() (gained []string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	members := make([]Member, 0, len(n.members))
-	for _, m := range n.members {
-		members = append(members, m)
-	}
-	nodes := eligible(members)
-	n.refusal = ""
-	if _, in := n.members[n.name]; in && !contains(nodes, n.name) {
-		n.refusal = fmt.Sprintf("configuration digest %s differs from the cluster's %s: this node owns nothing until its configuration matches", n.digest, clusterDigest(members))
-		n.log.Error("cluster: " + n.refusal)
-	}
-	n.owners = ownership(nodes, n.keys)
-	old := *n.own.Load()
-	next := make(map[string]bool, len(old))
-	for k, o := range n.owners {
-		if o != n.name {
-			continue
-		}
-		if old[k] {
-			next[k] = true
-		} else {
-			gained = append(gained, k)
-		}
-	}
-	n.own.Store(&next)
-	n.pending = gained
-	return gained
-}
-
-// commitOwnership switches on the services recompute found gained.
-func (n *Node) commitOwnership() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	next := make(map[string]bool)
-	for k := range *n.own.Load() {
-		next[k] = true
-	}
-	for _, k := range n.pending {
-		if n.owners[k] == n.name {
-			next[k] = true
-		}
-	}
-	n.pending = nil
-	n.own.Store(&next)
-}
-
-// resign revokes the lease on a clean stop, so that the others take over
-// at once instead of after the lease's TTL.
-func (n *Node) resign() {
-	n.mu.Lock()
-	lease := n.lease
-	n.lease = 0
-	n.mu.Unlock()
-	if lease == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if _, err := n.cli.Revoke(ctx, lease); err != nil {
-		n.log.Warn("cluster: could not revoke the lease; the others take over when it expires", "err", err)
-	}
-}
-
 func (n *Node) setErr(err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.etcdErr = err.Error()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

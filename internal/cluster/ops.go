@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/gomon/gomon/internal/protocol"
 )
 
 var errNotRegistered = errors.New("not registered in the cluster (etcd unreachable)")
@@ -47,12 +51,26 @@ func (n *Node) Broadcast(ctx context.Context, line, user string) error {
 // StatusLines are the data lines of `list cluster` (server.Cluster).
 func (n *Node) StatusLines() []string { return n.Status().Lines() }
 
-// Replicate broadcasts an operator command carried out here (server.Cluster).
-// The reply to the operator waits for it, so that a command answered 220
-// survives this node dying the next moment; while etcd is unreachable it
-// gives up after cluster_lease, and the command holds on this node only.
-func (n *Node) Replicate(line, user string) {
-	n.Broadcast(context.Background(), line, user)
+// Replicate broadcasts an operator command carried out here
+// (server.Cluster). The reply to the operator waits for it, so that a
+// command answered 220 survives this node dying the next moment; while
+// etcd is unreachable it gives up after cluster_lease, and the command
+// holds on this node only (the error says so). A change of disabled
+// hosts or watches is also kept in etcd, for nodes that join later.
+func (n *Node) Replicate(line, user string) error {
+	ctx := context.Background()
+	if err := n.Broadcast(ctx, line, user); err != nil {
+		return err
+	}
+	if f := strings.Fields(line); len(f) >= 2 && (f[0] == "disable" || f[0] == "enable") && (f[1] == "host" || f[1] == "watch") {
+		v, _ := json.Marshal(written{Node: n.name, State: n.sched.DisabledHostsAndWatches()})
+		tctx, cancel := context.WithTimeout(ctx, n.cfg.Lease)
+		defer cancel()
+		if _, err := n.cli.Put(tctx, n.key("disabled"), string(v)); err != nil {
+			return fmt.Errorf("disabled hosts and watches not kept in etcd: %w", err)
+		}
+	}
+	return nil
 }
 
 // Owner names the node that runs a shard-scope service (server.Cluster).
@@ -63,21 +81,26 @@ func (n *Node) Owner(group, service string) (string, bool) {
 	return o, ok && o != ""
 }
 
-// ForwardTrap sends a trap datagram as received to the node that runs
-// its service (server.Cluster).
+// ForwardTrap sends a trap datagram as received, marked as forwarded by
+// this node, to the node that runs its service (server.Cluster).
 func (n *Node) ForwardTrap(group, service string, pkt []byte) error {
 	n.mu.Lock()
 	owner := n.owners[group+"/"+service]
 	addr := n.members[owner].Traps
 	n.mu.Unlock()
-	if owner == "" || addr == "" {
+	switch {
+	case owner == "" || addr == "":
 		return fmt.Errorf("no owner with a trap address for %s/%s", group, service)
+	case owner == n.name:
+		return fmt.Errorf("this node takes %s/%s over and is loading its state", group, service)
+	case addr == n.opts.Traps:
+		return fmt.Errorf("the owner %s publishes this node's own trap address %s: set cluster_advertise (and trapbind) to an address the other nodes reach", owner, addr)
 	}
 	c, err := net.Dial("udp", addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_, err = c.Write(pkt)
+	_, err = c.Write(append(slices.Clip(pkt), "fwd='"+protocol.Escape(n.name)+"'\n"...))
 	return err
 }

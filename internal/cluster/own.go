@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash/fnv"
 	"slices"
 
@@ -38,7 +39,6 @@ func Digest(cfg *config.Config) string {
 	g.ExcludePeriod, g.DepRecurLimit = cfg.Globals.ExcludePeriod, cfg.Globals.DepRecurLimit
 	g.MonitorTimeout, g.AlertRetries = cfg.Globals.MonitorTimeout, cfg.Globals.AlertRetries
 	g.StartupAlertsOnReset = cfg.Globals.StartupAlertsOnReset
-	g.Cluster.Lease, g.Cluster.Prefix = cfg.Globals.Cluster.Lease, cfg.Globals.Cluster.Prefix
 	c.Globals = g
 	var b bytes.Buffer
 	if err := configfile.WriteHCL(&b, &c); err != nil {
@@ -46,6 +46,8 @@ func Digest(cfg *config.Config) string {
 		// which still tells such configurations apart.
 		b.WriteString(err.Error())
 	}
+	// The lease and the prefix are the cluster's, not a node's.
+	fmt.Fprintf(&b, "\ncluster_lease=%v\ncluster_prefix=%s\n", cfg.Globals.Cluster.Lease, cfg.Globals.Cluster.Prefix)
 	sum := sha256.Sum256(b.Bytes())
 	return hex.EncodeToString(sum[:8])
 }

@@ -95,6 +95,13 @@ func TestDigest(t *testing.T) {
 	if d := digest("d1", "2583", "http://10.0.0.1:2379", "20s"); d == base {
 		t.Error("a changed interval keeps the digest")
 	}
+	c, err := configfile.Parse("mon.cf", []byte("cluster_lease = 9s\n"+strings.NewReplacer("NODE", "d1", "PORT", "2583").Replace(digestCF)), configfile.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Digest(c) == base {
+		t.Error("a changed cluster_lease keeps the digest")
+	}
 }
 
 // list cluster's lines carry every member and a refusal.

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"sync"
 	"time"
 
@@ -12,16 +11,21 @@ import (
 	"github.com/gomon/gomon/scheduler"
 )
 
-// written is a state key's value: the scheduler's encoding of the state
-// and who wrote it.
-type written struct {
-	Node  string          `json:"node"`
-	State json.RawMessage `json:"state"`
+// pending is a commit with what it was decided under: the lease this
+// node held and the revision of the state it saw. It may go out under
+// both only.
+type pending struct {
+	scheduler.Commit
+	key   string
+	lease clientv3.LeaseID
+	rev   int64
+	id    string
 }
 
 // queue is the commits waiting to be written, in order. It never blocks
-// the scheduler: while etcd is away it grows, and a commit that is no
-// longer ours is dropped when its turn comes.
+// the scheduler. While etcd is away it grows for at most a lease: then
+// the session ends, and the next registration purges what was made
+// under the lost lease.
 type queue struct {
 	mu    sync.Mutex
 	items []pending
@@ -30,16 +34,9 @@ type queue struct {
 
 func newQueue() *queue { return &queue{ready: make(chan struct{}, 1)} }
 
-// pending is a commit and the lease this node held when it was made:
-// it may go out under that lease only.
-type pending struct {
-	scheduler.Commit
-	lease clientv3.LeaseID
-}
-
-func (q *queue) push(c pending) {
+func (q *queue) push(p pending) {
 	q.mu.Lock()
-	q.items = append(q.items, c)
+	q.items = append(q.items, p)
 	q.mu.Unlock()
 	q.wake()
 }
@@ -67,6 +64,35 @@ func (q *queue) pop() {
 	q.items = q.items[1:]
 }
 
+// purge removes the commits void tells and returns their keys.
+func (q *queue) purge(void func(pending) bool) (keys []string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	kept := q.items[:0]
+	for _, p := range q.items {
+		if void(p) {
+			keys = append(keys, p.key)
+		} else {
+			kept = append(kept, p)
+		}
+	}
+	clear(q.items[len(kept):])
+	q.items = kept
+	return keys
+}
+
+// rebase moves the queued commits of key that were decided on revision
+// from onto revision to: this node's own write came in between.
+func (q *queue) rebase(key string, from, to int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i := range q.items {
+		if q.items[i].key == key && q.items[i].rev == from {
+			q.items[i].rev = to
+		}
+	}
+}
+
 // Len is how many commits wait.
 func (q *queue) Len() int {
 	q.mu.Lock()
@@ -77,8 +103,9 @@ func (q *queue) Len() int {
 // publisher writes the queued commits one at a time, in order.
 func (n *Node) publisher(ctx context.Context) {
 	retry := 100 * time.Millisecond
+	away := false // etcd did not answer the last attempt
 	for {
-		c, ok := n.publish.peek()
+		p, ok := n.publish.peek()
 		if !ok {
 			select {
 			case <-n.publish.ready:
@@ -87,115 +114,114 @@ func (n *Node) publisher(ctx context.Context) {
 				return
 			}
 		}
-		if err := n.write(ctx, c); err != nil {
-			// etcd unreachable: hold the commit (and its pages) and try
-			// again; the lease decides whether it may still go out.
-			if ctx.Err() != nil {
-				return
+		err := n.write(ctx, p)
+		if err == nil {
+			if away {
+				n.log.Info("cluster: etcd answers again, held pages going out", "held", n.publish.Len())
+				away = false
 			}
-			n.setErr(err)
-			n.log.Warn("cluster: etcd unreachable, pages held", "held", n.publish.Len(), "err", err)
-			select {
-			case <-time.After(retry):
-			case <-n.publish.ready:
-			case <-ctx.Done():
-				return
-			}
-			retry = min(2*retry, n.cfg.Lease/2)
+			retry = 100 * time.Millisecond
+			n.publish.pop()
 			continue
 		}
-		retry = 100 * time.Millisecond
-		n.publish.pop()
+		if ctx.Err() != nil {
+			return
+		}
+		// etcd unreachable: hold the commit (and its pages) and try again
+		// with backoff; the lease decides whether it may still go out.
+		if !away {
+			n.setErr(err)
+			n.log.Warn("cluster: etcd unreachable, pages held", "held", n.publish.Len(), "err", err)
+			away = true
+		}
+		select {
+		case <-time.After(retry):
+		case <-ctx.Done():
+			return
+		}
+		retry = min(2*retry, n.cfg.Lease/2)
 	}
 }
 
 // write publishes one commit in a transaction fenced by this node's
 // lease and by the state's revision: it succeeds only while this node is
-// a registered member under the lease it holds, owns the service, and no
-// other node wrote the state since this node last saw it. Then, and only
-// then, the held pages go out. A commit that fails the fence is dropped
-// with its pages, and the cluster's state is imported instead: whoever
-// owns the service decides again on its next result. It returns an error
-// only when etcd could not answer.
-func (n *Node) write(ctx context.Context, c pending) error {
-	key := n.key("state", c.Group, c.Service)
+// a registered member under the lease the decision was made under, owns
+// the service, and no other node wrote the state since the revision the
+// decision saw. Then, and only then, the held pages go out. A commit that
+// fails the fence is dropped with its pages, and the cluster's state is
+// taken back: whoever owns the service decides again on its next result.
+// It returns an error only when etcd could not answer.
+func (n *Node) write(ctx context.Context, p pending) error {
 	n.mu.Lock()
-	lease, rev := n.lease, n.revs[key]
+	lease := n.lease
 	n.mu.Unlock()
-	if lease == 0 {
-		if c.lease != 0 {
-			return errNotRegistered // etcd away: hold it, the lease may live on
-		}
-		lease = -1 // made while not registered: cannot pass the fence
-	}
-	if c.lease != lease {
-		// Made under a lease that is gone (or none): the others have
-		// taken over meanwhile, so this node's decision is void. Take
-		// the cluster's state back; the owner decides again.
-		n.log.Error("cluster: state not published and pages withheld: made under a lost lease (fencing)", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
-		n.resync(ctx, key)
-		return nil
-	}
-	if !n.Owns(c.Group, c.Service) {
-		n.log.Warn("cluster: state not published, the service moved to another node", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
-		return nil
-	}
-	v, _ := json.Marshal(written{Node: n.name, State: c.State})
-	tctx, cancel := context.WithTimeout(ctx, n.cfg.Lease)
-	defer cancel()
-	resp, err := n.cli.Txn(tctx).
-		If(clientv3.Compare(clientv3.LeaseValue(n.memberKey()), "=", lease),
-			clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
-		Then(clientv3.OpPut(key, string(v))).
-		Else(clientv3.OpGet(key), clientv3.OpGet(n.memberKey())).Commit()
-	if err != nil {
-		return err
-	}
-	if resp.Succeeded {
-		n.mu.Lock()
-		if n.revs[key] < resp.Header.Revision {
-			n.revs[key] = resp.Header.Revision
-		}
-		n.mu.Unlock()
-		if c.Send != nil {
-			c.Send()
+	switch {
+	case p.lease == 0 || (lease != 0 && p.lease != lease):
+		// Decided while not registered, or under a lease that is gone:
+		// the others may have taken over meanwhile.
+		n.log.Error("cluster: state not published and pages withheld: decided without the cluster's lease (fencing)",
+			"group", p.Group, "service", p.Service, "pages_dropped", p.Send != nil)
+		if lease != 0 {
+			n.resync(ctx, p.key)
+		} else {
+			n.markStale(p.key)
 		}
 		return nil
-	}
-	state, member := resp.Responses[0].GetResponseRange().Kvs, resp.Responses[1].GetResponseRange().Kvs
-	if len(member) == 0 || clientv3.LeaseID(member[0].Lease) != lease {
-		n.log.Error("cluster: lease lost, state not published and pages withheld (fencing)", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
-		n.resync(ctx, key)
+	case lease == 0:
+		return errNotRegistered // the lease may still live: hold it
+	case !n.Owns(p.Group, p.Service):
+		n.log.Warn("cluster: state not published, the service moved to another node", "group", p.Group, "service", p.Service, "pages_dropped", p.Send != nil)
 		return nil
 	}
-	n.log.Warn("cluster: another node wrote the state first; taking its state, pages withheld", "group", c.Group, "service", c.Service, "pages_dropped", c.Send != nil)
-	for _, kv := range state {
-		n.put(string(kv.Key), kv.Value, kv.CreateRevision, kv.ModRevision, false)
+	v, _ := json.Marshal(written{Node: n.name, Commit: p.id, State: p.State})
+	for attempt := 0; ; attempt++ {
+		tctx, cancel := context.WithTimeout(ctx, n.cfg.Lease)
+		resp, err := n.cli.Txn(tctx).
+			If(clientv3.Compare(clientv3.LeaseValue(n.memberKey()), "=", lease),
+				clientv3.Compare(clientv3.ModRevision(p.key), "=", p.rev)).
+			Then(clientv3.OpPut(p.key, string(v))).
+			Else(clientv3.OpGet(p.key), clientv3.OpGet(n.memberKey())).Commit()
+		cancel()
+		if err != nil {
+			return err
+		}
+		if resp.Succeeded {
+			n.written(p, resp.Header.Revision)
+			return nil
+		}
+		state, member := resp.Responses[0].GetResponseRange().Kvs, resp.Responses[1].GetResponseRange().Kvs
+		var w written
+		if len(state) == 1 && json.Unmarshal(state[0].Value, &w) == nil && w.Commit == p.id {
+			// An earlier attempt went through and only etcd's answer was
+			// lost: the state is ours, the pages are due.
+			n.written(p, state[0].ModRevision)
+			return nil
+		}
+		switch {
+		case len(member) == 0 || clientv3.LeaseID(member[0].Lease) != lease:
+			n.log.Error("cluster: lease lost, state not published and pages withheld (fencing)", "group", p.Group, "service", p.Service, "pages_dropped", p.Send != nil)
+			n.markStale(p.key)
+		case len(state) == 0 && attempt == 0:
+			// Deleted by an operator since: write it afresh.
+			p.rev = 0
+			continue
+		default:
+			n.log.Warn("cluster: another node wrote the state first; taking its state, pages withheld", "group", p.Group, "service", p.Service, "pages_dropped", p.Send != nil)
+			n.resync(ctx, p.key)
+		}
+		return nil
 	}
-	return nil
 }
 
-// resync replaces a service's local state by the cluster's after this
-// node's own was voided; while etcd cannot be asked, the next
-// registration does it.
-func (n *Node) resync(ctx context.Context, key string) {
+// written records a successful write and sends the commit's pages.
+func (n *Node) written(p pending, rev int64) {
 	n.mu.Lock()
-	n.revs[key] = 0 // imported again whatever its revision
+	if n.revs[p.key] < rev {
+		n.revs[p.key] = rev
+	}
 	n.mu.Unlock()
-	tctx, cancel := context.WithTimeout(ctx, n.cfg.Lease)
-	defer cancel()
-	resp, err := n.cli.Get(tctx, key)
-	if err != nil {
-		return
-	}
-	for _, kv := range resp.Kvs {
-		n.put(string(kv.Key), kv.Value, kv.CreateRevision, kv.ModRevision, false)
-	}
-	if len(resp.Kvs) == 0 {
-		// The cluster never heard of the service: it starts afresh.
-		group, service, _ := strings.Cut(strings.TrimPrefix(key, n.key("state")+"/"), "/")
-		if err := n.sched.Import(group, service, nil, false); err != nil {
-			n.log.Error("cluster: cannot reset state", "group", group, "service", service, "err", err)
-		}
+	n.publish.rebase(p.key, p.rev, rev)
+	if p.Send != nil {
+		p.Send()
 	}
 }

@@ -49,7 +49,7 @@ func (n *Node) Status() Status {
 		Services: len(n.keys), Owned: len(*n.own.Load()), Held: n.publish.Len(),
 	}
 	for _, m := range members {
-		st.Members = append(st.Members, MemberStatus{Member: m, Owns: count[m.Node], Eligible: contains(el, m.Node)})
+		st.Members = append(st.Members, MemberStatus{Member: m, Owns: count[m.Node], Eligible: slices.Contains(el, m.Node)})
 	}
 	return st
 }

@@ -89,6 +89,10 @@ type Cluster struct {
 	Node   string        // cluster_node; "" = the host name
 	Lease  time.Duration // cluster_lease; configfile sets 5s
 	Prefix string        // cluster_prefix: the key prefix in etcd; configfile sets "/gomon/"
+	// Advertise is the host or address other nodes reach this one at
+	// (cluster_advertise), for forwarded traps and `list cluster`; ""
+	// = serverbind/trapbind when they name one address.
+	Advertise string
 	// TLS and authentication towards etcd.
 	CACert, Cert, Key  string // cluster_etcd_cacert, cluster_etcd_cert, cluster_etcd_key
 	User, PasswordFile string // cluster_etcd_user, cluster_etcd_password_file

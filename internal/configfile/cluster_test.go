@@ -14,6 +14,7 @@ const clusterCF = `cluster_etcd = http://10.0.0.1:2379, https://10.0.0.2:2379
 cluster_node = d1
 cluster_lease = 3s
 cluster_prefix = /site-a
+cluster_advertise = 10.0.0.21
 cluster_etcd_cacert = /etc/mon/ca.pem
 cluster_etcd_cert = /etc/mon/d1.pem
 cluster_etcd_key = /etc/mon/d1.key
@@ -40,7 +41,7 @@ func TestClusterKeywords(t *testing.T) {
 	c := parseOK(t, clusterCF)
 	want := config.Cluster{
 		Etcd: []string{"http://10.0.0.1:2379", "https://10.0.0.2:2379"}, Node: "d1", Lease: 3 * time.Second,
-		Prefix: "/site-a/", CACert: "/etc/mon/ca.pem", Cert: "/etc/mon/d1.pem", Key: "/etc/mon/d1.key",
+		Prefix: "/site-a/", Advertise: "10.0.0.21", CACert: "/etc/mon/ca.pem", Cert: "/etc/mon/d1.pem", Key: "/etc/mon/d1.key",
 		User: "gomon", PasswordFile: "/etc/mon/etcd.pw",
 	}
 	if !reflect.DeepEqual(c.Globals.Cluster, want) {

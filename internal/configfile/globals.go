@@ -322,6 +322,12 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 			v += "/"
 		}
 		g.Cluster.Prefix = v
+	case "cluster_advertise":
+		if strings.ContainsAny(v, " \t/") || v == "" {
+			b.fail(pos, errf("bad value '%s' for cluster_advertise", v).withHint("the host name or address other nodes reach this one at, e.g. 10.0.0.21"))
+			return
+		}
+		g.Cluster.Advertise = v
 	case "cluster_etcd_cacert":
 		g.Cluster.CACert = v
 	case "cluster_etcd_cert":

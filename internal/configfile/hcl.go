@@ -61,7 +61,7 @@ var (
 	)
 	// clusterSchema's attributes are the cluster_* globals without the
 	// prefix: cluster { etcd = [...] node = "d1" }.
-	clusterSchema   = schemaFor(wordSet("etcd node lease prefix etcd_cacert etcd_cert etcd_key etcd_user etcd_password_file"))
+	clusterSchema   = schemaFor(wordSet("etcd node lease prefix advertise etcd_cacert etcd_cert etcd_key etcd_user etcd_password_file"))
 	hostgroupSchema = schemaFor(wordSet("hosts"))
 	viewSchema      = schemaFor(wordSet("members"))
 	aliasSchema     = schemaFor(wordSet("lines"))

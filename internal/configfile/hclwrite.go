@@ -124,7 +124,7 @@ func writeGlobals(b *hclBlock, g *config.Globals) {
 		cb.bare = true
 		cb.list("etcd", c.Etcd, false)
 		for _, a := range [][3]string{
-			{"node", c.Node, ""}, {"prefix", c.Prefix, d.Cluster.Prefix},
+			{"node", c.Node, ""}, {"prefix", c.Prefix, d.Cluster.Prefix}, {"advertise", c.Advertise, ""},
 			{"etcd_cacert", c.CACert, ""}, {"etcd_cert", c.Cert, ""}, {"etcd_key", c.Key, ""},
 			{"etcd_user", c.User, ""}, {"etcd_password_file", c.PasswordFile, ""},
 		} {

@@ -33,6 +33,11 @@ type Trap struct {
 	Sum string // summary
 	Dtl string // detail
 
+	// Fwd names the gomon cluster node that forwarded the trap to the
+	// service's owner (a gomon tag mon ignores); a forwarded trap is
+	// never forwarded again.
+	Fwd string
+
 	// HasSta is true when the packet had a sta tag; mon drops traps
 	// without one (an empty value counts as present).
 	HasSta bool
@@ -124,6 +129,8 @@ func (t *Trap) set(tag, value string) {
 		t.Sum = value
 	case "dtl":
 		t.Dtl = value
+	case "fwd":
+		t.Fwd = value
 	}
 }
 

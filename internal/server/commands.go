@@ -51,7 +51,17 @@ func grantedAlsoBy(cmd string) (string, bool) {
 // hands to the others: an operator may talk to any node.
 var replicated = map[string]bool{
 	"disable": true, "enable": true, "ack": true, "reset": true, "set": true,
-	"stop": true, "start": true, "savestate": true,
+	"stop": true, "start": true, "savestate": true, "clear": true,
+}
+
+// replicates reports whether a command line goes to the other cluster
+// nodes: the commands that change state, and `test monitor` (which only
+// the service's owner can carry out).
+func replicates(cmd, args string) bool {
+	if cmd == "test" {
+		return strings.HasPrefix(strings.TrimSpace(args), "monitor ")
+	}
+	return replicated[cmd]
 }
 
 // Replay runs an operator command that another cluster node received and
@@ -68,8 +78,10 @@ func (srv *Server) Replay(line, user string) {
 func (srv *Server) handle(sess *session, line string) reply {
 	r := srv.execute(sess, line)
 	if srv.opts.Cluster != nil && !sess.replay && strings.HasPrefix(r.final, "220") {
-		if cmd, _, _ := protocol.ParseRequest(line); replicated[cmd] {
-			srv.opts.Cluster.Replicate(line, sess.user)
+		if cmd, args, _ := protocol.ParseRequest(line); replicates(cmd, args) {
+			if err := srv.opts.Cluster.Replicate(line, sess.user); err != nil {
+				srv.log.Warn("command carried out on this node only: the other cluster nodes did not get it", "command", line, "err", err)
+			}
 		}
 	}
 	return r

@@ -45,8 +45,9 @@ type Cluster interface {
 	ForwardTrap(group, service string, pkt []byte) error
 	// Replicate hands an operator command carried out here, by user, to
 	// the other nodes before the reply goes out; it gives up after a
-	// bounded time when the cluster cannot be reached.
-	Replicate(line, user string)
+	// bounded time when the cluster cannot be reached (an error: the
+	// command holds on this node only).
+	Replicate(line, user string) error
 }
 
 // Options configure a Server.

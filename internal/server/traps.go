@@ -57,6 +57,9 @@ func (srv *Server) trap(ip string, pkt []byte) error {
 	})
 	var no *scheduler.NotOwnerError
 	if errors.As(err, &no) && srv.opts.Cluster != nil {
+		if t.Fwd != "" {
+			return fmt.Errorf("trap for %s/%s forwarded by %s, but this node does not run it either (ownership moving?); dropped", no.Group, no.Service, t.Fwd)
+		}
 		// Another node runs the service: the trap is its owner's. The
 		// owner checks it again, against the forwarding node's address.
 		if err := srv.opts.Cluster.ForwardTrap(no.Group, no.Service, pkt); err != nil {
