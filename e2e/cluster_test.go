@@ -53,7 +53,7 @@ type clusterNode struct {
 	name  string
 	dir   string
 	port  int
-	web   int // status_listen port
+	web   int              // status_listen port
 	proxy []*testnet.Proxy // one per etcd member
 	table *fakeTable
 	proc  *gomonProc
