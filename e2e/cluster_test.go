@@ -278,6 +278,16 @@ func (r *clusterRig) waitRun(n *clusterNode, after time.Time, timeout time.Durat
 	return time.Time{}
 }
 
+// pair starts the two directors d1 and d2 and returns them and the owner
+// of web/http once they agree.
+func (r *clusterRig) pair() (d1, d2, owner *clusterNode) {
+	r.t.Helper()
+	d1, d2 = r.node("d1"), r.node("d2")
+	r.start(d1)
+	r.start(d2)
+	return d1, d2, r.waitMembers(15*time.Second, d1, d2)
+}
+
 func (r *clusterRig) other(n *clusterNode) *clusterNode {
 	for _, m := range r.nodes {
 		if m != n {
@@ -296,10 +306,7 @@ func (r *clusterRig) other(n *clusterNode) *clusterNode {
 func TestClusterDirectorPairFailover(t *testing.T) {
 	r := newClusterRig(t, 1)
 	r.alertevery = "5s"
-	d1, d2 := r.node("d1"), r.node("d2")
-	r.start(d1)
-	r.start(d2)
-	owner := r.waitMembers(15*time.Second, d1, d2)
+	d1, d2, owner := r.pair()
 	other := r.other(owner)
 	both := []netip.AddrPort{r.a.addr, r.b.addr}
 	owner.table.waitFor(t, 5*time.Second, both...)
@@ -358,10 +365,7 @@ func TestClusterDirectorPairFailover(t *testing.T) {
 // rejoins cleanly.
 func TestClusterNodeCutOffFromEtcd(t *testing.T) {
 	r := newClusterRig(t, 1)
-	d1, d2 := r.node("d1"), r.node("d2")
-	r.start(d1)
-	r.start(d2)
-	owner := r.waitMembers(15*time.Second, d1, d2)
+	d1, d2, owner := r.pair()
 	other := r.other(owner)
 	r.a.stop()
 	mails := []string{"ALERT web/http: 127.0.0.2"}
@@ -396,10 +400,7 @@ func TestClusterNodeCutOffFromEtcd(t *testing.T) {
 // gomon started under a name already taken is refused and owns nothing.
 func TestClusterEtcdMemberDown(t *testing.T) {
 	r := newClusterRig(t, 3)
-	d1, d2 := r.node("d1"), r.node("d2")
-	r.start(d1)
-	r.start(d2)
-	owner := r.waitMembers(15*time.Second, d1, d2)
+	d1, d2, owner := r.pair()
 	other := r.other(owner)
 	r.etcd.Kill(r.etcd.Members[0])
 	r.a.stop()
@@ -440,10 +441,7 @@ func TestClusterEtcdMemberDown(t *testing.T) {
 // restarts, and the recovery once after.
 func TestClusterRollingRestart(t *testing.T) {
 	r := newClusterRig(t, 1)
-	d1, d2 := r.node("d1"), r.node("d2")
-	r.start(d1)
-	r.start(d2)
-	r.waitMembers(15*time.Second, d1, d2)
+	d1, d2, _ := r.pair()
 	r.a.stop()
 	mails := []string{"ALERT web/http: 127.0.0.2"}
 	r.sink.expect(t, 5*time.Second, mails...)
@@ -521,10 +519,7 @@ func httpBody(t *testing.T, url string) string {
 // owner, which pages once; every node then shows the trap's state.
 func TestClusterTrapReachesOwner(t *testing.T) {
 	r := newClusterRig(t, 1)
-	d1, d2 := r.node("d1"), r.node("d2")
-	r.start(d1)
-	r.start(d2)
-	r.waitMembers(15*time.Second, d1, d2)
+	d1, _, _ := r.pair()
 	lines, _ := r.command(d1, "list cluster web heartbeat")
 	if len(lines) != 1 {
 		t.Fatalf("list cluster web heartbeat: %q", lines)
@@ -555,10 +550,7 @@ func TestClusterTrapReachesOwner(t *testing.T) {
 // once.
 func TestClusterEtcdQuorumLost(t *testing.T) {
 	r := newClusterRig(t, 1)
-	d1, d2 := r.node("d1"), r.node("d2")
-	r.start(d1)
-	r.start(d2)
-	r.waitMembers(15*time.Second, d1, d2)
+	d1, d2, _ := r.pair()
 	m := r.etcd.Members[0]
 	r.etcd.Kill(m)
 	r.a.stop()
@@ -578,10 +570,7 @@ func TestClusterEtcdQuorumLost(t *testing.T) {
 // etcd answers again.
 func TestClusterEtcdBlip(t *testing.T) {
 	r := newClusterRig(t, 1)
-	d1, d2 := r.node("d1"), r.node("d2")
-	r.start(d1)
-	r.start(d2)
-	owner := r.waitMembers(15*time.Second, d1, d2)
+	_, _, owner := r.pair()
 	r.a.stop()
 	for _, p := range owner.proxy {
 		p.Cut()
