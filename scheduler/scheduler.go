@@ -261,6 +261,7 @@ const (
 	tTrapDuration                  // trapduration expired
 	tOverdue                       // the running monitor is overdueIntervals late
 	tTimeout                       // the running monitor's monitor_timeout is up
+	tWindow                        // a period or the exclude_period may open or close (alert_on_period_start)
 	nTimerKinds
 )
 
@@ -331,6 +332,8 @@ func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
 			s.reschedule(svc, now)
 		case tTrapTimeout:
 			s.arm(svc, k, now.Add(svc.cfg.TrapTimeout))
+		case tWindow:
+			s.armWindows(svc, now)
 		}
 		return
 	}
@@ -355,6 +358,8 @@ func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
 		if svc.running && svc.cancel != nil {
 			svc.cancel(errMonitorTimeout)
 		}
+	case tWindow:
+		s.windowChange(svc, now)
 	}
 }
 
