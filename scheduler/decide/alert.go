@@ -108,10 +108,9 @@ func (c *decider) doAlert(a alertCall) {
 			st.AckComment, prevSummary, summary)
 		st.Ack, st.AckComment = 0, ""
 		st.ConsecFailures = 1
-		for i := range st.Periods {
-			st.Periods[i].LastAlert = 0
-			st.Periods[i].FirstFailTime = 0
-			st.Periods[i].FailCount = 0
+		unthrottle(st.Periods)
+		for _, hs := range st.Hosts {
+			unthrottle(hs.Periods)
 		}
 	}
 	if st.Ack != 0 && !ackOK {
@@ -128,6 +127,15 @@ func (c *decider) doAlert(a alertCall) {
 			continue
 		}
 		c.period(i, p, a)
+	}
+}
+
+// unthrottle clears the alertevery and alertafter counters of periods.
+func unthrottle(ps []PeriodState) {
+	for i := range ps {
+		ps[i].LastAlert = 0
+		ps[i].FirstFailTime = 0
+		ps[i].FailCount = 0
 	}
 }
 
