@@ -512,8 +512,7 @@ type Status struct {
 }
 
 func (s *Scheduler) status(svc *service, now time.Time) Status {
-	st := *svc.st
-	st.Periods = slices.Clone(st.Periods)
+	st := svc.st.Clone()
 	out := Status{
 		ServiceRef: ServiceRef{svc.w.name, svc.cfg.Name},
 		Config:     svc.cfg,

@@ -36,6 +36,9 @@ func (s *Scheduler) world(svc *service, now time.Time) decide.World {
 		WatchDisabled: s.disabledWatches[svc.w.name],
 		HasAlert:      s.hasAlert,
 	}
+	if g := s.groups[svc.w.name]; g != nil {
+		w.Hosts = g.hosts
+	}
 	if expr := svc.dependFor('a'); expr != nil {
 		w.EvalDepend = func() (bool, error) { return s.evalDepend(expr, 0, 'a', now) }
 	}
@@ -81,6 +84,9 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 	if e.Intended != "" {
 		env = append(env, "MON_TRAP_INTENDED="+e.Intended)
 	}
+	if e.Host != "" {
+		env = append(env, "MON_HOST="+e.Host) // gomon: an alert_per_host alert
+	}
 	return append(env, s.dirEnv()...)
 }
 
@@ -104,10 +110,14 @@ func (s *Scheduler) startAlert(svc *service, a decide.Action, env []string, now 
 		s.log.Error(p.err.Error(), "group", svc.w.name, "service", svc.cfg.Name)
 		return
 	}
+	hosts := s.enabledHosts(svc.w.name)
+	if a.Host != "" {
+		hosts = []string{a.Host} // alert_per_host: -h names the one host
+	}
 	ev := alerts.Event{
 		Group:   svc.w.name,
 		Service: svc.cfg.Name,
-		Hosts:   s.enabledHosts(svc.w.name),
+		Hosts:   hosts,
 		Time:    now.Truncate(time.Second),
 		Type:    a.Type,
 		Flag:    a.Flag,

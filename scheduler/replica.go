@@ -146,7 +146,10 @@ func signature(st *decide.State) string {
 		First bool
 		FI    bool
 		P     []decide.PeriodState
-	}{st.OpStatus, st.Ack, st.AckComment, st.Disabled, st.HasFirstFailure, st.FailureIntervalActive, periodMarks(st.Periods)})
+		H     []string `json:",omitempty"` // per-host verdicts: the failing hosts
+		Flap  bool     `json:",omitempty"`
+	}{st.OpStatus, st.Ack, st.AckComment, st.Disabled, st.HasFirstFailure, st.FailureIntervalActive, periodMarks(st.Periods),
+		st.FailingHosts(nil), st.Flapping})
 	return string(b)
 }
 

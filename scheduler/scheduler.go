@@ -261,6 +261,7 @@ const (
 	tTrapDuration                  // trapduration expired
 	tOverdue                       // the running monitor is overdueIntervals late
 	tTimeout                       // the running monitor's monitor_timeout is up
+	tWindow                        // a period or the exclude_period may open or close (alert_on_period_start)
 	nTimerKinds
 )
 
@@ -323,14 +324,17 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 
 // fire handles one due timer. Called with s.mu held.
 func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
-	if (k == tRun || k == tTrapTimeout) && !s.owned(svc) {
+	if (k == tRun || k == tTrapTimeout || k == tWindow) && !s.owned(svc) {
 		// Another node runs it. Its timers keep their grid, so that a
 		// takeover finds them armed. (A run still going when ownership
 		// moved keeps its timeout and overdue timers.)
-		if k == tRun {
+		switch k {
+		case tRun:
 			s.reschedule(svc, now)
-		} else {
+		case tTrapTimeout:
 			s.arm(svc, k, now.Add(svc.cfg.TrapTimeout))
+		case tWindow:
+			s.armWindows(svc, now)
 		}
 		return
 	}
@@ -355,6 +359,8 @@ func (s *Scheduler) fire(svc *service, k timerKind, now time.Time) {
 		if svc.running && svc.cancel != nil {
 			svc.cancel(errMonitorTimeout)
 		}
+	case tWindow:
+		s.windowChange(svc, now)
 	}
 }
 

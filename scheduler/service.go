@@ -74,6 +74,8 @@ type service struct {
 	held []heldAlert
 	sig  string
 
+	windows windows // alert_on_period_start: the windows at their last change
+
 	trace []decide.Trace
 	vars  map[string]string // `set G S VAR` for keys gomon does not model
 }
@@ -169,6 +171,7 @@ func (s *Scheduler) armFirst(svc *service, now time.Time) {
 	if c.TrapTimeout > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(c.TrapTimeout))
 	}
+	s.armWindows(svc, now)
 }
 
 // resolveMonitor sets the service's monitor implementation.

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -32,15 +33,18 @@ var (
 )
 
 // monBinary builds the mon binary once per test binary. It goes to a
-// fixed per-user path (replaced atomically), so that runs do not pile up
-// copies in the temp dir.
+// fixed path per user and checkout (replaced atomically), so that runs do
+// not pile up copies in the temp dir and two checkouts tested at once do
+// not run each other's build.
 func monBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the mon binary")
 	}
 	rigBuildOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("gomon-test-bin-%d", os.Getuid()))
+		cwd, _ := os.Getwd()
+		sum := sha256.Sum256([]byte(cwd))
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("gomon-test-bin-%d-%x", os.Getuid(), sum[:6]))
 		if rigBuildErr = os.MkdirAll(dir, 0o755); rigBuildErr != nil {
 			return
 		}

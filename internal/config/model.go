@@ -189,6 +189,34 @@ type Service struct {
 	// ClusterScope is where the service runs in cluster mode
 	// (cluster_scope shard|all).
 	ClusterScope Scope
+	// HostVerdicts keeps a state per failing host, read from the
+	// summary line (host_verdicts yes); alert_per_host in any period
+	// implies it.
+	HostVerdicts bool
+	// Flap is the service's flap detection (flap_detection N LOW HIGH);
+	// nil = off.
+	Flap *FlapDetection
+}
+
+// TracksHosts reports whether the engine keeps per-host verdicts for s.
+func (s *Service) TracksHosts() bool {
+	if s.HostVerdicts {
+		return true
+	}
+	for _, p := range s.Periods {
+		if p.AlertPerHost {
+			return true
+		}
+	}
+	return false
+}
+
+// FlapDetection is Icinga's flap detection: the weighted percentage of
+// state changes over the last Window results; a service starts flapping
+// above High and stops below Low (percentages).
+type FlapDetection struct {
+	Window    int
+	Low, High float64
 }
 
 // Unbounded is a service's `monitor_timeout 0`: its monitor runs as long
@@ -228,6 +256,16 @@ type Period struct {
 	NoCompAlerts    bool
 	AlertsDontCount bool
 	AlertExitRange  *ExitRange
+
+	// gomon extensions.
+	// AlertPerHost sends one down alert per newly failing host and one
+	// upalert per recovered host, alertevery and alertafter applied per
+	// host (alert_per_host yes).
+	AlertPerHost bool
+	// AlertOnPeriodStart sends a still-failing service's down alert when
+	// the period opens, if the failure was not alerted in it
+	// (alert_on_period_start yes).
+	AlertOnPeriodStart bool
 }
 
 // ExitRange is an inclusive range of monitor exit values.

@@ -328,6 +328,15 @@ func (b *builder) serviceKeyword(pos config.Pos, kw, arg string) bool {
 		s.AllowEmptyGroup = true
 	case "keep_children":
 		s.KeepChildren = true
+	case "host_verdicts":
+		s.HostVerdicts = b.switchValue(pos, kw, arg)
+	case "flap_detection":
+		f, prob := parseFlapDetection(arg)
+		if prob != nil {
+			b.fail(pos, prob)
+			return true
+		}
+		s.Flap = f
 	case "cluster_scope":
 		switch trimSpace(arg) {
 		case "shard":
@@ -397,6 +406,45 @@ func (b *builder) checkScheduleConflict(pos config.Pos) {
 	if b.service.Schedule != nil && b.service.Interval != 0 {
 		b.fail(pos, errf("service %s has both interval and schedule", b.service.Name).withHint("use one of them"))
 	}
+}
+
+// switchValue reads the argument of a gomon on/off keyword: nothing,
+// yes, on, true or 1 is on; no, off, false or 0 is off.
+func (b *builder) switchValue(pos config.Pos, kw, arg string) bool {
+	switch strings.ToLower(trimSpace(arg)) {
+	case "", "yes", "y", "on", "true", "1":
+		return true
+	case "no", "n", "off", "false", "0":
+		return false
+	}
+	b.fail(pos, errf("invalid %s value '%s' (syntax: %s [yes|no])", kw, arg, kw))
+	return false
+}
+
+// MaxFlapWindow bounds flap_detection's window: the state keeps that many
+// results per service.
+const MaxFlapWindow = 100
+
+// parseFlapDetection reads "N LOW HIGH": a window of 3 to MaxFlapWindow
+// results and the two percentages, LOW not above HIGH.
+func parseFlapDetection(arg string) (*config.FlapDetection, *problem) {
+	bad := func(why string) *problem {
+		return errf("invalid flap_detection '%s' (syntax: flap_detection RESULTS LOW%% HIGH%%)", arg).withHint("%s", why)
+	}
+	f := fields(arg)
+	if len(f) != 3 {
+		return nil, bad("expected three numbers, e.g. flap_detection 20 25 50")
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n < 3 || n > MaxFlapWindow {
+		return nil, bad(fmt.Sprintf("the number of results is a whole number from 3 to %d", MaxFlapWindow))
+	}
+	low, err1 := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+	high, err2 := strconv.ParseFloat(strings.TrimSuffix(f[2], "%"), 64)
+	if err1 != nil || err2 != nil || low < 0 || high > 100 || low > high {
+		return nil, bad("LOW and HIGH are percentages, 0 <= LOW <= HIGH <= 100")
+	}
+	return &config.FlapDetection{Window: n, Low: low, High: high}, nil
 }
 
 // --- periods (config.md §9) ---
@@ -522,6 +570,10 @@ func (b *builder) periodKeyword(pos config.Pos, kw, arg string) bool {
 		p.NoCompAlerts = true
 	case "alerts_dont_count":
 		p.AlertsDontCount = true
+	case "alert_per_host":
+		p.AlertPerHost = b.switchValue(pos, kw, arg)
+	case "alert_on_period_start":
+		p.AlertOnPeriodStart = b.switchValue(pos, kw, arg)
 	case "alertexitrange":
 		r, prob := parseExitRange(arg)
 		if prob != nil {

@@ -33,7 +33,8 @@ var globalNames = wordSet("alertdir mondir basedir cfbasedir logdir statedir his
 	"monitor_timeout maxclients status_listen alert_retries")
 
 // flagKeywords take no argument in mon.cf; in HCL they are booleans.
-var flagKeywords = wordSet("allow_empty_group keep_children no_comp_alerts alerts_dont_count")
+var flagKeywords = wordSet("allow_empty_group keep_children no_comp_alerts alerts_dont_count " +
+	"host_verdicts alert_per_host alert_on_period_start")
 
 // alertKeywords are lists of alert lines in HCL.
 var alertKeywords = wordSet("alert upalert startupalert ackalert disablealert")

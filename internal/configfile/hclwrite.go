@@ -171,6 +171,12 @@ func writeService(b *hclBlock, s *config.Service) {
 	if s.KeepChildren {
 		b.raw("keep_children", "true")
 	}
+	if s.HostVerdicts {
+		b.raw("host_verdicts", "true")
+	}
+	if f := s.Flap; f != nil {
+		b.str("flap_detection", fmt.Sprintf("%d %g %g", f.Window, f.Low, f.High))
+	}
 	if s.AllowEmptyGroup {
 		b.raw("allow_empty_group", "true")
 	}
@@ -273,6 +279,12 @@ func writePeriod(b *hclBlock, p *config.Period) {
 	}
 	if p.AlertExitRange != nil {
 		b.str("alertexitrange", p.AlertExitRange.String())
+	}
+	if p.AlertPerHost {
+		b.raw("alert_per_host", "true")
+	}
+	if p.AlertOnPeriodStart {
+		b.raw("alert_on_period_start", "true")
 	}
 }
 

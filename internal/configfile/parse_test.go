@@ -312,6 +312,15 @@ func TestServiceKeywords(t *testing.T) {
 		}},
 		{"allow_empty_group whatever", func(s *config.Service) bool { return s.AllowEmptyGroup }},
 		{"keep_children", func(s *config.Service) bool { return s.KeepChildren }},
+		{"host_verdicts", func(s *config.Service) bool { return s.HostVerdicts }},
+		{"host_verdicts yes", func(s *config.Service) bool { return s.HostVerdicts && s.TracksHosts() }},
+		{"host_verdicts no", func(s *config.Service) bool { return !s.HostVerdicts && !s.TracksHosts() }},
+		{"flap_detection 20 25 50", func(s *config.Service) bool {
+			return *s.Flap == config.FlapDetection{Window: 20, Low: 25, High: 50}
+		}},
+		{"flap_detection 10 12.5% 40%", func(s *config.Service) bool {
+			return *s.Flap == config.FlapDetection{Window: 10, Low: 12.5, High: 40}
+		}},
 		{"monitor_timeout 0", func(s *config.Service) bool { return s.MonitorTimeout == config.Unbounded }},
 		{"description a  b", func(s *config.Service) bool { return s.Description == "a  b" }},
 		{"description", func(s *config.Service) bool { return s.Description == "" }},
@@ -460,6 +469,9 @@ func TestPeriodKeywords(t *testing.T) {
 		{"numalerts 10", func(p *config.Period) bool { return p.NumAlerts == 10 }},
 		{"no_comp_alerts", func(p *config.Period) bool { return p.NoCompAlerts }},
 		{"alerts_dont_count", func(p *config.Period) bool { return p.AlertsDontCount }},
+		{"alert_per_host yes", func(p *config.Period) bool { return p.AlertPerHost && !p.AlertOnPeriodStart }},
+		{"alert_per_host no", func(p *config.Period) bool { return !p.AlertPerHost }},
+		{"alert_on_period_start yes", func(p *config.Period) bool { return p.AlertOnPeriodStart }},
 		{"alertexitrange 2-5", func(p *config.Period) bool { return *p.AlertExitRange == config.ExitRange{Lo: 2, Hi: 5} }},
 		{"alertexitrange 7", func(p *config.Period) bool { return *p.AlertExitRange == config.ExitRange{Lo: 7, Hi: 7} }},
 		{"MON_X=1", func(p *config.Period) bool { return true }},

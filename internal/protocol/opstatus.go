@@ -1,8 +1,11 @@
 package protocol
 
 import (
+	"math"
 	"strconv"
 	"strings"
+
+	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // OpStatus holds the values of one `list opstatus` record (protocol.md
@@ -45,6 +48,29 @@ type OpStatus struct {
 	// MonitorOverdue (gomon) is how long a monitor that has run for
 	// several intervals has been running; written when != 0.
 	MonitorOverdue int64
+
+	// Per-host verdicts (gomon, host_verdicts/alert_per_host): the
+	// failing hosts and, parallel to them, each one's first failure and
+	// consecutive failures; written when a host is failing.
+	FailingHosts       []string
+	HostFirstFailures  []int64
+	HostConsecFailures []int
+	// Flap detection (gomon, flap_detection): written when HasFlap.
+	HasFlap     bool
+	Flapping    bool
+	FlapPercent float64
+}
+
+// SetGomonState fills the fields of gomon's extensions from a service's
+// state; flap says whether the service has flap_detection.
+func (o *OpStatus) SetGomonState(st *decide.State, flap bool) {
+	for _, h := range st.FailingHosts(nil) {
+		hs := st.Hosts[h]
+		o.FailingHosts = append(o.FailingHosts, h)
+		o.HostFirstFailures = append(o.HostFirstFailures, hs.FirstFailure)
+		o.HostConsecFailures = append(o.HostConsecFailures, hs.ConsecFailures)
+	}
+	o.HasFlap, o.Flapping, o.FlapPercent = flap, st.Flapping, st.FlapPercent
 }
 
 // Record formats s as one opstatus line, without the line end: key=value
@@ -112,7 +138,32 @@ func Record(s OpStatus) string {
 	if s.MonitorOverdue != 0 {
 		r.addInt("monitor_overdue", s.MonitorOverdue)
 	}
+	if len(s.FailingHosts) > 0 {
+		r.addEscaped("failing_hosts", strings.Join(s.FailingHosts, ","), false)
+		r.add("host_first_failures", joinInts(s.HostFirstFailures))
+		r.add("host_consec_failures", joinInts(s.HostConsecFailures))
+	}
+	if s.HasFlap {
+		flapping := "0"
+		if s.Flapping {
+			flapping = "1"
+		}
+		r.add("flapping", flapping)
+		r.addInt("flap_percent", int64(math.Round(s.FlapPercent)))
+	}
 	return r.b.String()
+}
+
+// joinInts writes numbers comma-separated.
+func joinInts[T int | int64](v []T) string {
+	b := make([]byte, 0, 12*len(v))
+	for i, n := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return string(b)
 }
 
 // recordBuilder writes key=value pairs straight into one buffer: a

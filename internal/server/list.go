@@ -249,6 +249,7 @@ func opstatus(st scheduler.Status) protocol.OpStatus {
 		o.FirstFailure = s.FirstFailure
 		o.FailureDuration = st.Now.Unix() - s.FirstFailure
 	}
+	o.SetGomonState(s, c.Flap != nil)
 	return o
 }
 

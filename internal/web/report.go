@@ -41,6 +41,19 @@ type service struct {
 	AlertsSent      int           `json:"alerts_sent"`
 	LastSuccess     int64         `json:"last_success,omitempty"` // epoch seconds
 	LastFailure     int64         `json:"last_failure,omitempty"`
+	// gomon extensions, present when configured: per-host verdicts
+	// (host_verdicts, alert_per_host) and flap detection.
+	FailingHosts []failingHost `json:"failing_hosts,omitempty"`
+	Flapping     bool          `json:"flapping,omitempty"`
+	FlapPercent  *float64      `json:"flap_percent,omitempty"`
+}
+
+// failingHost is the verdict on one failing host of a service.
+type failingHost struct {
+	Host                string `json:"host"`
+	FirstFailure        int64  `json:"first_failure"` // epoch seconds
+	ConsecutiveFailures int    `json:"consecutive_failures"`
+	Output              string `json:"output,omitempty"`
 }
 
 func statusReport(src Source) report {
@@ -91,6 +104,14 @@ func serviceOf(st scheduler.Status) service {
 	if st.Timer > 0 {
 		n := st.Timer.Seconds()
 		out.NextCheck = &n
+	}
+	for _, h := range s.FailingHosts(nil) {
+		hs := s.Hosts[h]
+		out.FailingHosts = append(out.FailingHosts, failingHost{h, hs.FirstFailure, hs.ConsecFailures, hs.LastOutput})
+	}
+	if st.Config != nil && st.Config.Flap != nil {
+		p := s.FlapPercent
+		out.Flapping, out.FlapPercent = s.Flapping, &p
 	}
 	return out
 }

@@ -17,6 +17,9 @@ type alertCall struct {
 	// disabling is true for the disable alerts of a service being
 	// disabled right now: its own disabled mark does not apply.
 	disabling bool
+	// opened, for the catch-up of alert_on_period_start, holds the
+	// periods that have just opened; nil for every other call.
+	opened map[int]bool
 }
 
 // isFailure reports whether the call is a failure alert (mon's MONITOR,
@@ -33,6 +36,43 @@ func (a alertCall) exitValue() int {
 	return *a.retval
 }
 
+// subject is what a period's rules count for: the service, or one of its
+// hosts in an alert_per_host period.
+type subject struct {
+	host       string // "" = the service
+	ps         *PeriodState
+	consec     int   // consecutive failures
+	first      int64 // first failure of the outage; 0 = none
+	input      string
+	output     string // input as the state keeps it (clipped)
+	prevOutput string // the last failure's output, clipped
+	env        func(*Env)
+}
+
+// who prefixes a trace message with the host it is about.
+func (s subject) who() string {
+	if s.host == "" {
+		return ""
+	}
+	return "host " + s.host + ": "
+}
+
+// serviceSubject is the service itself in period i.
+func (c *decider) serviceSubject(i int, a alertCall) subject {
+	first := int64(0)
+	if c.st.HasFirstFailure {
+		first = c.st.FirstFailure
+	}
+	return subject{
+		ps:         &c.st.Periods[i],
+		consec:     c.st.ConsecFailures,
+		first:      first,
+		input:      a.output,
+		output:     clipOutput(a.output),
+		prevOutput: c.st.FailureOutput,
+	}
+}
+
 // doAlert is mon's do_alert: service-level gates, then every period.
 func (c *decider) doAlert(a alertCall) {
 	st := c.st
@@ -40,8 +80,9 @@ func (c *decider) doAlert(a alertCall) {
 		c.trace("", false, "stopped", "dropped %s alert: the mon scheduler is stopped", a.typ)
 		return
 	}
-	// redistribute goes out before any other rule is applied.
-	if c.svc.Redistribute != "" {
+	// redistribute goes out before any other rule is applied; a
+	// catch-up is no event to redistribute.
+	if c.svc.Redistribute != "" && a.opened == nil {
 		c.redistribute(a)
 	}
 	switch {
@@ -67,11 +108,9 @@ func (c *decider) doAlert(a alertCall) {
 			st.AckComment, prevSummary, summary)
 		st.Ack, st.AckComment = 0, ""
 		st.ConsecFailures = 1
-		for i := range st.Periods {
-			st.Periods[i].LastAlert = 0
-			st.Periods[i].FirstFailTime = 0
-			st.Periods[i].FailCount = 0
-			st.Periods[i].Defined |= DefLastAlert | DefFirstFailTime | DefFailCount
+		unthrottle(st.Periods)
+		for _, hs := range st.Hosts {
+			unthrottle(hs.Periods)
 		}
 	}
 	if st.Ack != 0 && !ackOK {
@@ -79,74 +118,111 @@ func (c *decider) doAlert(a alertCall) {
 			a.typ, c.clock(st.Ack), st.AckComment)
 		return
 	}
+	if c.heldByFlapping(a) {
+		return
+	}
 
 	for i, p := range c.svc.Periods {
-		c.period(i, p, a, summary, prevSummary)
+		if a.opened != nil && (!a.opened[i] || !p.AlertOnPeriodStart) {
+			continue
+		}
+		c.period(i, p, a)
 	}
 }
 
-// period applies the per-period rules (step 8 of do_alert) and calls the
-// period's alerts of the right list.
-func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSummary string) {
-	ps := &c.st.Periods[i]
-	key := p.Key
+// unthrottle clears the alertevery and alertafter counters of periods
+// (which mon then has defined, for the state file).
+func unthrottle(ps []PeriodState) {
+	for i := range ps {
+		ps[i].LastAlert = 0
+		ps[i].FirstFailTime = 0
+		ps[i].FailCount = 0
+		ps[i].Defined |= DefLastAlert | DefFirstFailTime | DefFailCount
+	}
+}
+
+// period applies the per-period rules (step 8 of do_alert) to the service,
+// or to each host the event is about in an alert_per_host period.
+func (c *decider) period(i int, p *config.Period, a alertCall) {
 	if !inPeriod(p, c.w.Now) {
-		c.trace(key, false, "period", "skipped: outside period %s", p.Spec.String())
+		c.trace(p.Key, false, "period", "skipped: outside period %s", p.Spec.String())
 		return
 	}
+	if p.AlertPerHost && c.perHost(p, a) {
+		c.hostsPeriod(i, p, a)
+		return
+	}
+	c.rules(i, p, a, c.serviceSubject(i, a))
+}
+
+// rules applies a period's rules to one subject and calls the period's
+// alerts of the right list.
+func (c *decider) rules(i int, p *config.Period, a alertCall, sub subject) {
+	ps := sub.ps
+	key := p.Key
 	paired := a.typ == UpAlert || a.typ == AckAlert
 	if paired && !p.NoCompAlerts && ps.AlertSent == 0 {
-		c.trace(key, false, "pairing", "suppressed %s alert: no down alert was sent in this period", a.typ)
+		c.trace(key, false, "pairing", "%ssuppressed %s alert: no down alert was sent in this period", sub.who(), a.typ)
 		return
 	}
 	if a.typ == UpAlert && p.NoCompAlerts && ps.NoCompUpalertSent > 0 {
-		c.trace(key, false, "no_comp_alerts", "suppressed up alert: one was already sent since the last down alert")
+		c.trace(key, false, "no_comp_alerts", "%ssuppressed up alert: one was already sent since the last down alert", sub.who())
 		return
 	}
-	if a.typ == UpAlert && p.UpAlertAfter > 0 && c.st.HasFirstFailure && c.st.FirstFailure != 0 {
-		if lasted := c.now - c.st.FirstFailure; lasted < seconds(p.UpAlertAfter) {
-			c.trace(key, false, "upalertafter", "suppressed up alert: the outage lasted %s, upalertafter is %s",
-				secs(lasted), p.UpAlertAfter)
+	if a.typ == UpAlert && p.UpAlertAfter > 0 && sub.first != 0 {
+		if lasted := c.now - sub.first; lasted < seconds(p.UpAlertAfter) {
+			c.trace(key, false, "upalertafter", "%ssuppressed up alert: the outage lasted %s, upalertafter is %s",
+				sub.who(), secs(lasted), p.UpAlertAfter)
 			return
 		}
 	}
-	if a.isFailure() && c.throttled(ps, p, a, summary, prevSummary) {
+	switch {
+	case a.opened != nil:
+		if c.catchUpHeld(p, sub, a) {
+			return
+		}
+	case a.isFailure() && c.throttled(p, sub, a):
 		return
 	}
 
 	lines := linesFor(p, a.typ)
 	if len(lines) == 0 {
-		c.trace(key, false, "no_lines", "no %s lines in this period", listName(a.typ))
+		c.trace(key, false, "no_lines", "%sno %s lines in this period", sub.who(), listName(a.typ))
 		return
 	}
 	called := 0
 	for _, l := range lines {
 		if !selects(l, a.exitValue()) {
-			c.trace(key, false, "exit", "skipped %s: exit %d not in exit=%s", l.Name, a.exitValue(), l.Exit)
+			c.trace(key, false, "exit", "%sskipped %s: exit %d not in exit=%s", sub.who(), l.Name, a.exitValue(), l.Exit)
 			continue
 		}
 		if !c.hasAlert(l) {
 			c.trace(key, false, "missing", "no alert found while trying to run %s", l.Name)
 			continue
 		}
+		env := c.env()
+		if sub.env != nil {
+			sub.env(&env)
+		}
 		c.d.Actions = append(c.d.Actions, Action{
 			Period: i,
 			Line:   l,
 			Type:   a.typ,
-			Input:  a.output,
+			Host:   sub.host,
+			Input:  sub.input,
 			Retval: a.retval,
 			Record: true,
-			Env:    c.env(),
+			Env:    env,
 		})
-		c.trace(key, true, "sent", "sent %s alert %s", a.typ, lineText(l))
-		ps.LastAlert = c.now
-		ps.Defined |= DefLastAlert
+		c.trace(key, true, "sent", "%ssent %s alert %s", sub.who(), a.typ, lineText(l))
 		c.st.AlertCount++
 		called++
 	}
-	if called == 0 {
-		return
+	if called == 0 || a.typ.isFlap() {
+		return // flap alerts stand for no failure: no period bookkeeping
 	}
+	ps.LastAlert = c.now
+	ps.Defined |= DefLastAlert
 	if a.typ == UpAlert {
 		ps.AlertSent, ps.LastAlert = 0, 0
 		if p.NoCompAlerts {
@@ -157,6 +233,14 @@ func (c *decider) period(i int, p *config.Period, a alertCall, summary, prevSumm
 	ps.AlertSent++
 	if p.NoCompAlerts {
 		ps.NoCompUpalertSent = 0
+	}
+	if sub.host != "" {
+		// The period has alerted on the service's failure (Firing, the
+		// alerts_sent count).
+		svc := &c.st.Periods[i]
+		svc.AlertSent++
+		svc.LastAlert = c.now
+		svc.Defined |= DefLastAlert
 	}
 }
 
@@ -188,23 +272,30 @@ func Firing(svc *config.Service, st *State, i int, line config.AlertLine) bool {
 // throttled applies the failure-only rules in mon's order: alertexitrange,
 // numalerts, alertevery, alertafter. It reports whether the period's
 // alert is suppressed.
-func (c *decider) throttled(ps *PeriodState, p *config.Period, a alertCall, summary, prevSummary string) bool {
-	key := p.Key
-	if r := p.AlertExitRange; r != nil && !r.Contains(a.exitValue()) {
-		c.trace(key, false, "alertexitrange", "suppressed: exit %d not in alertexitrange %s", a.exitValue(), r)
+func (c *decider) throttled(p *config.Period, sub subject, a alertCall) bool {
+	if c.exitRangeHeld(p, sub, a) {
 		return true
 	}
-	if p.NumAlerts > 0 && ps.AlertSent >= p.NumAlerts {
-		c.trace(key, false, "numalerts", "suppressed: numalerts %d reached", p.NumAlerts)
+	if p.NumAlerts > 0 && sub.ps.AlertSent >= p.NumAlerts {
+		c.trace(p.Key, false, "numalerts", "%ssuppressed: numalerts %d reached", sub.who(), p.NumAlerts)
 		return true
 	}
 	// alertafter's counters only move when alertevery let the alert pass.
-	return c.alertEvery(ps, p, a, summary, prevSummary) || c.alertAfter(ps, p)
+	return c.alertEvery(p, sub) || c.alertAfter(p, sub)
+}
+
+func (c *decider) exitRangeHeld(p *config.Period, sub subject, a alertCall) bool {
+	if r := p.AlertExitRange; r != nil && !r.Contains(a.exitValue()) {
+		c.trace(p.Key, false, "alertexitrange", "%ssuppressed: exit %d not in alertexitrange %s", sub.who(), a.exitValue(), r)
+		return true
+	}
+	return false
 }
 
 // alertEvery is mon's re-alert throttle: within the window, suppress
 // unless the failure changed in the way the mode looks at.
-func (c *decider) alertEvery(ps *PeriodState, p *config.Period, a alertCall, summary, prevSummary string) bool {
+func (c *decider) alertEvery(p *config.Period, sub subject) bool {
+	ps := sub.ps
 	if p.AlertEvery <= 0 || c.now-ps.LastAlert >= seconds(p.AlertEvery) {
 		return false
 	}
@@ -213,31 +304,31 @@ func (c *decider) alertEvery(ps *PeriodState, p *config.Period, a alertCall, sum
 	case config.EveryStrict, config.EveryIgnoreSummary:
 		why = string(p.AlertEveryMode)
 	case config.EveryObserveDetail:
-		if c.st.FailureOutput == clipOutput(a.output) {
+		if sub.prevOutput == sub.output {
 			why = "same output"
 		}
 	default:
-		if prevSummary == summary {
+		if firstLine(sub.prevOutput) == firstLine(sub.output) {
 			why = "same summary"
 		}
 	}
 	if why == "" {
 		return false
 	}
-	c.trace(p.Key, false, "alertevery", "suppressed: alertevery %s, last sent %s ago, %s",
-		p.AlertEvery, secs(c.now-ps.LastAlert), why)
+	c.trace(p.Key, false, "alertevery", "%ssuppressed: alertevery %s, last sent %s ago, %s",
+		sub.who(), p.AlertEvery, secs(c.now-ps.LastAlert), why)
 	return true
 }
 
 // alertAfter is mon's alertafter in its three forms, with their counter
 // side effects.
-func (c *decider) alertAfter(ps *PeriodState, p *config.Period) bool {
-	key := p.Key
+func (c *decider) alertAfter(p *config.Period, sub subject) bool {
+	ps, key, who := sub.ps, p.Key, sub.who()
 	n, t := p.AlertAfterCount, seconds(p.AlertAfterTime)
 	switch {
 	case n > 0 && t == 0:
-		if c.st.ConsecFailures < n {
-			c.trace(key, false, "alertafter", "suppressed: %d of %d consecutive failures", c.st.ConsecFailures, n)
+		if sub.consec < n {
+			c.trace(key, false, "alertafter", "%ssuppressed: %d of %d consecutive failures", who, sub.consec, n)
 			return true
 		}
 	case n == 0 && t > 0:
@@ -245,14 +336,14 @@ func (c *decider) alertAfter(ps *PeriodState, p *config.Period) bool {
 			ps.FirstFailTime = c.now
 		}
 		if c.now-ps.FirstFailTime <= t {
-			c.trace(key, false, "alertafter", "suppressed: failing for %s, alertafter %s not yet exceeded",
-				secs(c.now-ps.FirstFailTime), p.AlertAfterTime)
+			c.trace(key, false, "alertafter", "%ssuppressed: failing for %s, alertafter %s not yet exceeded",
+				who, secs(c.now-ps.FirstFailTime), p.AlertAfterTime)
 			return true
 		}
 	case n > 0 && t > 0:
 		ps.FailCount++
 		if c.now-ps.FirstFailTime <= t && ps.FailCount < n {
-			c.trace(key, false, "alertafter", "suppressed: %d of %d failures within %s", ps.FailCount, n, p.AlertAfterTime)
+			c.trace(key, false, "alertafter", "%ssuppressed: %d of %d failures within %s", who, ps.FailCount, n, p.AlertAfterTime)
 			return true
 		}
 		if c.now-ps.FirstFailTime > t {
@@ -262,7 +353,7 @@ func (c *decider) alertAfter(ps *PeriodState, p *config.Period) bool {
 			ps.FirstFailTime = c.now
 		}
 		if ps.FailCount < n {
-			c.trace(key, false, "alertafter", "suppressed: %d of %d failures within %s", ps.FailCount, n, p.AlertAfterTime)
+			c.trace(key, false, "alertafter", "%ssuppressed: %d of %d failures within %s", who, ps.FailCount, n, p.AlertAfterTime)
 			return true
 		}
 	}

@@ -14,7 +14,14 @@ const (
 	TrapAlert        AlertType = "trap"
 	TrapTimeoutAlert AlertType = "traptimeout"
 	TestAlert        AlertType = "test"
+	// gomon's flap_detection: the service started or stopped flapping.
+	// They go to the period's alert lines without a flag (a mon alert
+	// script reads them as down alerts; MON_ALERTTYPE tells them apart).
+	FlappingAlert AlertType = "flapping"
+	FlapStopAlert AlertType = "flapstop"
 )
+
+func (t AlertType) isFlap() bool { return t == FlappingAlert || t == FlapStopAlert }
 
 // names is the one table of what mon calls an alert type besides
 // MON_ALERTTYPE: the flag an alert program gets, and the word the alert
@@ -34,7 +41,7 @@ func (t AlertType) names() (flag, history string) {
 	case TrapTimeoutAlert:
 		return "-O", "traptimeoutalert"
 	}
-	return "", string(t) + "alert" // startup, test
+	return "", string(t) + "alert" // startup, test, flapping, flapstop
 }
 
 // Flag is the command-line flag mon passes an alert program for t

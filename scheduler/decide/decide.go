@@ -6,6 +6,7 @@
 package decide
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gomon/gomon/internal/config"
@@ -112,6 +113,69 @@ type State struct {
 	ResetSchedule bool
 
 	Periods []PeriodState // parallel to config.Service.Periods
+
+	// gomon extensions (docs/extensions.md); empty unless configured.
+
+	// Hosts holds the hosts of the group that are failing now, by name
+	// (host_verdicts, alert_per_host): a host enters with its first
+	// failure and leaves when it recovers.
+	Hosts map[string]*HostState `json:",omitempty"`
+	// FlapHistory is the last flap_detection results, oldest first
+	// (true = failure).
+	FlapHistory []bool  `json:",omitempty"`
+	FlapPercent float64 `json:",omitempty"` // weighted percent state change over FlapHistory
+	Flapping    bool    `json:",omitempty"`
+}
+
+// HostState is the verdict on one failing host of a service.
+type HostState struct {
+	FirstFailure   int64
+	LastFailure    int64
+	ConsecFailures int
+	// LastOutput is what the last failing run said about the host: the
+	// lines of its detail that start with the host's name.
+	LastOutput string `json:",omitempty"`
+	// Periods is the alert bookkeeping of the host in alert_per_host
+	// periods, parallel to config.Service.Periods.
+	Periods []PeriodState `json:",omitempty"`
+}
+
+// Clone returns a copy of st that shares nothing mutable with it.
+func (st *State) Clone() State {
+	c := *st
+	c.Periods = slices.Clone(st.Periods)
+	c.FlapHistory = slices.Clone(st.FlapHistory)
+	if st.Hosts != nil {
+		c.Hosts = make(map[string]*HostState, len(st.Hosts))
+		for h, hs := range st.Hosts {
+			hc := *hs
+			hc.Periods = slices.Clone(hs.Periods)
+			c.Hosts[h] = &hc
+		}
+	}
+	return c
+}
+
+// FailingHosts returns the hosts with a failure verdict, in the order of
+// hosts (the group's), then any others sorted.
+func (st *State) FailingHosts(hosts []string) []string {
+	out := make([]string, 0, len(st.Hosts))
+	for _, h := range hosts {
+		if st.Hosts[h] != nil {
+			out = append(out, h)
+		}
+	}
+	if len(out) == len(st.Hosts) {
+		return out
+	}
+	var rest []string
+	for h := range st.Hosts {
+		if !slices.Contains(out, h) {
+			rest = append(rest, h)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
 }
 
 // PeriodState is the per-period alert bookkeeping.
@@ -187,6 +251,9 @@ type World struct {
 	// resolves to a program or a built-in that accepts its arguments);
 	// mon counts only alerts it could start. nil = every line can.
 	HasAlert func(line config.AlertLine) bool
+	// Hosts are the hosts of the service's group: the only words of a
+	// summary line taken for failing hosts (per-host verdicts).
+	Hosts []string
 }
 
 // Action is one alert to start.
@@ -194,6 +261,7 @@ type Action struct {
 	Period       int // index into the service's periods; -1 for redistribute
 	Line         config.AlertLine
 	Type         AlertType
+	Host         string  // alert_per_host: the one host the alert is for ("" = the group's hosts)
 	Flag         *string // overrides the type's command-line flag (nil = the type's own)
 	Input        string  // stdin
 	Retval       *int    // nil = unset (ack alerts): MON_RETVAL absent
@@ -222,6 +290,7 @@ type Env struct {
 	LastSuccess     int64  // MON_LAST_SUCCESS
 	Ack             string // MON_ACK; "" = absent
 	Intended        string // MON_TRAP_INTENDED; "" = absent
+	Host            string // MON_HOST (alert_per_host); "" = absent
 }
 
 // Trace is one line of the decision trace: which rule sent or suppressed

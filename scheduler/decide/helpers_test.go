@@ -88,11 +88,12 @@ func newService(periods ...*config.Period) *config.Service {
 }
 
 // world is the default world at second `at`: every alert but
-// "missing.alert" exists.
+// "missing.alert" exists; the group's hosts are h1, h2 and h3.
 func world(at int64) World {
 	return World{
 		Now:      base.Add(time.Duration(at) * time.Second),
 		HasAlert: func(l config.AlertLine) bool { return l.Name != "missing.alert" },
+		Hosts:    []string{"h1", "h2", "h3"},
 	}
 }
 
@@ -103,16 +104,24 @@ type ev struct {
 	out  string
 	kind Kind
 	want []string // actions as formatted by act
+	// opened, when not nil, makes the event the opening of these
+	// periods (PeriodOpened) instead of a result.
+	opened []int
 }
 
 // act formats an action compactly: "P<period> TYPE NAME ARGS", with
-// "R" instead of "P<n>" for redistribute.
+// "R" instead of "P<n>" for redistribute, and "@HOST" for a per-host
+// alert.
 func act(a Action) string {
 	where := fmt.Sprintf("P%d", a.Period)
 	if a.Redistribute {
 		where = "R"
 	}
-	return strings.TrimSpace(fmt.Sprintf("%s %s %s %s", where, a.Type, a.Line.Name, strings.Join(a.Line.Args, " ")))
+	s := strings.TrimSpace(fmt.Sprintf("%s %s %s %s", where, a.Type, a.Line.Name, strings.Join(a.Line.Args, " ")))
+	if a.Host != "" {
+		s += " @" + a.Host
+	}
+	return s
 }
 
 func acts(d Decision) []string {
@@ -128,7 +137,12 @@ func run(t *testing.T, svc *config.Service, st *State, evs []ev) []Decision {
 	t.Helper()
 	var ds []Decision
 	for i, e := range evs {
-		d := Process(svc, st, Result{Kind: e.kind, Exit: e.exit, Output: e.out}, world(e.at))
+		var d Decision
+		if e.opened != nil {
+			d = PeriodOpened(svc, st, e.opened, world(e.at))
+		} else {
+			d = Process(svc, st, Result{Kind: e.kind, Exit: e.exit, Output: e.out}, world(e.at))
+		}
 		if got := acts(d); !equal(got, e.want) {
 			t.Errorf("event %d (t=%d exit=%d %q): actions\n got %q\nwant %q\ntrace:\n%s",
 				i, e.at, e.exit, e.out, got, e.want, traceText(d))
@@ -180,6 +194,11 @@ func requireTrace(t *testing.T, d Decision, rule, msg string) {
 // default period 0.
 func fail(at int64, out string, want ...string) ev { return ev{at: at, exit: 1, out: out, want: want} }
 func ok(at int64, out string, want ...string) ev   { return ev{at: at, exit: 0, out: out, want: want} }
+
+// opens is the opening of periods at `at`.
+func opens(at int64, periods []int, want ...string) ev {
+	return ev{at: at, opened: periods, want: want}
+}
 
 const (
 	down = "P0 failure log.alert down"

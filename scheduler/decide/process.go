@@ -27,6 +27,9 @@ type decider struct {
 	// stored but its output is not yet (mon sets _last_output last), so
 	// alerts see MON_LAST_SUMMARY even on the very first event.
 	summaryPending bool
+	// hosts is what the event says about the service's hosts; nil when
+	// the service keeps no per-host verdicts (or for non-result calls).
+	hosts *hostEvent
 }
 
 func newDecider(svc *config.Service, st *State, w World) *decider {
@@ -56,12 +59,15 @@ func Process(svc *config.Service, st *State, res Result, w World) Decision {
 	summary, detail := splitOutput(kept)
 	st.ExitVal, st.HasExitVal = res.Exit, true
 	c.evalDepend()
+	c.hostVerdicts(res, summary, detail)
+	c.flap(res.Exit != 0)
 
 	if res.Exit != 0 {
 		c.failure(res, summary, detail)
 	} else {
 		c.success(res, summary, detail)
 	}
+	c.endHostVerdicts()
 
 	st.LastOutput = kept
 	st.HasLastEvent = true
