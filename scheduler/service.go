@@ -76,6 +76,9 @@ type service struct {
 
 	trace []decide.Trace
 	vars  map[string]string // `set G S VAR` for keys gomon does not model
+
+	states   []StateChange // bounded state history (history.go)
+	disabled *DisableNote  // set while the service is disabled
 }
 
 func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
@@ -106,6 +109,7 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 		for _, sc := range wc.Services {
 			svc := &service{w: w, cfg: sc, st: decide.NewState(sc), gen: s.gen}
 			svc.sig = signature(svc.st)
+			s.noteState(svc, now)
 			s.resolveMonitor(svc)
 			w.services = append(w.services, svc)
 			s.services = append(s.services, svc)
