@@ -53,11 +53,13 @@ func timelineOf(h []scheduler.StateChange, now time.Time) timelineView {
 			from = start
 		}
 		k := kindOf(c.Status, c.Acked, c.Disabled)
-		tv.Segments = append(tv.Segments, segment{X: x(from), W: max(x(to)-x(from), 1), Kind: k,
+		tv.Segments = append(tv.Segments, segment{X: x(from), W: max(x(to)-x(from), 2), Kind: k,
 			Title: fmt.Sprintf("%s (%s) from %s for %s", kindLabel(k), c.Status, c.Time.Local().Format("Jan 2 15:04:05"), humanDuration(to.Sub(c.Time)))})
 	}
 	for t := start.Truncate(3 * time.Hour).Add(3 * time.Hour); t.Before(now); t = t.Add(3 * time.Hour) {
-		tv.Ticks = append(tv.Ticks, tick{X: x(t), Label: t.Local().Format("15:04")})
+		if p := x(t); p > 20 && p < timelineWidth-20 { // a label at an edge would be cut
+			tv.Ticks = append(tv.Ticks, tick{X: p, Label: t.Local().Format("15:04")})
+		}
 	}
 	return tv
 }
