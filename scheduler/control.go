@@ -197,6 +197,7 @@ func (s *Scheduler) DisableService(group, service, who string) error {
 		now := s.clk.Now()
 		d := decide.Disable(svc.cfg, svc.st, who, s.world(svc, now))
 		svc.st.Disabled = true
+		svc.disabled = &DisableNote{By: who, Time: now}
 		s.carryOut(svc, d, now, false)
 	}
 	svc.st.Disabled = true
@@ -213,6 +214,8 @@ func (s *Scheduler) EnableService(group, service string) error {
 		return err
 	}
 	svc.st.Disabled = false
+	svc.disabled = nil
+	s.noteState(svc, s.clk.Now())
 	s.publish(svc, nil, true)
 	s.writeDisabled()
 	return nil
@@ -507,8 +510,12 @@ type Status struct {
 	AlertFailure *AlertFailure
 	AlertsSent   int
 	LastAlert    int64 // max over periods
-	Now          time.Time
-	Description  string
+	// DisabledBy says who disabled the service, when and why; nil when
+	// it is enabled or was disabled before this process knew (state file,
+	// another cluster node).
+	DisabledBy  *DisableNote
+	Now         time.Time
+	Description string
 }
 
 func (s *Scheduler) status(svc *service, now time.Time) Status {
@@ -531,6 +538,10 @@ func (s *Scheduler) status(svc *service, now time.Time) Status {
 		}(),
 		Now:         now,
 		Description: svc.description(),
+	}
+	if n := svc.disabled; n != nil && st.Disabled {
+		c := *n
+		out.DisabledBy = &c
 	}
 	if due := svc.due[tRun]; !due.IsZero() && due.After(now) {
 		out.Timer = due.Sub(now)
@@ -653,6 +664,7 @@ func (s *Scheduler) SetOpStatus(group, service string, code decide.Status) error
 	}
 	svc.st.LastOpStatus = svc.st.OpStatus
 	svc.st.OpStatus = code
+	s.noteState(svc, s.clk.Now())
 	s.publish(svc, nil, true)
 	return nil
 }

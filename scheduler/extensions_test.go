@@ -1,9 +1,12 @@
 package scheduler
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -23,8 +26,11 @@ watch g
             alert_per_host yes
 `, map[string]any{"fail.monitor": answer(1, "h2 h3\nh2: refused\nh3: timeout\n"), "rec.alert": rec})
 	r.advance(10 * time.Second)
-	for _, h := range []string{"h2", "h3"} {
-		ev := r.sent(rec)
+	// Each alert runs in its own goroutine: they arrive in either order.
+	evs := []alerts.Event{r.sent(rec), r.sent(rec)}
+	slices.SortFunc(evs, func(a, b alerts.Event) int { return strings.Compare(strings.Join(a.Hosts, " "), strings.Join(b.Hosts, " ")) })
+	for i, h := range []string{"h2", "h3"} {
+		ev := evs[i]
 		if len(ev.Hosts) != 1 || ev.Hosts[0] != h {
 			t.Errorf("alert hosts %q, want %s", ev.Hosts, h)
 		}

@@ -83,6 +83,7 @@ type heldAlert struct {
 // Called with s.mu held.
 func (s *Scheduler) carryOut(svc *service, d decide.Decision, now time.Time, fromResult bool) {
 	s.addTrace(svc, d.Trace)
+	s.noteState(svc, now)
 	var local []decide.Action
 	for _, a := range d.Actions {
 		s.dispatch(svc, a, s.alertEnv(svc, a), now)
@@ -226,6 +227,11 @@ func (s *Scheduler) Import(group, service string, data []byte, replay bool) erro
 			}
 		}
 	}
+	if !svc.st.Disabled {
+		svc.disabled = nil
+	}
+	s.noteState(svc, now)
+	s.noteState(svc, now)
 	s.emit(Event{Kind: "import", Group: group, Service: service, Time: now})
 	return nil
 }

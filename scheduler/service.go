@@ -78,6 +78,9 @@ type service struct {
 
 	trace []decide.Trace
 	vars  map[string]string // `set G S VAR` for keys gomon does not model
+
+	states   []StateChange // bounded state history (history.go)
+	disabled *DisableNote  // set while the service is disabled
 }
 
 func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
@@ -110,6 +113,7 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 			if s.opts.Replica != nil {
 				svc.sig = signature(svc.st)
 			}
+			s.noteState(svc, now)
 			s.resolveMonitor(svc)
 			w.services = append(w.services, svc)
 			s.services = append(s.services, svc)

@@ -54,6 +54,10 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		log.Error(err.Error())
 		return 1
 	}
+	if ls.statusErr != nil {
+		log.Warn("status page off: its default address is taken (set status_listen to move it, or to off)",
+			"addr", defaultStatusListen, "err", ls.statusErr)
+	}
 	// Signals are caught from here on, before the pid file is written and
 	// before -f releases its parent, so an early TERM still cleans up.
 	sigs := make(chan os.Signal, 4)
@@ -128,7 +132,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		if c.embedded {
 			fmt.Fprintf(stdout, "status page: %s\n", url)
 		}
-		go serveStatus(ctx, ls.status, web.Handler(sched, counters, node.web()), log)
+		go serveStatus(ctx, ls.status, web.Handler(sched, counters, node.web(), srv), log)
 	}
 	if c.embedded {
 		go showStatus(ctx, sched, stdout)
@@ -151,8 +155,15 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 type listeners struct {
 	tcp    net.Listener   // the client protocol
 	udp    net.PacketConn // traps
-	status net.Listener   // the status page; nil without status_listen
+	status net.Listener   // the status page and console; nil when off
+	// statusErr is why the default status address could not be bound
+	// (not fatal: another daemon may hold it).
+	statusErr error
 }
+
+// defaultStatusListen is where the status page listens without a
+// status_listen line: loopback only.
+const defaultStatusListen = "127.0.0.1:2584"
 
 // listen binds the daemon's sockets, failing with mon's messages.
 func listen(g config.Globals) (*listeners, error) {
@@ -167,7 +178,11 @@ func listen(g config.Globals) (*listeners, error) {
 		ls.tcp.Close()
 		return nil, fmt.Errorf("fatal, could not bind UDP trap port %d: %w", g.TrapPort, err)
 	}
-	if g.StatusListen != "" {
+	switch g.StatusListen {
+	case "off":
+	case "":
+		ls.status, ls.statusErr = net.Listen("tcp", defaultStatusListen)
+	default:
 		if ls.status, err = net.Listen("tcp", g.StatusListen); err != nil {
 			ls.tcp.Close()
 			ls.udp.Close()

@@ -238,6 +238,13 @@ gomon additions:
       --embedded-config      run the built-in configuration that monitors this host
       --log-format text|json log format on stderr (default text)
 
+Status page and web console: on http://127.0.0.1:2584/ (loopback only) unless
+mon.cf says otherwise: status_listen = ADDR moves it, status_listen = off turns
+it off. If the default address is taken, gomon runs without it (a warning is
+logged); an explicit ADDR that cannot be bound stops the start. Actions there
+(ack, disable, enable, test) need the same login and auth.cf rights as the
+protocol commands. The start-up log names the URL.
+
 Commands:
   mon period SPEC [TIME...]  print 1, 0 or -1 for each unix TIME (default now):
                              is TIME inside the period SPEC?

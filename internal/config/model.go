@@ -79,7 +79,7 @@ type Globals struct {
 	MonitorTimeout time.Duration // default per-service monitor timeout; 0 = none (configfile sets 60s unless told)
 	MaxClients     int           // concurrent client connections; 0 = default
 	AlertRetries   int           // retries of an alert that failed (configfile sets 3)
-	StatusListen   string        // address of the HTTP status page/metrics; "" = off
+	StatusListen   string        // address of the HTTP status page/metrics; "" = 127.0.0.1:2584, "off" = none
 	Cluster        Cluster       // cluster mode; off while Cluster.Etcd is empty
 }
 

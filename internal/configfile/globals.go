@@ -339,7 +339,7 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 	case "cluster_etcd_password_file":
 		g.Cluster.PasswordFile = v
 	case "status_listen":
-		if v != "" {
+		if v != "" && v != "off" {
 			if _, _, err := net.SplitHostPort(v); err != nil {
 				b.fail(pos, errf("bad value '%s' for status_listen (syntax: status_listen = [HOST]:PORT)", v).withHint("%v", err))
 				return

@@ -1,12 +1,9 @@
 package web
 
 import (
-	"cmp"
-	"slices"
 	"time"
 
 	"github.com/gomon/gomon/scheduler"
-	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // report is the /api/status document.
@@ -46,6 +43,16 @@ type service struct {
 	FailingHosts []failingHost `json:"failing_hosts,omitempty"`
 	Flapping     bool          `json:"flapping,omitempty"`
 	FlapPercent  *float64      `json:"flap_percent,omitempty"`
+	// The console's view: one state of failing, acked, warn,
+	// suppressed, untested, disabled, ok (docs/api.md).
+	State         string     `json:"state"`
+	Hosts         []host     `json:"hosts"`
+	DownSince     *time.Time `json:"down_since,omitempty"`
+	AckTime       *time.Time `json:"ack_time,omitempty"`
+	WatchDisabled bool       `json:"watch_disabled,omitempty"`
+	DisabledBy    string     `json:"disabled_by,omitempty"`
+	DisabledAt    *time.Time `json:"disabled_at,omitempty"`
+	DisableReason string     `json:"disable_reason,omitempty"`
 }
 
 // failingHost is the verdict on one failing host of a service.
@@ -56,6 +63,13 @@ type failingHost struct {
 	Output              string `json:"output,omitempty"`
 }
 
+// host is a member of the service's host group.
+type host struct {
+	Name     string `json:"name"`
+	Failing  bool   `json:"failing"` // named in the failing summary
+	Disabled bool   `json:"disabled"`
+}
+
 func statusReport(src Source) report {
 	all := src.StatusAll()
 	stopped, since := src.Stopped()
@@ -64,14 +78,16 @@ func statusReport(src Source) report {
 		s := since.UTC()
 		r.StoppedSince = &s
 	}
+	w := newWorld(src)
 	for i, st := range all {
-		r.Services[i] = serviceOf(st)
+		r.Services[i] = w.serviceOf(st)
 	}
 	return r
 }
 
-func serviceOf(st scheduler.Status) service {
+func (w world) serviceOf(st scheduler.Status) service {
 	s := st.State
+	v := w.view(st)
 	out := service{
 		Group:           st.Group,
 		Service:         st.Service,
@@ -113,27 +129,24 @@ func serviceOf(st scheduler.Status) service {
 		p := s.FlapPercent
 		out.Flapping, out.FlapPercent = s.Flapping, &p
 	}
-	return out
-}
-
-// severity orders the page: failing, then warnings, then the rest.
-func severity(s decide.Status) int {
-	switch {
-	case s.IsFailure():
-		return 0
-	case s.IsWarning() || s == decide.Depend:
-		return 1
+	out.State, out.WatchDisabled, out.Hosts = v.Kind, v.WatchDisabled, []host{}
+	for _, h := range v.Hosts {
+		out.Hosts = append(out.Hosts, host(h))
 	}
-	return 2
+	out.DownSince, out.AckTime = utcOrNil(v.DownSince), utcOrNil(v.AckTime)
+	if n := v.Disabled; n != nil {
+		out.DisabledBy, out.DisabledAt, out.DisableReason = n.By, utcOrNil(n.Time), n.Reason
+	}
+	return out
 }
 
-// failingFirst sorts services by severity, keeping config order within.
-func failingFirst(all []scheduler.Status) []scheduler.Status {
-	out := slices.Clone(all)
-	slices.SortStableFunc(out, func(a, b scheduler.Status) int {
-		return cmp.Compare(severity(a.State.OpStatus), severity(b.State.OpStatus))
-	})
-	return out
+// utcOrNil is t in UTC, or nil for the zero time (omitted in JSON).
+func utcOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // alertFailure is scheduler.AlertFailure in the API.

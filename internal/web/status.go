@@ -5,7 +5,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -24,6 +23,7 @@ type Source interface {
 	Trace(group, service string) ([]decide.Trace, error)
 	AlertHistory() []string
 	FailureHistory() []string
+	consoleSource
 }
 
 // Counters counts scheduler events for the metrics that the scheduler's
@@ -93,19 +93,24 @@ func (c *Counters) Observe(e scheduler.Event) {
 	}
 }
 
-// Handler serves the endpoints:
+// Handler serves the endpoints (docs/api.md):
 //
-//	/               HTML status page, failing services first
+//	/               the console: every service by watch (console.go)
+//	/service        ?group=G&service=S: one service's page
+//	/login, /logout, /action/{ack,disable,enable,test}  POST, with the session's CSRF token
 //	/metrics        Prometheus text exposition
 //	/api/status     every service as JSON
+//	/api/service    ?group=G&service=S: one service with its trace, history and timeline
 //	/api/decisions  ?group=G&service=S: the decision trace as JSON
-//	/api/history    alert and failure history (mon's lines) as JSON
+//	/api/history    alert and failure history as objects, newest first
 //	/api/cluster    the cluster as this node sees it (cluster mode; node nil: 404)
-func Handler(src Source, c *Counters, node *cluster.Node) http.Handler {
+//
+// op runs the console's actions (the protocol server); nil makes the
+// console read-only.
+func Handler(src Source, c *Counters, node *cluster.Node, op Operator) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		writePage(w, src, node, time.Now())
-	})
+	registerConsole(mux, src, node, op)
+	registerAPI(mux, src)
 	mux.HandleFunc("GET /api/cluster", func(w http.ResponseWriter, r *http.Request) {
 		if node == nil {
 			writeJSON(w, http.StatusNotFound, apiError{"gomon runs alone (no cluster_etcd)"})
@@ -120,58 +125,11 @@ func Handler(src Source, c *Counters, node *cluster.Node) http.Handler {
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, statusReport(src))
 	})
-	mux.HandleFunc("GET /api/history", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, history{Alerts: nonNil(src.AlertHistory()), Failures: nonNil(src.FailureHistory())})
-	})
-	mux.HandleFunc("GET /api/decisions", func(w http.ResponseWriter, r *http.Request) {
-		g, s := r.URL.Query().Get("group"), r.URL.Query().Get("service")
-		if g == "" || s == "" {
-			writeJSON(w, http.StatusBadRequest, apiError{"group and service are required"})
-			return
-		}
-		tr, err := src.Trace(g, s)
-		switch {
-		case errors.Is(err, scheduler.ErrUnknownGroup), errors.Is(err, scheduler.ErrUnknownService):
-			writeJSON(w, http.StatusNotFound, apiError{err.Error()})
-			return
-		case err != nil:
-			writeJSON(w, http.StatusInternalServerError, apiError{err.Error()})
-			return
-		}
-		out := make([]decision, len(tr))
-		for i, t := range tr {
-			out[i] = decision{Time: t.Time.UTC(), Period: t.Period, Sent: t.Sent, Rule: t.Rule, Msg: t.Msg}
-		}
-		writeJSON(w, http.StatusOK, out)
-	})
 	return mux
-}
-
-// history holds the lines of `list alerthist` and `list failurehist`,
-// oldest first.
-type history struct {
-	Alerts   []string `json:"alerts"`
-	Failures []string `json:"failures"`
-}
-
-// nonNil makes an empty list encode as [] rather than null.
-func nonNil(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
 }
 
 type apiError struct {
 	Error string `json:"error"`
-}
-
-type decision struct {
-	Time   time.Time `json:"time"`
-	Period string    `json:"period,omitempty"`
-	Sent   bool      `json:"sent"`
-	Rule   string    `json:"rule"`
-	Msg    string    `json:"msg"`
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

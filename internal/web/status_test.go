@@ -86,7 +86,7 @@ func start(t *testing.T) (*scheduler.Scheduler, *statusServer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
-	srv.Server = httptest.NewServer(web.Handler(s, counters, nil))
+	srv.Server = httptest.NewServer(web.Handler(s, counters, nil, nil))
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
@@ -228,9 +228,9 @@ func TestPage(t *testing.T) {
 	if code != 200 || !strings.HasPrefix(ctype, "text/html") {
 		t.Fatalf("GET /: %d %s", code, ctype)
 	}
-	broken, okay := strings.Index(body, "g2/broken"), strings.Index(body, "g1/okay")
+	broken, okay := strings.Index(body, `id="watch-g2"`), strings.Index(body, `id="watch-g1"`)
 	if broken < 0 || okay < 0 || broken > okay {
-		t.Errorf("failing service not listed first (broken at %d, okay at %d):\n%s", broken, okay, body)
+		t.Errorf("failing watch not listed first (g2 at %d, g1 at %d):\n%s", broken, okay, body)
 	}
 	// The summary is escaped, the page is self-contained.
 	for _, want := range []string{"h2 &lt;b&gt;down&lt;/b&gt; &#34;quoted&#34;", "1 failing", "always fails"} {
@@ -238,13 +238,19 @@ func TestPage(t *testing.T) {
 			t.Errorf("page lacks %q:\n%s", want, body)
 		}
 	}
-	for _, bad := range []string{"<b>down", "<script", "http://", "https://"} {
+	// Its one script and stylesheet come from the daemon itself.
+	for _, bad := range []string{"<b>down", "<script>", "http://", "https://", "style="} {
 		if strings.Contains(body, bad) {
 			t.Errorf("page contains %q", bad)
 		}
 	}
 	if code, _, _ := get(t, srv.URL+"/nope"); code != http.StatusNotFound {
 		t.Errorf("GET /nope: %d", code)
+	}
+	for _, a := range []string{"/assets/console.css", "/assets/console.js"} {
+		if code, _, body := get(t, srv.URL+a); code != 200 || len(body) < 100 {
+			t.Errorf("GET %s: %d, %d bytes", a, code, len(body))
+		}
 	}
 }
 
@@ -296,13 +302,23 @@ func TestAPI(t *testing.T) {
 		t.Errorf("no sent alert in the trace: %s", body)
 	}
 	_, _, body = get(t, srv.URL+"/api/history")
-	var hist struct{ Alerts, Failures []string }
+	var hist struct {
+		Alerts []struct {
+			Type, Group, Service, Alert, Summary string
+			Time                                 time.Time
+		}
+		Failures []struct {
+			Group, Service, Summary string
+			Time                    time.Time
+		}
+	}
 	if err := json.Unmarshal([]byte(body), &hist); err != nil {
 		t.Fatalf("%v:\n%s", err, body)
 	}
-	if len(hist.Alerts) != 1 || !strings.HasPrefix(hist.Alerts[0], "alert g2 broken ") || len(hist.Failures) == 0 ||
-		!strings.HasPrefix(hist.Failures[0], "g2 broken ") {
-		t.Errorf("history: %+v", hist)
+	if len(hist.Alerts) != 1 || hist.Alerts[0].Type != "alert" || hist.Alerts[0].Group != "g2" || hist.Alerts[0].Service != "broken" ||
+		!strings.HasSuffix(hist.Alerts[0].Alert, "true.alert") || hist.Alerts[0].Time.IsZero() ||
+		len(hist.Failures) == 0 || hist.Failures[0].Group != "g2" || hist.Failures[0].Summary != `h2 <b>down</b> "quoted"` {
+		t.Errorf("history: %s", body)
 	}
 
 	for q, want := range map[string]int{

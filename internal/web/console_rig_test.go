@@ -1,0 +1,114 @@
+package web_test
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gomon/gomon/internal/server/servertest"
+	"github.com/gomon/gomon/internal/web"
+	"github.com/gomon/gomon/scheduler/decide"
+)
+
+// consoleCF has a service for every state the console draws: g1/down
+// fails, g1/acked fails and is acknowledged, g1/off is disabled with a
+// reason, g2/fresh has never run, g2/after is held by a dependency, g2/fine
+// is ok.
+const consoleCF = `authtype = userfile
+userfile = DIR/users
+
+hostgroup g1 web1 web2 web3
+
+hostgroup g2 db1
+
+watch g1
+    service down
+        description the front page
+        interval 1h
+        monitor fail.monitor
+        period wd {Sun-Sat}
+            alert true.alert
+            alertevery 1h
+    service acked
+        interval 1h
+        monitor fail.monitor
+    service off
+        interval 1h
+        monitor fail.monitor
+
+watch g2
+    service fresh
+        description never checked yet
+        interval 1h
+        monitor ok.monitor
+    service after
+        interval 1h
+        monitor ok.monitor
+    service fine
+        interval 1h
+        monitor ok.monitor
+`
+
+// consoleAuth: alice (password s3cret) may act; bob may only look;
+// nobody logged in may list.
+const consoleAuth = `command section
+list:    all
+ack:     alice
+disable: alice
+enable:  alice
+test:    alice
+
+trap section
+`
+
+// consoleRig is a real scheduler and protocol server with the console
+// in front of them.
+type consoleRig struct {
+	*servertest.Rig
+	URL string
+}
+
+func startConsole(t *testing.T) *consoleRig {
+	t.Helper()
+	r := servertest.Start(t, servertest.Config{
+		MonCF:  consoleCF,
+		AuthCF: consoleAuth,
+		Files:  map[string]string{"users": "alice:Ab2AFc/ztMufY\nbob:Ab2AFc/ztMufY\n"},
+		Scripts: map[string]string{
+			"ok.monitor":   "exit 0\n",
+			"fail.monitor": "echo 'web2 web3 connection refused'; echo 'web2: port 80 refused'; echo 'web3: port 80 refused'; exit 1\n",
+			"true.alert":   "cat >/dev/null\n",
+		},
+	})
+	for _, s := range []string{"down", "acked", "off"} {
+		if err := r.Sched.TestMonitor("g1", s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Sched.TestMonitor("g2", "fine")
+	r.Sched.TestMonitor("g2", "after")
+	r.Await(t, "first runs", func() bool {
+		for _, s := range []string{"down", "acked", "off"} {
+			if st, _ := r.Sched.StatusOf("g1", s); !st.State.OpStatus.IsFailure() {
+				return false
+			}
+		}
+		st, _ := r.Sched.StatusOf("g2", "fine")
+		st2, _ := r.Sched.StatusOf("g2", "after")
+		return st.State.OpStatus == decide.OK && st2.State.OpStatus == decide.OK
+	})
+	must(t, r.Sched.Ack("g1", "acked", "carol", "DB team is on it, INC-4711"))
+	must(t, r.Sched.DisableService("g1", "off", "carol"))
+	must(t, r.Sched.SetDisableReason("g1", "off", "maintenance until Friday"))
+	// As `set g2 after opstatus depend` does: the state a dependency holds.
+	must(t, r.Sched.SetOpStatus("g2", "after", decide.Depend))
+	srv := httptest.NewServer(web.Handler(r.Sched, web.NewCounters(), nil, r.Server))
+	t.Cleanup(srv.Close)
+	return &consoleRig{Rig: r, URL: srv.URL + "/"}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
