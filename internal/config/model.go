@@ -81,6 +81,7 @@ type Globals struct {
 	AlertRetries   int           // retries of an alert that failed (configfile sets 3)
 	StatusListen   string        // address of the HTTP status page/metrics; "" = off
 	Cluster        Cluster       // cluster mode; off while Cluster.Etcd is empty
+	SNMPTrap       SNMPTrap      // the SNMP trap receiver; off while SNMPTrap.Listen is empty
 }
 
 // Cluster configures cluster mode on etcd (gomon; docs/cluster.md).
@@ -185,6 +186,11 @@ type Service struct {
 	// ClusterScope is where the service runs in cluster mode
 	// (cluster_scope shard|all).
 	ClusterScope Scope
+	// SNMPTraps map SNMP traps to this service (snmptrap lines).
+	SNMPTraps []*SNMPTrapRule
+	// Downtimes are the scheduled windows in which the service is
+	// disabled (downtime lines).
+	Downtimes []*Downtime
 }
 
 // Unbounded is a service's `monitor_timeout 0`: its monitor runs as long

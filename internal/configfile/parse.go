@@ -25,7 +25,8 @@ var (
 var (
 	serviceKeywords = wordSet("interval failure_interval monitor allow_empty_group description exclude_hosts " +
 		"exclude_period depend alertdepend monitordepend hostdepend dep_behavior dep_memory randskew " +
-		"traptimeout trapduration redistribute unack_summary schedule monitor_timeout keep_children cluster_scope")
+		"traptimeout trapduration redistribute unack_summary schedule monitor_timeout keep_children cluster_scope " +
+		"snmptrap downtime")
 	periodKeywords = wordSet("alert upalert startupalert ackalert disablealert alertevery alertafter " +
 		"upalertafter numalerts no_comp_alerts alerts_dont_count alertexitrange")
 	blockKeywords = wordSet("watch service period view alias")
