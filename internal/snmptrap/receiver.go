@@ -47,7 +47,7 @@ type Receiver struct {
 	log   *slog.Logger
 	tl    *gosnmp.TrapListener
 
-	received, delivered, unmatched, notOwned atomic.Uint64
+	received, delivered, unmatched, notOwned     atomic.Uint64
 	rejCommunity, rejUser, rejAuth, rejMalformed atomic.Uint64
 }
 

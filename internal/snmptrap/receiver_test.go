@@ -185,4 +185,3 @@ func TestNotOwned(t *testing.T) {
 		t.Errorf("stats = %+v", s)
 	}
 }
-
