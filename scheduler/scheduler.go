@@ -93,6 +93,10 @@ type Scheduler struct {
 	// disabledHosts and disabledWatches survive a reset, as in mon.
 	disabledHosts   map[string]map[string]bool // group -> host
 	disabledWatches map[string]bool
+	// downtimes are the timed or explained disables and acks in force
+	// (downtime.go); dtGen makes older downtime timers stale.
+	downtimes       []*Downtime
+	dtGen           uint64
 	stopped         bool
 	stoppedAt       time.Time
 	running         int
@@ -164,9 +168,10 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 	if s.stopped {
 		s.stoppedAt = s.start
 	}
-	atomicfile.RemoveStaleTemps(cfg.Globals.StateDir, "disabled", "opstatus")
+	atomicfile.RemoveStaleTemps(cfg.Globals.StateDir, "disabled", "opstatus", "downtimes")
 	s.mu.Lock()
 	s.load(cfg, s.start)
+	s.downtimesDue(s.start)
 	s.mu.Unlock()
 	return s
 }
@@ -262,6 +267,9 @@ const (
 	tOverdue                       // the running monitor is overdueIntervals late
 	tTimeout                       // the running monitor's monitor_timeout is up
 	nTimerKinds
+	// tDowntime is the scheduler's one downtime timer (downtime.go): it
+	// has no service, so it is outside the per-service kinds.
+	tDowntime = nTimerKinds
 )
 
 type timerEntry struct {
@@ -304,6 +312,18 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 	}
 	for s.timers.Len() > 0 {
 		e := s.timers[0]
+		if e.kind == tDowntime {
+			if e.gen != s.dtGen {
+				heap.Pop(&s.timers)
+				continue
+			}
+			if e.when.After(now) {
+				return e.when
+			}
+			heap.Pop(&s.timers)
+			s.downtimesDue(now)
+			continue
+		}
 		if e.gen != e.svc.timerGen[e.kind] || e.svc.gen != s.gen {
 			heap.Pop(&s.timers)
 			continue

@@ -172,7 +172,11 @@ func parseDowntime(pos config.Pos, arg string) (*config.Downtime, *problem) {
 	if !ok {
 		return nil, bad("the cron expression has no closing brace")
 	}
-	if len(fields(expr)) != 5 {
+	n := len(fields(expr))
+	if strings.HasPrefix(trimSpace(expr), "TZ=") || strings.HasPrefix(trimSpace(expr), "CRON_TZ=") {
+		n-- // a time zone word before the five fields
+	}
+	if n != 5 {
 		return nil, bad("the cron expression has five fields: MIN HOUR DOM MON DOW")
 	}
 	start, err := period.ParseSchedule(expr)
