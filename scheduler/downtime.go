@@ -274,6 +274,14 @@ func (s *Scheduler) armDowntimes(now time.Time) {
 // saveDowntimes writes the downtimes state file (beside mon's disabled,
 // which mon and gomon read alike).
 func (s *Scheduler) saveDowntimes() error {
+	if len(s.downtimes) == 0 {
+		// Without downtimes there is no file: a state directory of a
+		// configuration that does not use them holds mon's files only.
+		if err := os.Remove(s.statePath("downtimes")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
 	var b bytes.Buffer
 	for _, d := range s.downtimes {
 		b.WriteString(d.Line() + "\n")

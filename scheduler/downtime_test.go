@@ -78,6 +78,9 @@ func TestTimedDisables(t *testing.T) {
 			if b, _ := os.ReadFile(filepath.Join(r.dir, "state", "disabled")); len(b) != 0 {
 				t.Errorf("disabled state file after the end %q", b)
 			}
+			if _, err := os.Stat(filepath.Join(r.dir, "state", "downtimes")); err == nil {
+				t.Error("a downtimes state file without downtimes")
+			}
 		})
 	}
 }

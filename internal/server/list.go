@@ -54,6 +54,8 @@ func (srv *Server) cmdList(sess *session, args string) reply {
 			return ok("220 list cluster completed", "group="+f[0]+" service="+f[1]+" owner="+node)
 		}
 		return ok("220 list cluster completed", srv.opts.Cluster.StatusLines()...)
+	case "downtimes":
+		return srv.listDowntimes()
 	case "snmptraps":
 		f := srv.snmpStats.Load()
 		if f == nil {
