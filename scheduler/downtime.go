@@ -169,8 +169,10 @@ func (s *Scheduler) unhold(target string) {
 // downtimesDue ends the downtimes whose time has come, starts those of
 // the configuration whose window has begun, drops records whose disable
 // or ack is gone (a reset without keepstate) and arms the next change.
+// save writes the state files after a change; it is off at construction,
+// before the daemon loads the saved state (-l), which it would overwrite.
 // Called with s.mu held.
-func (s *Scheduler) downtimesDue(now time.Time) {
+func (s *Scheduler) downtimesDue(now time.Time, save bool) {
 	changed := false
 	s.downtimes = slices.DeleteFunc(s.downtimes, func(d *Downtime) bool {
 		if !s.inForce(d) {
@@ -202,7 +204,7 @@ func (s *Scheduler) downtimesDue(now time.Time) {
 			break
 		}
 	}
-	if changed {
+	if changed && save {
 		s.writeDisabled()
 	}
 	s.armDowntimes(now)

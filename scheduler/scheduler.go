@@ -171,7 +171,7 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 	atomicfile.RemoveStaleTemps(cfg.Globals.StateDir, "disabled", "opstatus", "downtimes")
 	s.mu.Lock()
 	s.load(cfg, s.start)
-	s.downtimesDue(s.start)
+	s.downtimesDue(s.start, false)
 	s.mu.Unlock()
 	return s
 }
@@ -321,7 +321,7 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 				return e.when
 			}
 			heap.Pop(&s.timers)
-			s.downtimesDue(now)
+			s.downtimesDue(now, true)
 			continue
 		}
 		if e.gen != e.svc.timerGen[e.kind] || e.svc.gen != s.gen {

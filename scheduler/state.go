@@ -83,7 +83,7 @@ func (s *Scheduler) LoadState(names ...string) error {
 			}
 		}
 	}
-	s.downtimesDue(s.clk.Now())
+	s.downtimesDue(s.clk.Now(), true)
 	return first
 }
 
