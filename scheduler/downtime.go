@@ -161,9 +161,22 @@ func (s *Scheduler) hold(d Downtime, who string, h Hold, now time.Time) {
 	s.armDowntimes(now)
 }
 
-// unhold forgets the downtime of target. Called with s.mu held.
+// unhold forgets the downtime of target. An operator ending a
+// configured window ends it for good: it does not start again before
+// its end. Called with s.mu held.
 func (s *Scheduler) unhold(target string) {
-	s.downtimes = slices.DeleteFunc(s.downtimes, func(d *Downtime) bool { return d.target() == target })
+	s.downtimes = slices.DeleteFunc(s.downtimes, func(d *Downtime) bool {
+		if d.target() != target {
+			return false
+		}
+		if d.Source == "config" {
+			if s.windowsEnded == nil {
+				s.windowsEnded = map[string]time.Time{}
+			}
+			s.windowsEnded[d.Group+"/"+d.Service] = d.Until
+		}
+		return true
+	})
 }
 
 // downtimesDue ends the downtimes whose time has come, starts those of
@@ -188,8 +201,8 @@ func (s *Scheduler) downtimesDue(now time.Time, save bool) {
 		return true
 	})
 	for _, svc := range s.services {
-		if svc.st.Disabled {
-			continue // by an operator, or by a window already
+		if svc.st.Disabled || now.Before(s.windowsEnded[svc.key()]) {
+			continue // by an operator, or by a window already; or ended early
 		}
 		for _, dt := range svc.cfg.Downtimes {
 			start := dt.Start.Next(now.Add(-dt.Length))

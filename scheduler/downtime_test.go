@@ -184,8 +184,18 @@ watch g
 	if !st.Disabled || len(dts) != 1 || dts[0].Reason != "daily patching" || dts[0].Who != "config" {
 		t.Fatalf("at 13:00: disabled %v, downtimes %+v", st.Disabled, dts)
 	}
-	r.advance(30 * time.Minute) // 13:30
+	// An operator's enable ends the window for good.
+	r.advance(10 * time.Minute)
+	if err := r.s.EnableService("g", "s"); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(10 * time.Minute)
+	r.s.LoadState("disabled") // re-reads state, and re-evaluates the windows
 	if r.status("g", "s").State.Disabled {
+		t.Fatal("the window started again after enable")
+	}
+	r.advance(10 * time.Minute) // 13:30
+	if r.status("g", "s").State.Disabled || len(r.s.Downtimes()) != 0 {
 		t.Fatal("still disabled after the 13:00 window")
 	}
 }

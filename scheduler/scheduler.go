@@ -95,22 +95,25 @@ type Scheduler struct {
 	disabledWatches map[string]bool
 	// downtimes are the timed or explained disables and acks in force
 	// (downtime.go); dtGen makes older downtime timers stale.
-	downtimes  []*Downtime
-	dtGen      uint64
-	stopped    bool
-	stoppedAt  time.Time
-	running    int
-	waitq      []*service // due services waiting for a maxprocs slot
-	timers     timerHeap
-	maxKeep    int
-	alertHist  []string
-	failHist   []string
-	alertProgs map[string]alertProg // resolved alert programs by line key
-	runner     *spawn.Runner        // runs every external monitor and alert
-	wake       chan struct{}
-	runs       sync.WaitGroup // running monitors
-	alertsWG   sync.WaitGroup // running alerts
-	ctx        context.Context
+	downtimes []*Downtime
+	dtGen     uint64
+	// windowsEnded are the configured windows an operator ended early,
+	// by service key: until when they stay ended.
+	windowsEnded map[string]time.Time
+	stopped      bool
+	stoppedAt    time.Time
+	running      int
+	waitq        []*service // due services waiting for a maxprocs slot
+	timers       timerHeap
+	maxKeep      int
+	alertHist    []string
+	failHist     []string
+	alertProgs   map[string]alertProg // resolved alert programs by line key
+	runner       *spawn.Runner        // runs every external monitor and alert
+	wake         chan struct{}
+	runs         sync.WaitGroup // running monitors
+	alertsWG     sync.WaitGroup // running alerts
+	ctx          context.Context
 	// stopping is closed when the scheduler shuts down: alert retries
 	// still waiting give up then.
 	stopping chan struct{}
