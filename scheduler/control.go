@@ -161,12 +161,19 @@ func (s *Scheduler) DisabledList() Disabled {
 // DisableWatch suppresses the alerts of a watch (its monitors keep
 // running, as in mon, Q-SCH-1).
 func (s *Scheduler) DisableWatch(group string) error {
+	return s.DisableWatchFor(group, "", Hold{})
+}
+
+// DisableWatchFor is DisableWatch until h.Until, for h.Reason, by who
+// (gomon; a zero Hold is mon's disable).
+func (s *Scheduler) DisableWatchFor(group, who string, h Hold) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.watchByName(group) == nil {
 		return ErrUnknownGroup
 	}
 	s.disabledWatches[group] = true
+	s.hold(Downtime{Kind: DowntimeWatch, Group: group}, who, h, s.clk.Now())
 	s.writeDisabled()
 	return nil
 }
@@ -179,6 +186,7 @@ func (s *Scheduler) EnableWatch(group string) error {
 		return ErrUnknownGroup
 	}
 	delete(s.disabledWatches, group)
+	s.unhold(DowntimeWatch + " " + group)
 	s.writeDisabled()
 	return nil
 }
@@ -187,22 +195,38 @@ func (s *Scheduler) EnableWatch(group string) error {
 // disable alerts (which mon never manages to send, Q-SCH-9). who is the
 // logged-in user.
 func (s *Scheduler) DisableService(group, service, who string) error {
+	return s.DisableServiceFor(group, service, who, Hold{})
+}
+
+// DisableServiceFor is DisableService until h.Until, for h.Reason (gomon;
+// a zero Hold is mon's disable).
+func (s *Scheduler) DisableServiceFor(group, service, who string, h Hold) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	svc, err := s.lookup(group, service)
 	if err != nil {
 		return err
 	}
+	now := s.clk.Now()
+	s.disableService(svc, who, now)
+	if svc.disabled != nil && h.Reason != "" {
+		svc.disabled.Reason = h.Reason
+	}
+	s.hold(Downtime{Kind: DowntimeService, Group: group, Service: service}, who, h, now)
+	s.writeDisabled()
+	return nil
+}
+
+// disableService disables svc, sending its disable alerts when it was
+// enabled. Called with s.mu held.
+func (s *Scheduler) disableService(svc *service, who string, now time.Time) {
 	if !svc.st.Disabled {
-		now := s.clk.Now()
 		d := decide.Disable(svc.cfg, svc.st, who, s.world(svc, now))
 		svc.st.Disabled = true
 		svc.disabled = &DisableNote{By: who, Time: now}
 		s.carryOut(svc, d, now, false)
 	}
 	svc.st.Disabled = true
-	s.writeDisabled()
-	return nil
 }
 
 // EnableService undoes DisableService.
@@ -213,12 +237,18 @@ func (s *Scheduler) EnableService(group, service string) error {
 	if err != nil {
 		return err
 	}
+	s.enableService(svc)
+	s.unhold(DowntimeService + " " + group + " " + service)
+	s.writeDisabled()
+	return nil
+}
+
+// enableService enables svc. Called with s.mu held.
+func (s *Scheduler) enableService(svc *service) {
 	svc.st.Disabled = false
 	svc.disabled = nil
 	s.noteState(svc, s.clk.Now())
 	s.publish(svc, nil, true)
-	s.writeDisabled()
-	return nil
 }
 
 // DisableHosts disables each host in every group that has it enabled. If
@@ -226,6 +256,12 @@ func (s *Scheduler) EnableService(group, service string) error {
 // the missing hosts are returned. A group whose only member is disabled
 // gets its watch disabled too. Host names match literally (Q-PRO-8).
 func (s *Scheduler) DisableHosts(hosts []string) (missing []string) {
+	return s.DisableHostsFor(hosts, "", Hold{})
+}
+
+// DisableHostsFor is DisableHosts until h.Until, for h.Reason, by who
+// (gomon; a zero Hold is mon's disable).
+func (s *Scheduler) DisableHostsFor(hosts []string, who string, h Hold) (missing []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, h := range hosts {
@@ -243,6 +279,18 @@ func (s *Scheduler) DisableHosts(hosts []string) (missing []string) {
 	if len(missing) > 0 {
 		return missing
 	}
+	s.disableHosts(hosts)
+	now := s.clk.Now()
+	for _, host := range hosts {
+		s.hold(Downtime{Kind: DowntimeHost, Host: host}, who, h, now)
+	}
+	s.writeDisabled()
+	return nil
+}
+
+// disableHosts disables hosts in every group that has them. Called with
+// s.mu held.
+func (s *Scheduler) disableHosts(hosts []string) {
 	for _, h := range hosts {
 		for _, g := range s.groups {
 			if !contains(g.hosts, h) {
@@ -257,8 +305,6 @@ func (s *Scheduler) DisableHosts(hosts []string) (missing []string) {
 			}
 		}
 	}
-	s.writeDisabled()
-	return nil
 }
 
 // EnableHosts re-enables hosts (unknown hosts are ignored, as in mon) and
@@ -266,6 +312,15 @@ func (s *Scheduler) DisableHosts(hosts []string) (missing []string) {
 func (s *Scheduler) EnableHosts(hosts []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.enableHosts(hosts)
+	for _, h := range hosts {
+		s.unhold(DowntimeHost + " " + h)
+	}
+	s.writeDisabled()
+}
+
+// enableHosts re-enables hosts. Called with s.mu held.
+func (s *Scheduler) enableHosts(hosts []string) {
 	for _, h := range hosts {
 		for _, g := range s.groups {
 			if !contains(g.hosts, h) {
@@ -277,11 +332,16 @@ func (s *Scheduler) EnableHosts(hosts []string) {
 			}
 		}
 	}
-	s.writeDisabled()
 }
 
 // Ack acknowledges a failing service and sends its ack alerts.
 func (s *Scheduler) Ack(group, service, who, comment string) error {
+	return s.AckFor(group, service, who, comment, time.Time{})
+}
+
+// AckFor is Ack until a time (gomon; zero is mon's ack, which holds
+// until the service recovers): then the ack ends and alerts resume.
+func (s *Scheduler) AckFor(group, service, who, comment string, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	svc, err := s.lookup(group, service)
@@ -294,6 +354,15 @@ func (s *Scheduler) Ack(group, service, who, comment string) error {
 	now := s.clk.Now()
 	d := decide.Acknowledge(svc.cfg, svc.st, who, comment, s.world(svc, now))
 	s.carryOut(svc, d, now, false)
+	// Only a timed ack is recorded: mon's ack writes no state file.
+	var h Hold
+	if !until.IsZero() {
+		h = Hold{Until: until, Reason: comment}
+	}
+	s.hold(Downtime{Kind: DowntimeAck, Group: group, Service: service, AckAt: svc.st.Ack}, who, h, now)
+	if !until.IsZero() {
+		s.writeDisabled() // the downtimes file keeps the ack's expiry
+	}
 	return nil
 }
 

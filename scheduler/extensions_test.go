@@ -28,7 +28,9 @@ watch g
 	r.advance(10 * time.Second)
 	// Each alert runs in its own goroutine: they arrive in either order.
 	evs := []alerts.Event{r.sent(rec), r.sent(rec)}
-	slices.SortFunc(evs, func(a, b alerts.Event) int { return strings.Compare(strings.Join(a.Hosts, " "), strings.Join(b.Hosts, " ")) })
+	slices.SortFunc(evs, func(a, b alerts.Event) int {
+		return strings.Compare(strings.Join(a.Hosts, " "), strings.Join(b.Hosts, " "))
+	})
 	for i, h := range []string{"h2", "h3"} {
 		ev := evs[i]
 		if len(ev.Hosts) != 1 || ev.Hosts[0] != h {

@@ -66,19 +66,3 @@ func (s *Scheduler) StateHistory(group, service string) ([]StateChange, error) {
 	}
 	return slices.Clone(svc.states), nil
 }
-
-// SetDisableReason records why a disabled service was disabled; the web
-// console calls it after `disable service`, which has no reason in mon's
-// protocol. The reason goes when the service is enabled.
-func (s *Scheduler) SetDisableReason(group, service, reason string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc, err := s.lookup(group, service)
-	if err != nil {
-		return err
-	}
-	if svc.disabled != nil {
-		svc.disabled.Reason = reason
-	}
-	return nil
-}

@@ -27,10 +27,7 @@ func TestStateHistory(t *testing.T) {
 	if err := r.s.Ack("g", "s", "alice", "looking"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.s.DisableService("g", "s", "bob"); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.s.SetDisableReason("g", "s", "maintenance"); err != nil {
+	if err := r.s.DisableServiceFor("g", "s", "bob", Hold{Reason: "maintenance"}); err != nil {
 		t.Fatal(err)
 	}
 	st := r.status("g", "s")

@@ -72,6 +72,7 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 		s.decodeOpstatus(saved)
 		s.applyDisabled(disabled)
 	}
+	s.downtimesDue(now, true)
 	s.beginLog(now)
 	if cfg.Globals.StartupAlertsOnReset {
 		s.startupAlerts(now)

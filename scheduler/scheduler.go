@@ -93,20 +93,27 @@ type Scheduler struct {
 	// disabledHosts and disabledWatches survive a reset, as in mon.
 	disabledHosts   map[string]map[string]bool // group -> host
 	disabledWatches map[string]bool
-	stopped         bool
-	stoppedAt       time.Time
-	running         int
-	waitq           []*service // due services waiting for a maxprocs slot
-	timers          timerHeap
-	maxKeep         int
-	alertHist       []string
-	failHist        []string
-	alertProgs      map[string]alertProg // resolved alert programs by line key
-	runner          *spawn.Runner        // runs every external monitor and alert
-	wake            chan struct{}
-	runs            sync.WaitGroup // running monitors
-	alertsWG        sync.WaitGroup // running alerts
-	ctx             context.Context
+	// downtimes are the timed or explained disables and acks in force
+	// (downtime.go); dtGen makes older downtime timers stale.
+	downtimes []*Downtime
+	dtGen     uint64
+	// windowsEnded are the configured windows an operator ended early,
+	// by service key: until when they stay ended.
+	windowsEnded map[string]time.Time
+	stopped      bool
+	stoppedAt    time.Time
+	running      int
+	waitq        []*service // due services waiting for a maxprocs slot
+	timers       timerHeap
+	maxKeep      int
+	alertHist    []string
+	failHist     []string
+	alertProgs   map[string]alertProg // resolved alert programs by line key
+	runner       *spawn.Runner        // runs every external monitor and alert
+	wake         chan struct{}
+	runs         sync.WaitGroup // running monitors
+	alertsWG     sync.WaitGroup // running alerts
+	ctx          context.Context
 	// stopping is closed when the scheduler shuts down: alert retries
 	// still waiting give up then.
 	stopping chan struct{}
@@ -164,9 +171,10 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 	if s.stopped {
 		s.stoppedAt = s.start
 	}
-	atomicfile.RemoveStaleTemps(cfg.Globals.StateDir, "disabled", "opstatus")
+	atomicfile.RemoveStaleTemps(cfg.Globals.StateDir, "disabled", "opstatus", "downtimes")
 	s.mu.Lock()
 	s.load(cfg, s.start)
+	s.downtimesDue(s.start, false)
 	s.mu.Unlock()
 	return s
 }
@@ -263,6 +271,9 @@ const (
 	tTimeout                       // the running monitor's monitor_timeout is up
 	tWindow                        // a period or the exclude_period may open or close (alert_on_period_start)
 	nTimerKinds
+	// tDowntime is the scheduler's one downtime timer (downtime.go): it
+	// has no service, so it is outside the per-service kinds.
+	tDowntime = nTimerKinds
 )
 
 type timerEntry struct {
@@ -305,6 +316,18 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 	}
 	for s.timers.Len() > 0 {
 		e := s.timers[0]
+		if e.kind == tDowntime {
+			if e.gen != s.dtGen {
+				heap.Pop(&s.timers)
+				continue
+			}
+			if e.when.After(now) {
+				return e.when
+			}
+			heap.Pop(&s.timers)
+			s.downtimesDue(now, true)
+			continue
+		}
 		if e.gen != e.svc.timerGen[e.kind] || e.svc.gen != s.gen {
 			heap.Pop(&s.timers)
 			continue

@@ -31,6 +31,9 @@ func (s *Scheduler) saveState(names ...string) error {
 		if err := atomicfile.WriteFileAtomic(s.statePath("disabled"), b.Bytes(), 0o644); err != nil {
 			errs = append(errs, fmt.Errorf("could not write to state file: %w", err))
 		}
+		if err := s.saveDowntimes(); err != nil {
+			errs = append(errs, fmt.Errorf("could not write to downtimes state file: %w", err))
+		}
 	}
 	if wants(names, "opstatus") {
 		if err := atomicfile.WriteFileAtomic(s.statePath("opstatus"), s.encodeOpstatus(), 0o644); err != nil {
@@ -60,6 +63,7 @@ func (s *Scheduler) LoadState(names ...string) error {
 			err = perr
 			if err == nil {
 				s.applyDisabled(d)
+				err = s.loadDowntimes()
 				s.log.Info("state 'disabled' loaded")
 			}
 		}
@@ -80,6 +84,7 @@ func (s *Scheduler) LoadState(names ...string) error {
 			}
 		}
 	}
+	s.downtimesDue(s.clk.Now(), true)
 	return first
 }
 

@@ -103,6 +103,12 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitConfigError
 	}
+	snmpTraps, err := startSNMPTraps(ctx, g, sched, log)
+	if err != nil {
+		log.Error(err.Error())
+		return 1
+	}
+	srv.SetSNMPTrapStats(snmpTraps.StatsFunc())
 	if pf := g.PidFile; pf != "" {
 		if err := os.WriteFile(pf, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 			log.Error("could not write pid file", "file", pf, "err", err)

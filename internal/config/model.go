@@ -81,6 +81,7 @@ type Globals struct {
 	AlertRetries   int           // retries of an alert that failed (configfile sets 3)
 	StatusListen   string        // address of the HTTP status page/metrics; "" = 127.0.0.1:2584, "off" = none
 	Cluster        Cluster       // cluster mode; off while Cluster.Etcd is empty
+	SNMPTrap       SNMPTrap      // the SNMP trap receiver; off while SNMPTrap.Listen is empty
 }
 
 // Cluster configures cluster mode on etcd (gomon; docs/cluster.md).
@@ -196,6 +197,11 @@ type Service struct {
 	// Flap is the service's flap detection (flap_detection N LOW HIGH);
 	// nil = off.
 	Flap *FlapDetection
+	// SNMPTraps map SNMP traps to this service (snmptrap lines).
+	SNMPTraps []*SNMPTrapRule
+	// Downtimes are the scheduled windows in which the service is
+	// disabled (downtime lines).
+	Downtimes []*Downtime
 }
 
 // TracksHosts reports whether the engine keeps per-host verdicts for s.

@@ -386,6 +386,20 @@ func (b *builder) serviceKeyword(pos config.Pos, kw, arg string) bool {
 			return true
 		}
 		s.UnackSummary = u
+	case "snmptrap":
+		r, prob := parseSNMPTrapRule(pos, arg)
+		if prob != nil {
+			b.fail(pos, prob)
+			return true
+		}
+		s.SNMPTraps = append(s.SNMPTraps, r)
+	case "downtime":
+		d, prob := parseDowntime(pos, arg)
+		if prob != nil {
+			b.fail(pos, prob)
+			return true
+		}
+		s.Downtimes = append(s.Downtimes, d)
 	case "schedule":
 		sch, err := period.ParseSchedule(arg)
 		if err != nil {

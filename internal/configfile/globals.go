@@ -218,6 +218,10 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 	if strings.HasPrefix(name, "cluster_") {
 		b.clusterPos = &pos
 	}
+	if snmpGlobals[name] {
+		b.snmpGlobal(pos, name, v)
+		return
+	}
 	switch name {
 	case "alertdir":
 		g.AlertDir = splitPath(v)

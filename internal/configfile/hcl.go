@@ -23,14 +23,19 @@ import (
 // globalKinds lists the global attributes and how a list value is joined
 // into mon's text ("" = a list is not accepted).
 var globalKinds = map[string]string{
-	"alertdir": ":", "mondir": ":", "clientallow": " ", "authtype": " ",
+	"alertdir": ":", "mondir": ":", "clientallow": " ", "authtype": " ", "snmptrap_community": ",",
 }
 
 var globalNames = wordSet("alertdir mondir basedir cfbasedir logdir statedir histlength serverport trapport " +
 	"serverbind trapbind clientallow pidfile randstart maxprocs authfile authtype pamservice userfile " +
 	"historicfile historictime cltimeout monerrfile dtlogfile dtlogging dep_recur_limit dep_behavior " +
 	"dep_memory unack_summary syslog_facility startupalerts_on_reset monremote exclude_period " +
-	"monitor_timeout maxclients status_listen alert_retries")
+	"monitor_timeout maxclients status_listen alert_retries snmptrap_listen snmptrap_community snmptrap_user " +
+	"snmptrap_engineid")
+
+// lineKeywords may be given more than once; in HCL they are lists with
+// one element per mon.cf line.
+var lineKeywords = wordSet("snmptrap_user snmptrap downtime")
 
 // flagKeywords take no argument in mon.cf; in HCL they are booleans.
 var flagKeywords = wordSet("allow_empty_group keep_children no_comp_alerts alerts_dont_count " +
@@ -204,6 +209,10 @@ func (r *hclReader) root(body hcl.Body) {
 	// Globals first: dep_behavior, dep_memory and unack_summary then
 	// apply to every service, whatever their place in the file.
 	for _, a := range attrs {
+		if lineKeywords[a.Name] {
+			r.lines(a, r.b.setGlobal)
+			continue
+		}
 		if v, ok := r.text(a, globalKinds[a.Name]); ok {
 			r.b.setGlobal(r.pos(a.NameRange), a.Name, v)
 		}
@@ -267,6 +276,8 @@ func (r *hclReader) service(blk *hcl.Block) {
 		switch {
 		case a.Name == "env":
 			r.env(a)
+		case lineKeywords[a.Name]:
+			r.lines(a, func(pos config.Pos, kw, v string) { b.serviceKeyword(pos, kw, v) })
 		case flagKeywords[a.Name]:
 			if on, ok := r.flag(a); ok && on {
 				b.serviceKeyword(pos, a.Name, "")
@@ -329,7 +340,7 @@ func (r *hclReader) period(blk *hcl.Block) {
 		switch {
 		case a.Name == "when":
 		case alertKeywords[a.Name]:
-			r.alerts(a)
+			r.lines(a, func(pos config.Pos, kw, v string) { b.periodKeyword(pos, kw, v) })
 		case flagKeywords[a.Name]:
 			if on, ok := r.flag(a); ok && on {
 				b.periodKeyword(pos, a.Name, "")
@@ -342,8 +353,9 @@ func (r *hclReader) period(blk *hcl.Block) {
 	}
 }
 
-// alerts reads a list of alert lines; each keeps its own position.
-func (r *hclReader) alerts(a *hcl.Attribute) {
+// lines reads a list of mon.cf lines of one keyword (alert lines,
+// snmptrap rules…) and applies each, with its own position.
+func (r *hclReader) lines(a *hcl.Attribute, apply func(pos config.Pos, kw, v string)) {
 	elems, diags := hcl.ExprList(a.Expr)
 	if r.report(diags) {
 		return
@@ -358,6 +370,6 @@ func (r *hclReader) alerts(a *hcl.Attribute) {
 			r.b.fail(r.pos(e.Range()), errf("%s lines must be strings", a.Name))
 			continue
 		}
-		r.b.periodKeyword(r.pos(e.Range()), a.Name, s.AsString())
+		apply(r.pos(e.Range()), a.Name, s.AsString())
 	}
 }

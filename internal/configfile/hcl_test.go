@@ -27,6 +27,12 @@ func stripPositions(c *config.Config) {
 		w.Pos = config.Pos{}
 		for _, s := range w.Services {
 			s.Pos = config.Pos{}
+			for _, r := range s.SNMPTraps {
+				r.Pos = config.Pos{}
+			}
+			for _, d := range s.Downtimes {
+				d.Pos = config.Pos{}
+			}
 			for _, p := range s.Periods {
 				p.Pos = config.Pos{}
 				for _, list := range [][]config.AlertLine{p.Alerts, p.UpAlerts, p.StartupAlerts, p.AckAlerts, p.DisableAlerts} {

@@ -119,6 +119,18 @@ func writeGlobals(b *hclBlock, g *config.Globals) {
 	num("maxclients", g.MaxClients, d.MaxClients)
 	num("alert_retries", g.AlertRetries, d.AlertRetries)
 	str("status_listen", g.StatusListen, d.StatusListen)
+	if t := g.SNMPTrap; t.Listen != "" || len(t.Communities) > 0 || len(t.Users) > 0 || t.EngineID != "" {
+		str("snmptrap_listen", t.Listen, "")
+		list("snmptrap_community", t.Communities, nil)
+		users := make([]string, len(t.Users))
+		for i, u := range t.Users {
+			users[i] = u.Text
+		}
+		if len(users) > 0 {
+			b.list("snmptrap_user", users, true)
+		}
+		str("snmptrap_engineid", t.EngineID, "")
+	}
 	if c := g.Cluster; c.Enabled() {
 		cb := b.block("cluster", "")
 		cb.bare = true
@@ -209,6 +221,20 @@ func writeService(b *hclBlock, s *config.Service) {
 	str("redistribute", s.Redistribute)
 	if s.UnackSummary {
 		b.raw("unack_summary", "true")
+	}
+	if len(s.SNMPTraps) > 0 {
+		lines := make([]string, len(s.SNMPTraps))
+		for i, r := range s.SNMPTraps {
+			lines[i] = r.Text
+		}
+		b.list("snmptrap", lines, true)
+	}
+	if len(s.Downtimes) > 0 {
+		lines := make([]string, len(s.Downtimes))
+		for i, d := range s.Downtimes {
+			lines[i] = d.Text
+		}
+		b.list("downtime", lines, true)
 	}
 	if len(s.Env) > 0 {
 		pairs := make([]string, len(s.Env))

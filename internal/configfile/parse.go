@@ -26,7 +26,7 @@ var (
 	serviceKeywords = wordSet("interval failure_interval monitor allow_empty_group description exclude_hosts " +
 		"exclude_period depend alertdepend monitordepend hostdepend dep_behavior dep_memory randskew " +
 		"traptimeout trapduration redistribute unack_summary schedule monitor_timeout keep_children cluster_scope " +
-		"host_verdicts flap_detection")
+		"host_verdicts flap_detection snmptrap downtime")
 	periodKeywords = wordSet("alert upalert startupalert ackalert disablealert alertevery alertafter " +
 		"upalertafter numalerts no_comp_alerts alerts_dont_count alertexitrange alert_per_host alert_on_period_start")
 	blockKeywords = wordSet("watch service period view alias")

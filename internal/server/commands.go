@@ -21,7 +21,10 @@ type reply struct {
 	close  bool   // close the connection after the reply
 	silent bool   // send nothing (mon's dump)
 	after  func() // run after the reply was written (term)
-	wire   []byte // data and final framed, when the reply comes rendered (cached)
+	// replicate, when set, is the line the other cluster nodes replay
+	// instead of the request (a relative time made absolute).
+	replicate string
+	wire      []byte // data and final framed, when the reply comes rendered (cached)
 }
 
 func ok(final string, data ...string) reply   { return reply{data: data, final: final} }
@@ -79,6 +82,9 @@ func (srv *Server) handle(sess *session, line string) reply {
 	r := srv.execute(sess, line)
 	if srv.opts.Cluster != nil && !sess.replay && strings.HasPrefix(r.final, "220") {
 		if cmd, args, _ := protocol.ParseRequest(line); replicates(cmd, args) {
+			if r.replicate != "" {
+				line = r.replicate
+			}
 			if err := srv.opts.Cluster.Replicate(line, sess.user); err != nil {
 				srv.log.Warn("command carried out on this node only: the other cluster nodes did not get it", "command", line, "err", err)
 			}
@@ -350,29 +356,65 @@ func padFields(f []string, n int) []string {
 func (srv *Server) cmdDisable(sess *session, args string) reply {
 	what, rest, _ := strings.Cut(args, " ")
 	f := strings.Fields(rest)
+	// names is how many words name the target: the gomon extension
+	// (downtime.go) follows them.
+	names := map[string]int{"watch": 1, "service": 2}[what]
+	if what == "host" {
+		for names < len(f) && !holdWords[f[names]] {
+			names++
+		}
+	}
+	var (
+		h   scheduler.Hold
+		ext bool
+	)
+	if names < len(f) {
+		var err error
+		if h, ext, err = parseHold(f[names:], srv.sched.Now()); err != nil {
+			return fail("520 disable error, " + err.Error())
+		}
+		if what == "host" {
+			f = f[:names]
+		}
+	}
+	var r reply
 	switch what {
 	case "watch":
 		f = padFields(f, 1)
-		if srv.sched.DisableWatch(f[0]) != nil {
+		if srv.sched.DisableWatchFor(f[0], who(sess), h) != nil {
 			return fail(`520 disable error, unknown watch "` + f[0] + `"`)
 		}
 		srv.remote("disable", "watch", f[0])
-		return ok("220 disable watch completed")
+		r = ok("220 disable watch completed")
+		r.replicate = "disable watch " + f[0]
 	case "service":
 		f = padFields(f, 2)
-		if srv.sched.DisableService(f[0], f[1], sess.user) != nil {
+		w := sess.user // mon passes the user to the disable alerts as it is
+		if ext {
+			w = who(sess)
+		}
+		if srv.sched.DisableServiceFor(f[0], f[1], w, h) != nil {
 			return fail("520 disable error, unknown service")
 		}
 		srv.remote("disable", "service", f[0], f[1])
-		return ok("220 disable service completed")
+		r = ok("220 disable service completed")
+		r.replicate = "disable service " + f[0] + " " + f[1]
 	case "host":
-		if missing := srv.sched.DisableHosts(f); len(missing) > 0 {
+		if missing := srv.sched.DisableHostsFor(f, who(sess), h); len(missing) > 0 {
 			return fail("520 disable host failed, host(s) " + strings.Join(missing, " ") + " do not exist")
 		}
 		srv.remoteHosts("disable", f)
-		return ok("220 disable host completed")
+		r = ok("220 disable host completed")
+		r.replicate = "disable host " + strings.Join(f, " ")
+	default:
+		return fail("520 command could not be executed")
 	}
-	return fail("520 command could not be executed")
+	if !ext {
+		r.replicate = "" // mon's command: the others replay it as it came
+	} else {
+		r.replicate += holdSuffix(h)
+	}
+	return r
 }
 
 func (srv *Server) cmdEnable(args string) reply {
@@ -408,6 +450,9 @@ func (srv *Server) cmdAck(sess *session, args string) reply {
 	}
 	comment := ""
 	if len(f) == 3 {
+		if r, handled := srv.cmdAckFor(sess, f[0], f[1], f[2]); handled {
+			return r
+		}
 		comment = protocol.FirstWord(f[2])
 	}
 	// Unlike mon, an unknown group or service gets a single 520 reply

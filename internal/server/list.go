@@ -54,6 +54,14 @@ func (srv *Server) cmdList(sess *session, args string) reply {
 			return ok("220 list cluster completed", "group="+f[0]+" service="+f[1]+" owner="+node)
 		}
 		return ok("220 list cluster completed", srv.opts.Cluster.StatusLines()...)
+	case "downtimes":
+		return srv.listDowntimes()
+	case "snmptraps":
+		f := srv.snmpStats.Load()
+		if f == nil {
+			return fail("520 list snmptraps error, no SNMP trap receiver (snmptrap_listen)")
+		}
+		return ok("220 list snmptraps completed", (*f)().Lines()...)
 	case "failures", "successes", "warnings":
 		var data []string
 		for _, st := range srv.sched.StatusAll() {

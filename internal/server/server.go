@@ -13,9 +13,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomon/gomon/internal/protocol"
+	"github.com/gomon/gomon/internal/snmptrap"
 	"github.com/gomon/gomon/scheduler"
 )
 
@@ -100,6 +102,8 @@ type Server struct {
 	busy chan struct{}
 
 	opstatus opstatusCache
+
+	snmpStats atomic.Pointer[func() snmptrap.Stats] // the SNMP trap receiver's, when it runs
 }
 
 // New returns a server for sched using the given auth policy and login
@@ -126,6 +130,14 @@ func New(sched *scheduler.Scheduler, acc Access, login Authenticator, opts Optio
 		srv.allow = append(srv.allow, re)
 	}
 	return srv, nil
+}
+
+// SetSNMPTrapStats makes `list snmptraps` show the SNMP trap receiver's
+// counters (nil: no receiver).
+func (srv *Server) SetSNMPTrapStats(f func() snmptrap.Stats) {
+	if f != nil {
+		srv.snmpStats.Store(&f)
+	}
 }
 
 // SetAuth replaces the auth policy (reload auth).

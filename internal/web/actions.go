@@ -95,6 +95,9 @@ func (c *console) action(w http.ResponseWriter, r *http.Request) {
 		cmd, line, done = "ack", "ack "+g+" "+s+" "+quoteWord(r.PostFormValue("comment")), "acknowledged"
 	case "disable":
 		cmd, line, done = "disable", "disable service "+g+" "+s, "disabled"
+		if why := strings.Join(strings.Fields(r.PostFormValue("reason")), " "); why != "" {
+			line += " reason " + why // gomon's form (docs/downtimes.md), replayed in a cluster too
+		}
 	case "enable":
 		cmd, line, done = "enable", "enable service "+g+" "+s, "enabled"
 	case "test":
@@ -117,9 +120,6 @@ func (c *console) action(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(reply, "2") {
 		http.Redirect(w, r, back+"&"+url.Values{"error": {reply}}.Encode(), http.StatusSeeOther)
 		return
-	}
-	if cmd == "disable" {
-		c.src.SetDisableReason(g, s, strings.TrimSpace(r.PostFormValue("reason")))
 	}
 	http.Redirect(w, r, back+"&"+url.Values{"done": {done}}.Encode(), http.StatusSeeOther)
 }

@@ -27,13 +27,11 @@ type Operator interface {
 }
 
 // consoleSource is what the console reads of the scheduler beyond the
-// status: host groups, disabled watches, the state history, and the
-// disable reason it stores.
+// status: host groups, disabled watches and the state history.
 type consoleSource interface {
 	GroupMembers(group string) ([]string, bool)
 	DisabledList() scheduler.Disabled
 	StateHistory(group, service string) ([]scheduler.StateChange, error)
-	SetDisableReason(group, service, reason string) error
 }
 
 //go:embed assets

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomon/gomon/internal/server/servertest"
 	"github.com/gomon/gomon/internal/web"
+	"github.com/gomon/gomon/scheduler"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -97,8 +98,7 @@ func startConsole(t *testing.T) *consoleRig {
 		return st.State.OpStatus == decide.OK && st2.State.OpStatus == decide.OK
 	})
 	must(t, r.Sched.Ack("g1", "acked", "carol", "DB team is on it, INC-4711"))
-	must(t, r.Sched.DisableService("g1", "off", "carol"))
-	must(t, r.Sched.SetDisableReason("g1", "off", "maintenance until Friday"))
+	must(t, r.Sched.DisableServiceFor("g1", "off", "carol", scheduler.Hold{Reason: "maintenance until Friday"}))
 	// As `set g2 after opstatus depend` does: the state a dependency holds.
 	must(t, r.Sched.SetOpStatus("g2", "after", decide.Depend))
 	srv := httptest.NewServer(web.Handler(r.Sched, web.NewCounters(), nil, r.Server))
