@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -506,6 +507,10 @@ type Status struct {
 	LastAlert    int64 // max over periods
 	Now          time.Time
 	Description  string
+	// Values are what the last run measured; Hosts its per-host verdicts
+	// (built-in monitors only). Shared with the scheduler: read only.
+	Values []monitors.Value
+	Hosts  []monitors.HostResult
 }
 
 func (s *Scheduler) status(svc *service, now time.Time) Status {
@@ -529,6 +534,8 @@ func (s *Scheduler) status(svc *service, now time.Time) Status {
 		}(),
 		Now:         now,
 		Description: svc.description(),
+		Values:      svc.values,
+		Hosts:       svc.hosts,
 	}
 	if due := svc.due[tRun]; !due.IsZero() && due.After(now) {
 		out.Timer = due.Sub(now)
