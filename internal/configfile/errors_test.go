@@ -103,7 +103,7 @@ func TestErrorTexts(t *testing.T) {
 }
 
 // userText is what gomon's message shows where mon's shows the failed
-// conversion of a time value ('' or '0'), by TestErrorTexts case.
+// conversion of a time value (” or '0'), by TestErrorTexts case.
 var userText = map[string]string{
 	"alertevery":                             "1h bogus",
 	"alertevery zero":                        "0m",
