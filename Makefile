@@ -4,15 +4,26 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/sbin
 MONDIR  ?= $(PREFIX)/lib/gomon/mon.d
 ALERTDIR?= $(PREFIX)/lib/gomon/alert.d
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CONFDIR ?= /etc/mon
 BIN     := bin
+# PIE, no build paths, no symbol table (Go's tracebacks do not need it):
+# what Debian's hardening, reproducibility and lintian ask.
+GOBUILD := $(GO) build -trimpath -buildmode=pie -ldflags=-s\ -w
+# The drop-in links point at the binary relative to their directory when
+# mon.d and alert.d are as deep (the default), so the tree can move.
+DROPIN_REL    = $(shell realpath -m --relative-to=$(MONDIR) $(BINDIR)/mon)
+DROPIN_TARGET = $(if $(filter $(DROPIN_REL),$(shell realpath -m --relative-to=$(ALERTDIR) $(BINDIR)/mon)),$(DROPIN_REL),$(BINDIR)/mon)
+VERSION := $(shell sed -n 's/^const Gomon = "\(.*\)"/\1/p' internal/version/version.go)
 
-.PHONY: all build test deps vet fuzz bench faults run install clean
+.PHONY: all build test deps vet fuzz bench faults run install deb clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/mon ./cmd/mon
-	$(GO) build -o $(BIN)/moncmd ./cmd/moncmd
+	$(GOBUILD) -o $(BIN)/mon ./cmd/mon
+	$(GOBUILD) -o $(BIN)/moncmd ./cmd/moncmd
 
 deps:
 	./scripts/install-test-deps.sh
@@ -52,7 +63,35 @@ install: build
 	# The drop-in scripts (fping.monitor, mail.alert…) are links to the one
 	# multi-call binary, which picks the built-in from its own name; the
 	# names come from the built-ins' registries.
-	$(BIN)/mon install-dropins --target $(BINDIR)/mon $(DESTDIR)$(MONDIR) $(DESTDIR)$(ALERTDIR) >/dev/null
+	$(BIN)/mon install-dropins --target $(DROPIN_TARGET) $(DESTDIR)$(MONDIR) $(DESTDIR)$(ALERTDIR) >/dev/null
+	# The unit and the init script name the paths of this layout.
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/init.d $(DESTDIR)/etc/logrotate.d \
+		$(DESTDIR)$(CONFDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
+	sed 's|@SBINDIR@|$(BINDIR)|g; s|@CONFDIR@|$(CONFDIR)|g' packaging/gomon.service.in >$(DESTDIR)$(UNITDIR)/gomon.service
+	sed 's|@SBINDIR@|$(BINDIR)|g; s|@CONFDIR@|$(CONFDIR)|g' packaging/gomon.init.in >$(DESTDIR)/etc/init.d/gomon
+	chmod 644 $(DESTDIR)$(UNITDIR)/gomon.service
+	chmod 755 $(DESTDIR)/etc/init.d/gomon
+	install -m 644 packaging/logrotate $(DESTDIR)/etc/logrotate.d/gomon
+	gzip -9n <docs/man/mon.8 >$(DESTDIR)$(MANDIR)/man8/mon.8.gz
+	gzip -9n <docs/man/moncmd.1 >$(DESTDIR)$(MANDIR)/man1/moncmd.1.gz
+	# The example configuration, unless there is one already.
+	for f in mon.cf auth.cf; do \
+		test -e $(DESTDIR)$(CONFDIR)/$$f || install -m 644 packaging/$$f $(DESTDIR)$(CONFDIR)/$$f; \
+	done
+
+# A .deb of the `make install` layout under /usr (dpkg-deb; lintian-clean).
+DEB_ROOT = $(abspath $(BIN)/deb)
+deb: build
+	rm -rf $(DEB_ROOT)
+	$(MAKE) install DESTDIR=$(DEB_ROOT) PREFIX=/usr
+	install -d $(DEB_ROOT)/DEBIAN $(DEB_ROOT)/usr/share/doc/gomon
+	install -m 644 packaging/debian/copyright $(DEB_ROOT)/usr/share/doc/gomon/copyright
+	sed 's|@VERSION@|$(VERSION)|g' packaging/debian/changelog.in | gzip -9n >$(DEB_ROOT)/usr/share/doc/gomon/changelog.gz
+	install -m 755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm $(DEB_ROOT)/DEBIAN/
+	cd $(DEB_ROOT) && find etc -type f | sed 's|^|/|' | sort >DEBIAN/conffiles
+	sed 's|@VERSION@|$(VERSION)|; s|@ARCH@|'"$$(dpkg --print-architecture)"'|; s|@SIZE@|'"$$(du -ks --exclude=DEBIAN $(DEB_ROOT) | cut -f1)"'|' \
+		packaging/debian/control.in >$(DEB_ROOT)/DEBIAN/control
+	dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(BIN)/gomon_$(VERSION)_$$(dpkg --print-architecture).deb
 
 clean:
 	rm -rf $(BIN)

@@ -324,7 +324,7 @@ func (m *dfMonitor) Check(ctx context.Context, req Request) Result {
 			failed = append(failed, c.path)
 		}
 	}
-	res := Result{Metrics: metrics, Duration: time.Since(start)}
+	res := Result{Values: values("", metrics), Duration: time.Since(start)}
 	if len(failed) > 0 {
 		sort.Strings(failed)
 		res.Exit = 1

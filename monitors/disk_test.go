@@ -36,8 +36,8 @@ func TestFreespace(t *testing.T) {
 }
 
 func TestDf(t *testing.T) {
-	if r := checkLocal(t, "df", "/:1K:1"); r.Exit != 0 || r.Metrics["/:free_bytes"] <= 0 {
-		t.Errorf("enough space: exit %d output %q metrics %v", r.Exit, r.Output, r.Metrics)
+	if r := checkLocal(t, "df", "/:1K:1"); r.Exit != 0 || !positive(r, "/:free_bytes") {
+		t.Errorf("enough space: exit %d output %q values %v", r.Exit, r.Output, r.Values)
 	}
 	r := checkLocal(t, "df", "-ifree", "100%", "/:100%", "/proc", "/nonmount")
 	lines := strings.Split(strings.TrimSpace(string(r.Output)), "\n")

@@ -51,6 +51,10 @@ func (e *External) Check(ctx context.Context, req Request) Result {
 	})
 	res := Result{Exit: o.Exit, Output: o.Output, Truncated: o.Dropped, Signal: o.Signal,
 		TimedOut: o.TimedOut, Duration: o.Duration}
+	// A monitor script may report numbers as a Nagios plugin does
+	// ("summary | label=value[UOM];warn;crit ...").
+	_, _, perf := splitPluginOutput(o.Output)
+	res.Values = values("", perf)
 	switch {
 	case o.StartErr != nil && o.Canceled:
 		res.Exit, res.Output = 1, fmt.Appendf(nil, "monitor not started: %v\n", o.StartErr)

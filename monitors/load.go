@@ -100,7 +100,7 @@ func (m *loadavgMonitor) Check(ctx context.Context, req Request) Result {
 	if used > m.swapPct {
 		summary = append(summary, fmt.Sprintf("Swap+RAM Use: %d%% > %d%%", int(used), int(m.swapPct)))
 	}
-	res := Result{Metrics: metrics}
+	res := Result{Values: values("", metrics)}
 	if len(summary) > 0 {
 		res.Exit = 1
 		res.Output = []byte(strings.Join(summary, "   ") + "\n" + loadDetail(mem, swapUsed))

@@ -70,8 +70,8 @@ func TestVmstat(t *testing.T) {
 		t.Errorf("generous limits: exit %d output %q", r.Exit, r.Output)
 	}
 	for _, k := range []string{"mem_available_pct", "swap_used_pct", "iowait_pct", "steal_pct"} {
-		if _, ok := r.Metrics[k]; !ok {
-			t.Errorf("metric %s missing: %v", k, r.Metrics)
+		if _, ok := r.Value("", k); !ok {
+			t.Errorf("value %s missing: %v", k, r.Values)
 		}
 	}
 	r = checkLocal(t, "vmstat", "-sample", "100ms", "-mem-available", "100")

@@ -113,11 +113,11 @@ func (m *logMonitor) Check(ctx context.Context, req Request) Result {
 		scans = append(scans, m.scanFile(f, statePath))
 	}
 
-	res := Result{Metrics: map[string]float64{}}
+	var res Result
 	var bad []string
 	var detail strings.Builder
 	for _, s := range scans {
-		res.Metrics[s.file+":matches"] = float64(s.matches)
+		res.Values = append(res.Values, Value{Name: s.file + ":matches", Value: float64(s.matches)})
 		switch {
 		case s.err != nil:
 			bad = append(bad, s.file)

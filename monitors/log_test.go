@@ -43,8 +43,8 @@ func TestLogMonitor(t *testing.T) {
 	if r.Exit != 1 || string(r.Output) != want {
 		t.Errorf("append: exit %d output\n%q\nwant\n%q", r.Exit, r.Output, want)
 	}
-	if r.Metrics[log+":matches"] != 3 {
-		t.Errorf("metrics %v", r.Metrics)
+	if !hasValue(r, "", log+":matches", 3) {
+		t.Errorf("values %v", r.Values)
 	}
 	if r := run(); r.Exit != 0 {
 		t.Errorf("nothing new: exit %d output %q", r.Exit, r.Output)

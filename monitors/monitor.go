@@ -6,6 +6,8 @@ package monitors
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -47,9 +49,49 @@ type Result struct {
 	Signal string
 	// TimedOut is set when the run was killed for exceeding its timeout.
 	TimedOut bool
-	// Metrics are numeric measurements (e.g. Nagios perfdata), by name.
-	Metrics  map[string]float64
+	// Values are the numbers the run measured (Nagios perfdata, free
+	// space, SNMP values, process counts, load), exported on /metrics.
+	Values   []Value
 	Duration time.Duration
+}
+
+// Value is one measurement of a run. Host is "" for a measurement of the
+// machine gomon runs on or of the run as a whole.
+type Value struct {
+	Name, Host string
+	Value      float64
+}
+
+// Value returns the measurement name of host, if the run reported it.
+func (r Result) Value(host, name string) (float64, bool) {
+	for _, v := range r.Values {
+		if v.Host == host && v.Name == name {
+			return v.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Measurements are the run's Values and, for every host whose response
+// time was measured (tcp, http, ping), a "response_seconds" value.
+func (r Result) Measurements() []Value {
+	out := slices.Clone(r.Values)
+	for _, h := range r.Hosts {
+		if h.RTT > 0 {
+			out = append(out, Value{Name: "response_seconds", Host: h.Host, Value: h.RTT.Seconds()})
+		}
+	}
+	return out
+}
+
+// values turns a map of measurements of host into Values, sorted by name
+// so that runs list them in a stable order.
+func values(host string, m map[string]float64) []Value {
+	out := make([]Value, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, Value{Name: k, Host: host, Value: m[k]})
+	}
+	return out
 }
 
 // Monitor is one check implementation.

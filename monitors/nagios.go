@@ -103,7 +103,7 @@ func (m *nagiosMonitor) Check(ctx context.Context, req Request) Result {
 	defer cancel()
 	if len(req.Hosts) == 0 {
 		run := m.run(ctx, "", req.Env)
-		res := Result{Exit: m.exit(run.state), Metrics: run.perf}
+		res := Result{Exit: m.exit(run.state), Values: values("", run.perf)}
 		var b strings.Builder
 		b.WriteString(run.status + "\n")
 		for _, l := range run.long {
@@ -127,16 +127,14 @@ func (m *nagiosMonitor) Check(ctx context.Context, req Request) Result {
 	}
 	wg.Wait()
 
-	res := Result{Metrics: map[string]float64{}}
+	var res Result
 	var failed []string
 	var detail strings.Builder
 	worst := nagiosOK
 	for _, r := range runs {
 		exit := m.exit(r.state)
 		res.Hosts = append(res.Hosts, HostResult{Host: r.host, OK: exit == 0, Detail: r.status})
-		for k, v := range r.perf {
-			res.Metrics[r.host+":"+k] = v
-		}
+		res.Values = append(res.Values, values(r.host, r.perf)...)
 		if exit != 0 {
 			failed = append(failed, r.host)
 		}
@@ -193,26 +191,8 @@ func (m *nagiosMonitor) run(ctx context.Context, host string, env []string) plug
 	ext := &External{Path: m.plugin, MaxOutput: 64 << 10}
 	res := ext.Check(ctx, Request{Args: args, Env: env, Timeout: m.timeout})
 
-	r := pluginRun{host: host, state: res.Exit, perf: map[string]float64{}}
-	lines := strings.Split(strings.TrimRight(string(res.Output), "\n"), "\n")
-	// Perfdata follows '|' on the first line and, in long output, after
-	// the first '|' of a later line to the end of the output.
-	status, perf, _ := strings.Cut(lines[0], "|")
-	r.status = strings.TrimSpace(status)
-	parsePerfdata(perf, r.perf)
-	inPerf := false
-	for _, l := range lines[1:] {
-		if inPerf {
-			parsePerfdata(l, r.perf)
-			continue
-		}
-		if text, more, found := strings.Cut(l, "|"); found {
-			inPerf = true
-			l = strings.TrimRight(text, " ")
-			parsePerfdata(more, r.perf)
-		}
-		r.long = append(r.long, l)
-	}
+	r := pluginRun{host: host, state: res.Exit}
+	r.status, r.long, r.perf = splitPluginOutput(res.Output)
 	switch {
 	case res.TimedOut:
 		r.state = nagiosCritical
@@ -223,6 +203,30 @@ func (m *nagiosMonitor) run(ctx context.Context, host string, env []string) plug
 		r.status = nagiosStateNames[res.Exit] + " - plugin printed nothing"
 	}
 	return r
+}
+
+// splitPluginOutput splits a Nagios plugin's output into its status
+// line, its long output and its perfdata, which follows '|' on the first
+// line and, in long output, the first '|' of a later line to the end.
+func splitPluginOutput(out []byte) (status string, long []string, perf map[string]float64) {
+	perf = map[string]float64{}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	status, data, _ := strings.Cut(lines[0], "|")
+	parsePerfdata(data, perf)
+	inPerf := false
+	for _, l := range lines[1:] {
+		if inPerf {
+			parsePerfdata(l, perf)
+			continue
+		}
+		if text, more, found := strings.Cut(l, "|"); found {
+			inPerf = true
+			l = strings.TrimRight(text, " ")
+			parsePerfdata(more, perf)
+		}
+		long = append(long, l)
+	}
+	return strings.TrimSpace(status), long, perf
 }
 
 // parsePerfdata adds the values of "label=value[UOM];warn;crit;min;max"

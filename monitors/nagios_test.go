@@ -36,9 +36,9 @@ exit 0
 	if want := "DISK OK - free space: / 3326 MB\nlong line one\nlong line two\n"; string(r.Output) != want {
 		t.Errorf("output %q, want %q", r.Output, want)
 	}
-	want := map[string]float64{"/": 2643, "my disk": 80, "it's": 1.5, "extra": 7, "more": 3}
-	if !reflect.DeepEqual(r.Metrics, want) {
-		t.Errorf("metrics %v, want %v", r.Metrics, want)
+	want := values("", map[string]float64{"/": 2643, "my disk": 80, "it's": 1.5, "extra": 7, "more": 3})
+	if !reflect.DeepEqual(r.Values, want) {
+		t.Errorf("values %v, want %v", r.Values, want)
 	}
 }
 
@@ -70,8 +70,8 @@ esac
 	if want := "b warn\n127.0.0.1: OK - up\nwarn: WARNING - slow\nb: CRITICAL - b down\n"; string(r.Output) != want {
 		t.Errorf("output %q, want %q", r.Output, want)
 	}
-	if r.Exit != 2 || r.Metrics["127.0.0.1:rta"] != 0.1 {
-		t.Errorf("exit %d metrics %v", r.Exit, r.Metrics)
+	if r.Exit != 2 || !hasValue(r, "127.0.0.1", "rta", 0.1) {
+		t.Errorf("exit %d values %v", r.Exit, r.Values)
 	}
 	if !r.Hosts[0].OK || r.Hosts[1].OK || r.Hosts[2].OK {
 		t.Errorf("hosts %+v", r.Hosts)
@@ -128,8 +128,8 @@ func TestNagiosRealPlugins(t *testing.T) {
 	if r.Exit != 0 || !strings.Contains(string(r.Output), "127.0.0.1: TCP OK") {
 		t.Errorf("open port: exit %d output %q", r.Exit, r.Output)
 	}
-	if _, ok := r.Metrics["127.0.0.1:time"]; !ok {
-		t.Errorf("metrics %v", r.Metrics)
+	if _, ok := r.Value("127.0.0.1", "time"); !ok {
+		t.Errorf("values %v", r.Values)
 	}
 	ln.Close()
 	r = m.Check(context.Background(), Request{Hosts: []string{"127.0.0.1"}})

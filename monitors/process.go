@@ -113,7 +113,7 @@ func (m *psMonitor) Check(ctx context.Context, req Request) Result {
 			fmt.Fprintf(&detail, "%s:%d > %d (%d-%d)\n", w.name, n, hi, lo, hi)
 		}
 	}
-	res := Result{Metrics: metrics, Duration: time.Since(start)}
+	res := Result{Values: values("", metrics), Duration: time.Since(start)}
 	if sum.Len() > 0 {
 		res.Exit = 1
 		res.Output = []byte(sum.String() + "\n" + detail.String())

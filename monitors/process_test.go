@@ -57,8 +57,8 @@ func TestPsCounts(t *testing.T) {
 	if r.Exit != 1 || string(r.Output) != want {
 		t.Errorf("out of range: exit %d output\n%q\nwant\n%q", r.Exit, r.Output, want)
 	}
-	if r.Metrics[name] != 3 {
-		t.Errorf("metrics %v", r.Metrics)
+	if !hasValue(r, "", name, 3) {
+		t.Errorf("values %v", r.Values)
 	}
 	// Script quirk kept: 0 means "no bound", so :0-0 never fails.
 	if r := checkPs(t, name+":0-0"); r.Exit != 0 {

@@ -369,13 +369,11 @@ func snmpEachHost(ctx context.Context, hosts []string, check func(context.Contex
 // failing hosts, an empty line, one line per problem; exit 1 for a
 // violation (it wins), else 2 for an SNMP error.
 func snmpResult(hosts []string, reports []snmpHostReport, start time.Time) Result {
-	res := Result{Metrics: map[string]float64{}}
+	var res Result
 	var failed, lines []string
 	for i, r := range reports {
 		hr := HostResult{Host: hosts[i], OK: true}
-		for k, v := range r.metrics {
-			res.Metrics[hosts[i]+":"+k] = v
-		}
+		res.Values = append(res.Values, values(hosts[i], r.metrics)...)
 		problems := r.violations
 		if r.err != nil {
 			problems = append(problems, r.err.Error())

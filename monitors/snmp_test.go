@@ -89,8 +89,8 @@ func TestSnmp(t *testing.T) {
 	}
 
 	r := check("-get", ".1.3.6.1.4.1.99999.1.0,name=answer,min=40,max=50", "-get", "1.3.6.1.4.1.99999.2.0,eq=hello,match=^h")
-	if r.Exit != 0 || len(r.Output) != 0 || r.Metrics["127.0.0.1:answer"] != 42 || !r.Hosts[0].OK {
-		t.Errorf("in range: exit %d output %q metrics %v", r.Exit, r.Output, r.Metrics)
+	if r.Exit != 0 || len(r.Output) != 0 || !hasValue(r, "127.0.0.1", "answer", 42) || !r.Hosts[0].OK {
+		t.Errorf("in range: exit %d output %q values %v", r.Exit, r.Output, r.Values)
 	}
 	r = check("-get", ".1.3.6.1.4.1.99999.1.0,name=answer,max=41", "-get", "1.3.6.1.4.1.99999.2.0,eq=bye")
 	if want := "127.0.0.1\n\n127.0.0.1: answer = 42 > max 41\n127.0.0.1: .1.3.6.1.4.1.99999.2.0 = \"hello\" != \"bye\"\n"; r.Exit != 1 || string(r.Output) != want {
@@ -98,8 +98,8 @@ func TestSnmp(t *testing.T) {
 	}
 	// A walk applies the thresholds to every row: UCD dskPercent.
 	r = check("-v", "1", "-walk", ".1.3.6.1.4.1.2021.9.1.9,name=dskPercent,min=0,max=100")
-	if r.Exit != 0 || len(r.Metrics) == 0 {
-		t.Errorf("walk: exit %d output %q metrics %v", r.Exit, r.Output, r.Metrics)
+	if r.Exit != 0 || len(r.Values) == 0 {
+		t.Errorf("walk: exit %d output %q values %v", r.Exit, r.Output, r.Values)
 	}
 	r = check("-get", ".1.3.6.1.4.1.99999.3.0")
 	if r.Exit != 2 || !strings.Contains(string(r.Output), "NoSuch") {

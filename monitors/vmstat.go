@@ -129,7 +129,7 @@ func (m *vmstatMonitor) Check(ctx context.Context, req Request) Result {
 	check(metrics["iowait_pct"] > m.maxIOWait, "iowait %.1f%% > %g%%", metrics["iowait_pct"], m.maxIOWait)
 	check(metrics["steal_pct"] > m.maxSteal, "steal %.1f%% > %g%%", metrics["steal_pct"], m.maxSteal)
 
-	res := Result{Metrics: metrics, Duration: time.Since(start)}
+	res := Result{Values: values("", metrics), Duration: time.Since(start)}
 	if len(problems) > 0 {
 		res.Exit = 1
 		res.Output = fmt.Appendf(nil, "%s\nmemory available %.1f%% of %s, swap used %.1f%% of %s, iowait %.1f%%, steal %.1f%% over %v\n",

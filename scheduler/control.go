@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -585,6 +586,10 @@ type Status struct {
 	DisabledBy  *DisableNote
 	Now         time.Time
 	Description string
+	// Values are what the last run measured; Hosts its per-host verdicts
+	// (built-in monitors only). Shared with the scheduler: read only.
+	Values []monitors.Value
+	Hosts  []monitors.HostResult
 }
 
 func (s *Scheduler) status(svc *service, now time.Time) Status {
@@ -607,6 +612,8 @@ func (s *Scheduler) status(svc *service, now time.Time) Status {
 		}(),
 		Now:         now,
 		Description: svc.description(),
+		Values:      svc.values,
+		Hosts:       svc.hosts,
 	}
 	if n := svc.disabled; n != nil && st.Disabled {
 		c := *n

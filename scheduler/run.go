@@ -159,6 +159,7 @@ func (s *Scheduler) finish(svc *service, gen uint64, res monitors.Result) {
 	}
 	svc.ran = true
 	svc.duration = now.Sub(svc.lastCheck)
+	svc.values, svc.hosts = res.Measurements(), res.Hosts
 	if res.Truncated > 0 {
 		s.log.Warn("monitor output truncated", "group", svc.w.name, "service", svc.cfg.Name, "dropped_bytes", res.Truncated)
 	}

@@ -63,6 +63,11 @@ type service struct {
 	lastCheck    time.Time // start of the last run (mon's _last_check)
 	duration     time.Duration
 	ran          bool // a run has finished at least once
+	// values and hosts are what the last finished run measured and its
+	// per-host verdicts (built-ins only). Each run replaces the slices,
+	// never changes them, so Status can share them.
+	values []monitors.Value
+	hosts  []monitors.HostResult
 
 	// lastFailureTime is never reset (unlike st.LastFailure); it gives
 	// dep_memory the meaning the manual promises (Q-SCH-14).

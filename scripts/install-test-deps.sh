@@ -8,7 +8,7 @@
 # Safe to run repeatedly: it installs only what is missing.
 set -eu
 
-PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp etcd-server bind9 chromium"
+PKGS="gcc libc6-dev mon mon-client fping snmpd snmp m4 ipvsadm apache2-utils whois openssl perl iproute2 procps prometheus msmtp etcd-server bind9 chromium lintian groff-base"
 
 missing=""
 for p in $PKGS; do

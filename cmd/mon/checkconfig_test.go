@@ -33,8 +33,8 @@ func runMon(t *testing.T, dir string, args ...string) (int, string, string) {
 
 // badConfigs are configuration errors from config.md §11.3: the body
 // (after the rig's globals and a valid hostgroup g1), the line of the
-// error within the body, and mon's text. For time values mon shows the
-// failed conversion, an empty string, rather than what was written.
+// error within the body, and mon's text; for time values, where mon shows
+// the failed conversion (an empty string), gomon shows what was written.
 var badConfigs = []struct {
 	name, body string
 	line       int
@@ -53,15 +53,15 @@ var badConfigs = []struct {
 	{"malformed period", "watch g1\n    service a\n        monitor m\n        period wd {Funday}", 4,
 		"cf error: malformed period 'wd {Funday}' (the specified time period is not valid as per Time::Period::inPeriod)"},
 	{"alertevery", "watch g1\n    service a\n        monitor m\n        period wd {Mon}\n            alertevery often", 5,
-		"cf error: invalid time interval '' (syntax: alertevery {positive number}{smhd} [ strict | observe_detail | ignore_summary ])"},
+		"cf error: invalid time interval 'often' (syntax: alertevery {positive number}{smhd} [ strict | observe_detail | ignore_summary ])"},
 	{"interval without unit", "watch g1\n    service a\n        interval 60", 3,
-		"cf error: invalid time interval '' (syntax: interval = {positive number}{smhd})"},
+		"cf error: invalid time interval '60' (syntax: interval = {positive number}{smhd})"},
 	{"numalerts", "watch g1\n    service a\n        monitor m\n        period wd {Mon}\n            numalerts x", 5,
 		"cf error: -numeric arg 'x' (syntax: numalerts = {positive integer}"},
 	{"failure_interval", "watch g1\n    service a\n        failure_interval x", 3,
-		"cf error: invalid interval '' (syntax: failure_interval = {positive number}{smhd})"},
+		"cf error: invalid interval 'x' (syntax: failure_interval = {positive number}{smhd})"},
 	{"traptimeout", "watch g1\n    service a\n        traptimeout x", 3,
-		"cf error: invalid traptimeout interval '' (syntax: traptimeout = {positive number}{smhd})"},
+		"cf error: invalid traptimeout interval 'x' (syntax: traptimeout = {positive number}{smhd})"},
 	{"dep_behavior", "watch g1\n    service a\n        dep_behavior x", 3,
 		"cf error: unknown dependency behavior 'x' (syntax: dep_behavior = {m|a})"},
 	{"unknown service keyword", "watch g1\n    service a\n        bogus 1", 3, "cf error: unknown syntax [bogus 1]"},
@@ -115,7 +115,7 @@ func TestCheckConfigFixtures(t *testing.T) {
 		"unknown_global.cf":          {true, 3, "unknown variable 'frobnicate'"},
 		"unknown_period_keyword.cf":  {true, 12, "unknown syntax [escalate 2]"},
 		"unknown_service_keyword.cf": {true, 10, "unknown syntax [retries 3]"},
-		"missing_monitor.cf":         {false, 7, "no monitor found while trying to run [no-such.monitor]"},
+		"missing_monitor.cf":         {true, 7, "no monitor found while trying to run [no-such.monitor]"},
 		"service_outside_watch.cf":   {false, 6, "line ignored: 'service svc'"},
 		"undefined_hostgroup.cf":     {false, 0, "Warning: watch group nosuchgroup defined with no corresponding hostgroup."},
 	}
@@ -142,6 +142,40 @@ func TestCheckConfigFixtures(t *testing.T) {
 				t.Errorf("stdout %q", stdout)
 			}
 		})
+	}
+}
+
+// TestCheckConfigMissingPrograms: a monitor or alert program that is not
+// installed fails the check (the daemon only warns and runs the rest).
+func TestCheckConfigMissingPrograms(t *testing.T) {
+	d := newMonDir(t)
+	cf := d.config("hostgroup g1 h1\n\nwatch g1\n    service s\n        monitor nope.monitor\n" +
+		"        period wd {Sun-Sat}\n            alert nope.alert\n")
+	code, stdout, stderr := runMon(t, d.dir, "--check-config", "-c", cf)
+	if code != 1 || strings.Contains(stdout, "configuration OK") {
+		t.Errorf("status %d stdout %q, want 1 and no verdict OK", code, stdout)
+	}
+	for _, want := range []string{"no monitor found while trying to run [nope.monitor]", "no alert found while trying to run nope.alert",
+		cf + ": 2 programs not found"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "(warning)") {
+		t.Errorf("a missing program shown as a warning:\n%s", stderr)
+	}
+}
+
+// TestCheckConfigWarningsWithErrors: the warnings are printed also when
+// the file has errors, since they may explain them.
+func TestCheckConfigWarningsWithErrors(t *testing.T) {
+	d := newMonDirWithPrograms(t)
+	cf := d.config("hostgroup g1 h1\n\nwatch g1\n    service s\n        monitor m\n\n        interval 5m\nmaxproc = 3\n")
+	code, _, stderr := runMon(t, d.dir, "--check-config", "-c", cf)
+	for _, want := range []string{"warning: line ignored: 'interval 5m'", "blank lines are not allowed inside a watch", "unknown variable 'maxproc'; did you mean 'maxprocs'?"} {
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("status %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
 	}
 }
 
@@ -189,5 +223,22 @@ func TestCheckConfigDNSUpdate(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr, tc.text) {
 			t.Errorf("%s: status %d, stderr lacks %q:\n%s", tc.args, code, tc.text, stderr)
 		}
+	}
+}
+
+// TestNoConfigFile: without a configuration file the daemon stops with a
+// message that names the file it looked for and the two ways on; only
+// --embedded-config runs the built-in configuration.
+func TestNoConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runMon(t, dir, "-B", dir)
+	want := "no configuration file: " + filepath.Join(dir, "mon.cf") + " does not exist; name one with -c FILE, " +
+		"or run the built-in configuration that watches this host with --embedded-config\n"
+	if code != 1 || stdout != "" || stderr != want {
+		t.Errorf("status %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = runMon(t, dir, "--check-config", "--embedded-config", "-b", dir)
+	if code != 0 || !strings.Contains(stdout, "configuration OK") {
+		t.Errorf("--embedded-config: status %d stdout %q stderr %q", code, stdout, stderr)
 	}
 }

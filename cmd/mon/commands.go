@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -52,21 +53,21 @@ func cmdPeriod(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// cmdConvert prints a configuration file as HCL.
+// cmdConvert prints a configuration file as HCL: what it says, with its
+// comments, without defaults or derived paths.
 func cmdConvert(o *options, args []string, stdout, stderr io.Writer) int {
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: mon convert FILE")
 		return 2
 	}
-	cfg, err := configfile.Load(args[0], loadOptions(o))
-	if err != nil {
+	// Written whole or not at all: half a configuration on stdout would
+	// look like a converted one.
+	var out bytes.Buffer
+	if err := configfile.Convert(&out, args[0], loadOptions(o)); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if err := configfile.WriteHCL(stdout, cfg); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
+	stdout.Write(out.Bytes())
 	return 0
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -71,7 +72,11 @@ func readConfig(o *options, log *slog.Logger, stdout, stderr io.Writer) (*loaded
 		}
 	}
 	c := &loaded{}
-	c.path, c.embedded = configPath(o)
+	var err error
+	if c.path, c.embedded, err = configPath(o); err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, exitConfigError
+	}
 	lo := loadOptions(o)
 	if c.embedded {
 		var err error
@@ -82,30 +87,51 @@ func readConfig(o *options, log *slog.Logger, stdout, stderr io.Writer) (*loaded
 		log.Info("no configuration file: running the embedded configuration", "file", c.path)
 	}
 	c.load = func() (*config.Config, error) { return loadChecked(c.path, lo) }
-	var err error
 	if c.cfg, err = c.load(); err != nil {
+		// The warnings first, as for a file that loads: they may be why
+		// it does not (a line ignored, a block ended early).
+		var ce *configfile.Error
+		if errors.As(err, &ce) {
+			for _, w := range ce.Warnings {
+				fmt.Fprintln(stderr, warningText(w))
+			}
+		}
 		fmt.Fprintln(stderr, err)
 		return nil, exitConfigError
 	}
 	for _, w := range c.cfg.Warnings {
 		fmt.Fprintln(stderr, warningText(w))
 	}
-	_, warns := scheduler.CheckPrograms(c.cfg)
-	if o.checkConfig {
-		// It may wait on connections: the check only, not every start.
-		warns = append(warns, scheduler.CheckDelivery(context.Background(), c.cfg)...)
-	}
-	for _, w := range warns {
-		c.problems = append(c.problems, w.String()+" (warning)")
-	}
-	if o.checkConfig {
-		for _, p := range c.problems {
-			fmt.Fprintln(stderr, p)
+	_, missing := scheduler.CheckPrograms(c.cfg)
+	if !o.checkConfig {
+		// The daemon runs the rest, as mon does, and says what it cannot.
+		for _, w := range missing {
+			c.problems = append(c.problems, w.String()+" (warning)")
 		}
-		fmt.Fprintf(stdout, "%s: configuration OK\n", c.path)
-		return nil, 0
+		return c, 0
 	}
-	return c, 0
+	// The check is asked before an install or a restart: a program that
+	// is not there would fail every run, so it fails the check.
+	for _, d := range missing {
+		fmt.Fprintln(stderr, d.String())
+	}
+	// It may wait on connections: the check only, not every start.
+	for _, w := range scheduler.CheckDelivery(context.Background(), c.cfg) {
+		fmt.Fprintln(stderr, w.String()+" (warning)")
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stderr, "%s: %d %s not found\n", c.path, len(missing), plural(len(missing), "program", "programs"))
+		return nil, exitConfigError
+	}
+	fmt.Fprintf(stdout, "%s: configuration OK\n", c.path)
+	return nil, 0
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // loadChecked reads the configuration file and resolves every monitor
@@ -140,7 +166,7 @@ func loadChecked(path string, lo configfile.LoadOptions) (*config.Config, error)
 	if len(errs) == 0 {
 		return cfg, nil
 	}
-	return nil, &configfile.Error{Diags: errs}
+	return nil, &configfile.Error{Diags: errs, Warnings: cfg.Warnings}
 }
 
 // loadOptions are the configfile.LoadOptions for the command line: mon's
@@ -208,15 +234,16 @@ func splitDirs(s string) []string {
 	return out
 }
 
-// configPath returns the file to read: -c, else CFBASEDIR/mon.cf. The
-// embedded configuration is used with --embedded-config, or when no -c
-// was given and the default file does not exist.
-func configPath(o *options) (path string, embedded bool) {
+// configPath returns the file to read: -c, else CFBASEDIR/mon.cf, or
+// the embedded configuration with --embedded-config. A daemon whose
+// configuration is missing stops: quietly watching this host instead of
+// what the operator configured would look like a working monitor.
+func configPath(o *options) (path string, embedded bool, err error) {
 	if o.embedded {
-		return "", true
+		return "", true, nil
 	}
 	if o.configFile != "" {
-		return o.configFile, false
+		return o.configFile, false, nil
 	}
 	base := configfile.Defaults().CfBaseDir
 	if o.cfBaseDir != nil {
@@ -224,9 +251,10 @@ func configPath(o *options) (path string, embedded bool) {
 	}
 	p := filepath.Join(base, "mon.cf")
 	if _, err := os.Stat(p); err != nil {
-		return "", true
+		return "", false, fmt.Errorf("no configuration file: %s does not exist; name one with -c FILE, "+
+			"or run the built-in configuration that watches this host with --embedded-config", p)
 	}
-	return p, false
+	return p, false, nil
 }
 
 // warningText prints config warnings: mon's own two warnings exactly as

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gomon/gomon/alerts"
+	"github.com/gomon/gomon/internal/version"
 	"github.com/gomon/gomon/monitors"
 )
 
@@ -20,7 +21,7 @@ import (
 const monVersion = "mon-1.3.4"
 
 // gomonVersion is this program's own version.
-const gomonVersion = "0.1.0"
+const gomonVersion = version.Gomon
 
 func main() {
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))

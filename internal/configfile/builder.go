@@ -285,7 +285,7 @@ func (b *builder) serviceKeyword(pos config.Pos, kw, arg string) bool {
 	if msg, ok := serviceTimevals[kw]; ok {
 		d, ok := parseTimeval(arg)
 		if !ok || d == 0 {
-			b.fail(pos, errf(msg, shownTimeval(ok)).withHint("got '%s'; %s", arg, timevalHint))
+			b.fail(pos, timevalError(msg, ok, arg).withHint("%s", timevalHint))
 			return true
 		}
 		if (kw == "interval" || kw == "failure_interval") && d < MinInterval {
@@ -569,7 +569,7 @@ func (b *builder) periodKeyword(pos config.Pos, kw, arg string) bool {
 	case "upalertafter":
 		d, ok := parseTimeval(arg)
 		if !ok || d == 0 {
-			b.fail(pos, errf("invalid upalertafter specification '%s' (syntax: upalertafter = {positive number}{smhd})", shownTimeval(ok)).withHint("got '%s'", arg))
+			b.fail(pos, timevalError("invalid upalertafter specification '%s' (syntax: upalertafter = {positive number}{smhd})", ok, arg))
 			return true
 		}
 		p.UpAlertAfter = d
@@ -623,7 +623,7 @@ func (b *builder) alertEvery(pos config.Pos, arg string) {
 	}
 	d, ok := parseTimeval(val)
 	if !ok || d == 0 {
-		b.fail(pos, errf("invalid time interval '%s' (syntax: alertevery {positive number}{smhd} [ strict | observe_detail | ignore_summary ])", shownTimeval(ok)).withHint("got '%s'", arg))
+		b.fail(pos, timevalError("invalid time interval '%s' (syntax: alertevery {positive number}{smhd} [ strict | observe_detail | ignore_summary ])", ok, val))
 		return
 	}
 	p.AlertEvery, p.AlertEveryMode = d, mode
@@ -756,7 +756,7 @@ func (b *builder) finish() (*config.Config, error) {
 	}
 	if len(b.errs) > 0 {
 		sort.SliceStable(b.errs, func(i, j int) bool { return b.errs[i].Pos.Line < b.errs[j].Pos.Line })
-		return nil, &Error{Diags: b.errs}
+		return nil, &Error{Diags: b.errs, Warnings: c.Warnings}
 	}
 	return c, nil
 }

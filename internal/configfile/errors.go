@@ -12,6 +12,9 @@ import (
 // file order.
 type Error struct {
 	Diags []config.Diagnostic
+	// Warnings are those of a file that did not load: they are shown
+	// with its errors, not only once the errors are fixed.
+	Warnings []config.Diagnostic
 }
 
 // Error renders one line per problem: "FILE:LINE: cf error: MESSAGE".
@@ -37,6 +40,7 @@ func (e *Error) Legacy() string {
 // text after "cf error: " and without the trailing ", line N".
 type problem struct {
 	msg    string
+	text   string // gomon's message when it differs from mon's ("": msg)
 	hint   string
 	noLine bool // mon prints this message without ", line N"
 }
@@ -50,8 +54,18 @@ func (p *problem) withHint(format string, a ...any) *problem {
 	return p
 }
 
+// timevalError is a bad time value: mon shows the failed conversion (""
+// or "0", Q-CFG-9) where the value belongs, gomon what the user wrote.
+func timevalError(format string, ok bool, arg string) *problem {
+	return &problem{msg: fmt.Sprintf(format, shownTimeval(ok)), text: fmt.Sprintf(format, arg)}
+}
+
 func (p *problem) diagnostic(pos config.Pos) config.Diagnostic {
-	d := config.Diagnostic{Pos: pos, Msg: "cf error: " + p.msg, Hint: p.hint, Legacy: "cf error: " + p.msg}
+	text := p.text
+	if text == "" {
+		text = p.msg
+	}
+	d := config.Diagnostic{Pos: pos, Msg: "cf error: " + text, Hint: p.hint, Legacy: "cf error: " + p.msg}
 	if !p.noLine {
 		d.Legacy += fmt.Sprintf(", line %d", pos.Line)
 	}

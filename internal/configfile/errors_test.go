@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,14 +86,37 @@ func TestErrorTexts(t *testing.T) {
 			if got := e.Legacy(); got != tc.legacy {
 				t.Errorf("Legacy() = %q\n             want %q", got, tc.legacy)
 			}
-			// The positioned form carries the same message without ", line N".
+			// The positioned form carries the same message without ", line N",
+			// but shows the user's text where mon shows a failed conversion.
 			d := e.Diags[0]
 			msg := strings.TrimSuffix(tc.legacy, ", line "+strconv.Itoa(d.Pos.Line))
+			if text, ok := userText[tc.name]; ok {
+				_, after, _ := strings.Cut(msg, "'")
+				_, after, _ = strings.Cut(after, "'")
+				msg = msg[:strings.Index(msg, "'")] + "'" + text + "'" + after
+			}
 			if !strings.HasPrefix(e.Error(), "mon.cf:"+strconv.Itoa(d.Pos.Line)+": "+msg) {
 				t.Errorf("Error() = %q, want prefix %q", e.Error(), "mon.cf:"+strconv.Itoa(d.Pos.Line)+": "+msg)
 			}
 		})
 	}
+}
+
+// userText is what gomon's message shows where mon's shows the failed
+// conversion of a time value (” or '0'), by TestErrorTexts case.
+var userText = map[string]string{
+	"alertevery":                             "1h bogus",
+	"alertevery zero":                        "0m",
+	"upalertafter":                           "5",
+	"interval without unit":                  "60",
+	"interval zero":                          "0s",
+	"interval with =":                        "= 5m",
+	"interval trailing comment":              "5m # every 5 min",
+	"failure_interval":                       "5",
+	"traptimeout":                            "x",
+	"trapduration":                           "0h",
+	"randskew":                               "1w",
+	"line counts continuations and comments": "60",
 }
 
 func TestAllErrorsReported(t *testing.T) {
@@ -120,9 +144,13 @@ func TestAllErrorsReported(t *testing.T) {
 		t.Errorf("Legacy = %q", e.Legacy())
 	}
 	want := "mon.cf:1: cf error: unknown variable 'frobnicate'\n" +
-		"mon.cf:6: cf error: invalid time interval '' (syntax: interval = {positive number}{smhd}); got '60'; " + timevalHint
+		"mon.cf:6: cf error: invalid time interval '60' (syntax: interval = {positive number}{smhd}); " + timevalHint
 	if !strings.HasPrefix(e.Error(), want) {
 		t.Errorf("Error() =\n%s\nwant prefix\n%s", e.Error(), want)
+	}
+	// The protocol's `test config` keeps mon's text: the failed conversion.
+	if l := e.Diags[1].Legacy; l != "cf error: invalid time interval '' (syntax: interval = {positive number}{smhd}), line 6" {
+		t.Errorf("Legacy = %q", l)
 	}
 }
 
@@ -132,10 +160,51 @@ func TestHints(t *testing.T) {
 		{svcHeader + "  alert a.alert\n", "'alert' belongs in a period section"},
 		{svcHeader + "  Interval 5m\n", "keywords are case-sensitive"},
 		{svcHeader + "  period\n    alert exit = 3 a.alert\n", "write exit=N or exit=N-M without blanks, then the alert name"},
+		// Typos of keywords.
+		{"maxproc = 3\n", "did you mean 'maxprocs'?"},
+		{"statusllisten = :8080\n", "did you mean 'status_listen'?"},
+		{svcHeader + "  intervall 5m\n", "did you mean 'interval'?"},
+		{svcHeader + "  monitr m\n", "did you mean 'monitor'?"},
+		{svcHeader + "  period\n    alertevry 1h\n", "did you mean 'alertevery'?"},
+		{svcHeader + "  period\n    numalert 3\n", "did you mean 'numalerts'?"},
+		{svcHeader + "  frobnicate 1\n", ""}, // nothing near
 	} {
 		e := parseErr(t, tc.src)
 		if e.Diags[0].Hint != tc.hint {
 			t.Errorf("hint = %q, want %q", e.Diags[0].Hint, tc.hint)
+		}
+	}
+}
+
+// TestGlobalKeywords keeps globalKeywords in step with setGlobal: each
+// listed name is known, and each name setGlobal switches on or looks up
+// is listed.
+func TestGlobalKeywords(t *testing.T) {
+	for kw := range globalKeywords {
+		if _, err := Parse("mon.cf", []byte(kw+" = x\n"), LoadOptions{}); err != nil && strings.Contains(err.Error(), "unknown variable") {
+			t.Errorf("%s: %v", kw, err)
+		}
+	}
+	src, err := os.ReadFile("globals.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(src)
+	body = body[strings.Index(body, "func (b *builder) setGlobal"):]
+	body = body[:strings.Index(body, "\n}\n")]
+	var names []string
+	for _, m := range regexp.MustCompile(`(?m)^\s*case ("[a-z0-9_]+"(?:, "[a-z0-9_]+")*):`).FindAllStringSubmatch(body, -1) {
+		names = append(names, strings.Split(strings.ReplaceAll(m[1], `"`, ""), ", ")...)
+	}
+	for _, m := range regexp.MustCompile(`"([a-z0-9_]+)": +[{&]`).FindAllStringSubmatch(body, -1) {
+		names = append(names, m[1])
+	}
+	if len(names) < 20 {
+		t.Fatalf("found only %v in setGlobal", names)
+	}
+	for _, name := range names {
+		if !globalKeywords[name] {
+			t.Errorf("setGlobal knows %q, globalKeywords does not", name)
 		}
 	}
 }

@@ -351,7 +351,11 @@ func (b *builder) setGlobal(pos config.Pos, name, v string) {
 		}
 		g.StatusListen = v
 	default:
-		b.fail(pos, errf("unknown variable '%s'", name))
+		p := errf("unknown variable '%s'", name)
+		if s := suggest(name, globalKeywords); s != "" {
+			p.withHint("did you mean '%s'?", s)
+		}
+		b.fail(pos, p)
 	}
 }
 

@@ -12,11 +12,81 @@ import (
 	"unicode/utf8"
 )
 
-// WriteHCL prints c in gomon's HCL format (for `mon convert`). Reading the
-// output with ParseHCL gives the same model, positions and warnings aside.
-// Globals equal to the built-in defaults are left out. Values that are not
-// valid UTF-8 cannot be written (HCL strings are Unicode).
+// WriteHCL prints c in gomon's HCL format. Reading the output with
+// ParseHCL gives the same model, positions and warnings aside. Globals
+// equal to the built-in defaults are left out. Values that are not valid
+// UTF-8 cannot be written (HCL strings are Unicode).
 func WriteHCL(w io.Writer, c *config.Config) error {
+	return writeHCL(w, c, nil)
+}
+
+// Convert prints the configuration file path (mon.cf, m4 or HCL) as HCL
+// for `mon convert`: what the file says, neither the defaults nor the
+// paths derived from basedir and the other globals (those are derived
+// again when the output is read), with the file's comments kept next to
+// the block they precede.
+func Convert(w io.Writer, path string, opts LoadOptions) error {
+	path, src, err := readSource(path, &opts)
+	if err != nil {
+		return err
+	}
+	var c *config.Config
+	if strings.HasSuffix(path, ".hcl") {
+		c, err = parseHCL(path, src, opts)
+	} else {
+		c, err = Parse(path, src, opts)
+	}
+	if err != nil {
+		return err
+	}
+	return writeHCL(w, c, scanComments(src))
+}
+
+// comment is a comment line of the source.
+type comment struct {
+	line int
+	text string
+}
+
+// fileComments are a file's comment lines; head are those before its
+// first line of configuration (a file's header).
+type fileComments struct {
+	head, rest []comment
+}
+
+func scanComments(src []byte) *fileComments {
+	fc := &fileComments{}
+	content := false
+	for i, l := range strings.Split(string(src), "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "#") || strings.HasPrefix(t, "//"):
+			if content {
+				fc.rest = append(fc.rest, comment{i + 1, t})
+			} else {
+				fc.head = append(fc.head, comment{i + 1, t})
+			}
+		case t != "":
+			content = true
+		}
+	}
+	return fc
+}
+
+// attach gives each block of b, in output order, the comments that come
+// before its line and were not taken yet; it returns those left.
+func (fc *fileComments) attach(b *hclBlock, rest []comment) []comment {
+	for _, c := range b.blocks {
+		for c.line > 0 && len(rest) > 0 && rest[0].line < c.line {
+			c.comments = append(c.comments, rest[0].text)
+			rest = rest[1:]
+		}
+		rest = fc.attach(c, rest)
+	}
+	return rest
+}
+
+func writeHCL(w io.Writer, c *config.Config, fc *fileComments) error {
 	root := &hclBlock{}
 	writeGlobals(root, &c.Globals)
 
@@ -32,21 +102,37 @@ func WriteHCL(w io.Writer, c *config.Config) error {
 				continue // the implicit group, recreated by the watch
 			}
 		}
-		root.block("hostgroup", g.Name).list("hosts", g.Hosts, false)
+		root.block("hostgroup", g.Name).at(g.Pos).list("hosts", g.Hosts, false)
 	}
 	for ; next < len(c.Watches); next++ {
 		writeWatch(root, c.Watches[next])
 	}
 	for _, v := range c.Views {
-		root.block("view", v.Name).list("members", v.Members, false)
+		root.block("view", v.Name).at(v.Pos).list("members", v.Members, false)
 	}
 	for _, a := range c.Aliases {
-		root.block("alias", a.Name).list("lines", a.Lines, true)
+		root.block("alias", a.Name).at(a.Pos).list("lines", a.Lines, true)
 	}
 
 	var sb strings.Builder
+	var trailer []comment
+	if fc != nil {
+		for _, h := range fc.head {
+			sb.WriteString(h.text + "\n")
+		}
+		if len(fc.head) > 0 {
+			sb.WriteString("\n")
+		}
+		trailer = fc.attach(root, fc.rest)
+	}
 	if err := root.render(&sb, ""); err != nil {
 		return err
+	}
+	if len(trailer) > 0 {
+		sb.WriteString("\n")
+	}
+	for _, t := range trailer {
+		sb.WriteString(t.text + "\n")
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err
@@ -151,9 +237,9 @@ func writeGlobals(b *hclBlock, g *config.Globals) {
 }
 
 func writeWatch(root *hclBlock, w *config.Watch) {
-	wb := root.block("watch", w.Name)
+	wb := root.block("watch", w.Name).at(w.Pos)
 	for _, s := range w.Services {
-		writeService(wb.block("service", s.Name), s)
+		writeService(wb.block("service", s.Name).at(s.Pos), s)
 	}
 }
 
@@ -244,7 +330,7 @@ func writeService(b *hclBlock, s *config.Service) {
 		b.raw("env", "{ "+strings.Join(pairs, ", ")+" }")
 	}
 	for _, p := range s.Periods {
-		pb := b.block("period", p.Key)
+		pb := b.block("period", p.Key).at(p.Pos)
 		if p.Label != "" {
 			pb.str("when", p.Spec.String())
 		}
@@ -322,6 +408,14 @@ type hclBlock struct {
 	blocks     []*hclBlock
 	badText    string // first value that is not valid UTF-8
 	bare       bool   // a block without a label (cluster)
+	line       int    // where the block is in the source (0: unknown)
+	comments   []string
+}
+
+// at records where the block comes from, for the comments before it.
+func (b *hclBlock) at(pos config.Pos) *hclBlock {
+	b.line = pos.Line
+	return b
 }
 
 func (b *hclBlock) block(typ, label string) *hclBlock {
@@ -374,6 +468,9 @@ func (b *hclBlock) render(sb *strings.Builder, indent string) error {
 	for i, c := range b.blocks {
 		if i > 0 || len(b.attrs) > 0 {
 			sb.WriteString("\n")
+		}
+		for _, t := range c.comments {
+			sb.WriteString(indent + t + "\n")
 		}
 		if c.bare {
 			fmt.Fprintf(sb, "%s%s {\n", indent, c.typ) // an unlabelled block (cluster)

@@ -64,38 +64,10 @@ const m4Timeout = time.Minute
 // HCL, anything else mon.cf (through m4 for ".m4" or opts.M4). A relative
 // path is taken against opts.Cwd. Errors are *Error.
 func Load(path string, opts LoadOptions) (*config.Config, error) {
-	if opts.Cwd == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, fileError(path, "cannot determine the working directory: "+err.Error())
-		}
-		opts.Cwd = wd
-	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(opts.Cwd, path)
-	}
-	switch st, err := os.Stat(path); {
-	case err != nil:
-		return nil, fileError(path, "config file "+path+" does not exist")
-	case st.IsDir():
-		return nil, fileError(path, "config file "+path+" is a directory")
-	case !st.Mode().IsRegular():
-		return nil, fileError(path, "config file "+path+" is not a regular file")
-	}
-
-	var (
-		src []byte
-		err error
-	)
-	if opts.M4 || strings.HasSuffix(path, ".m4") {
-		src, err = runM4(path, opts.M4Command)
-	} else if src, err = os.ReadFile(path); err != nil {
-		err = fileError(path, "could not open cf file: "+path+": "+errnoText(err))
-	}
+	path, src, err := readSource(path, &opts)
 	if err != nil {
 		return nil, err
 	}
-
 	var c *config.Config
 	if strings.HasSuffix(path, ".hcl") {
 		c, err = parseHCL(path, src, opts)
@@ -191,4 +163,38 @@ func errnoText(err error) string {
 		return "No such file or directory"
 	}
 	return err.Error()
+}
+
+// readSource finds path (relative to opts.Cwd, which it sets when empty)
+// and returns its absolute form and the text to parse: the file, or m4's
+// output for ".m4" or opts.M4.
+func readSource(path string, opts *LoadOptions) (string, []byte, error) {
+	if opts.Cwd == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", nil, fileError(path, "cannot determine the working directory: "+err.Error())
+		}
+		opts.Cwd = wd
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(opts.Cwd, path)
+	}
+	switch st, err := os.Stat(path); {
+	case err != nil:
+		return "", nil, fileError(path, "config file "+path+" does not exist")
+	case st.IsDir():
+		return "", nil, fileError(path, "config file "+path+" is a directory")
+	case !st.Mode().IsRegular():
+		return "", nil, fileError(path, "config file "+path+" is not a regular file")
+	}
+	var (
+		src []byte
+		err error
+	)
+	if opts.M4 || strings.HasSuffix(path, ".m4") {
+		src, err = runM4(path, opts.M4Command)
+	} else if src, err = os.ReadFile(path); err != nil {
+		err = fileError(path, "could not open cf file: "+path+": "+errnoText(err))
+	}
+	return path, src, err
 }

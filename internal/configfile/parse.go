@@ -1,11 +1,13 @@
 package configfile
 
 import (
-	"github.com/gomon/gomon/internal/config"
-
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/agext/levenshtein"
+
+	"github.com/gomon/gomon/internal/config"
 )
 
 // ws is Perl's \s on byte strings (Go's \s lacks the vertical tab).
@@ -30,7 +32,29 @@ var (
 	periodKeywords = wordSet("alert upalert startupalert ackalert disablealert alertevery alertafter " +
 		"upalertafter numalerts no_comp_alerts alerts_dont_count alertexitrange alert_per_host alert_on_period_start")
 	blockKeywords = wordSet("watch service period view alias")
+	// globalKeywords are the names setGlobal knows (a test keeps them in
+	// step), for "did you mean".
+	globalKeywords = wordSet("alert_retries alertdir authfile authtype basedir cfbasedir clientallow cltimeout " +
+		"cluster_advertise cluster_etcd cluster_etcd_cacert cluster_etcd_cert cluster_etcd_key cluster_etcd_password_file " +
+		"cluster_etcd_user cluster_lease cluster_node cluster_prefix dep_behavior dep_memory dep_recur_limit " +
+		"dtlogfile dtlogging exclude_period histlength historicfile historictime logdir maxclients maxprocs " +
+		"mondir monerrfile monitor_timeout monremote pamservice pidfile randstart serverbind serverport " +
+		"startupalerts_on_reset statedir status_listen syslog_facility trapbind trapport unack_summary userfile")
 )
+
+// suggest returns the word of the sets closest to word, if one is near
+// enough to be a typo of it (at most a third of its letters off).
+func suggest(word string, sets ...map[string]bool) string {
+	best, bestDist := "", len(word)/3+1
+	for _, set := range sets {
+		for w := range set {
+			if d := levenshtein.Distance(word, w, nil); d < bestDist || (d == bestDist && best != "" && w < best) {
+				best, bestDist = w, d
+			}
+		}
+	}
+	return best
+}
 
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}
@@ -182,6 +206,14 @@ func unknownSyntax(line, kw string, inPeriod bool) *problem {
 		p.withHint("'%s' belongs in a period section", kw)
 	case serviceKeywords[strings.ToLower(kw)] || periodKeywords[strings.ToLower(kw)]:
 		p.withHint("keywords are case-sensitive")
+	case inPeriod:
+		if s := suggest(kw, periodKeywords, wordSet("period service")); s != "" {
+			p.withHint("did you mean '%s'?", s)
+		}
+	default:
+		if s := suggest(kw, serviceKeywords, periodKeywords, wordSet("period service")); s != "" {
+			p.withHint("did you mean '%s'?", s)
+		}
 	}
 	return p
 }

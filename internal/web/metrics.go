@@ -1,123 +1,167 @@
 package web
 
 import (
-	"bufio"
-	"cmp"
-	"fmt"
-	"io"
-	"maps"
-	"slices"
-	"strconv"
-	"strings"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gomon/gomon/internal/version"
 )
 
-// writeMetrics writes the Prometheus text exposition format (version
-// 0.0.4). Gauges come from the scheduler's current state, counters from
-// Counters; a counter restarts at zero when the daemon restarts.
-func writeMetrics(w io.Writer, src Source, c *Counters) {
-	b := bufio.NewWriter(w)
-	defer b.Flush()
-	all := src.StatusAll()
-	stopped, _ := src.Stopped()
+// metricsHandler serves /metrics: the Go runtime and process collectors,
+// gomon_build_info, and the gomon_* families that a collector reads from
+// the scheduler's snapshot on every scrape.
+func metricsHandler(src Source, c *Counters) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(),
+		&collector{src: src, c: c},
+	)
+	// One bad series (a label value the registry refuses) must not cost
+	// the whole scrape.
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
 
-	family(b, "gomon_scheduler_stopped", "gauge", "1 while the scheduler is stopped (mon's stop command).")
-	sample(b, "gomon_scheduler_stopped", nil, boolValue(stopped))
+// buildInfo is gomon_build_info: always 1, the version in its labels.
+func buildInfo() prometheus.Collector {
+	revision := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "gomon_build_info",
+		Help:        "Always 1; the labels say which gomon this is.",
+		ConstLabels: prometheus.Labels{"version": version.Gomon, "revision": revision},
+	}, func() float64 { return 1 })
+}
 
-	family(b, "gomon_service_up", "gauge", "0 while the service is failing (fail, linkdown, timeout), else 1.")
-	for _, st := range all {
-		sample(b, "gomon_service_up", svcLabels(st.Group, st.Service), boolValue(!st.State.OpStatus.IsFailure()))
+var (
+	svc      = []string{"group", "service"}
+	svcAlert = []string{"group", "service", "alert", "type"}
+
+	descStopped   = desc("gomon_scheduler_stopped", "1 while the scheduler is stopped (mon's stop command).")
+	descUp        = desc("gomon_service_up", "0 while the service is failing (fail, linkdown, timeout), else 1.", svc...)
+	descStatus    = desc("gomon_service_status", "mon's opstatus code: 0 fail, 1 ok, 2 coldstart, 3 warmstart, 4 linkdown, 5 unknown, 6 timeout, 7 untested, 8 depend, 9 warn.", svc...)
+	descDisabled  = desc("gomon_service_disabled", "1 while the service is disabled.", svc...)
+	descAcked     = desc("gomon_service_acked", "1 while the service's failure is acknowledged (mon's ack command).", svc...)
+	descLastCheck = desc("gomon_service_last_check_timestamp_seconds", "When the last monitor run finished (unix time).", svc...)
+	descDuration  = desc("gomon_monitor_duration_seconds", "Duration of the last monitor run.", svc...)
+	descOverdue   = desc("gomon_monitor_overdue", "1 while the service's monitor has been running for 3 intervals or more: the service is not being checked.", svc...)
+	descFailures  = desc("gomon_service_failures_total", "Failures seen since the service was loaded (mon's _failure_count).", svc...)
+	descHostUp    = desc("gomon_host_up", "The last run's verdict on each host, for built-in monitors that check hosts one by one: 1 ok, 0 failed.", "group", "service", "host")
+	descValue     = desc("gomon_monitor_value", "Every number the last monitor run reported: Nagios perfdata, free space, SNMP values, process counts, load, response times (name response_seconds). host is empty for a value of the monitoring machine or the run as a whole.", "group", "service", "host", "name")
+	descRuns      = desc("gomon_monitor_runs_total", "Finished monitor runs.", svc...)
+	descAlerts    = desc("gomon_alerts_total", "Alerts started, by alert program and type (failure, up, trap, ...).", svcAlert...)
+	descAlertFail = desc("gomon_alert_failures_total", "Alert attempts that failed (each retry counts), by alert program.", svcAlert...)
+	descTraps     = desc("gomon_traps_total", "Accepted traps.", svc...)
+	descLoads     = desc("gomon_config_loads_total", "Configuration loads: the start and every reset.")
+	descLateness  = desc("gomon_monitor_start_lateness_seconds", "How long after falling due monitor runs started (timer latency, or waiting for a maxprocs slot or the previous run).")
+)
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+// collector turns the scheduler's state and the event counters into
+// samples when scraped, so nothing is kept twice and a scrape sees one
+// consistent snapshot.
+type collector struct {
+	src Source
+	c   *Counters
+}
+
+func (*collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descStopped, descUp, descStatus, descDisabled, descAcked, descLastCheck,
+		descDuration, descOverdue, descFailures, descHostUp, descValue, descRuns, descAlerts, descAlertFail,
+		descTraps, descLoads, descLateness} {
+		ch <- d
 	}
-	family(b, "gomon_service_status", "gauge",
-		"mon's opstatus code: 0 fail, 1 ok, 2 coldstart, 3 warmstart, 4 linkdown, 5 unknown, 6 timeout, 7 untested, 8 depend, 9 warn.")
-	for _, st := range all {
-		sample(b, "gomon_service_status", svcLabels(st.Group, st.Service), float64(st.State.OpStatus))
+}
+
+func (col *collector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	family(b, "gomon_service_disabled", "gauge", "1 while the service is disabled.")
-	for _, st := range all {
-		sample(b, "gomon_service_disabled", svcLabels(st.Group, st.Service), boolValue(st.State.Disabled))
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
-	family(b, "gomon_service_last_check_timestamp_seconds", "gauge", "When the last monitor run finished (unix time).")
-	for _, st := range all {
+	stopped, _ := col.src.Stopped()
+	gauge(descStopped, boolValue(stopped))
+	for _, st := range col.src.StatusAll() {
+		g, s := st.Group, st.Service
+		gauge(descUp, boolValue(!st.State.OpStatus.IsFailure()), g, s)
+		gauge(descStatus, float64(st.State.OpStatus), g, s)
+		gauge(descDisabled, boolValue(st.State.Disabled), g, s)
+		gauge(descAcked, boolValue(st.State.Ack != 0), g, s)
 		if !st.LastCheck.IsZero() {
-			sample(b, "gomon_service_last_check_timestamp_seconds", svcLabels(st.Group, st.Service),
-				float64(st.LastCheck.UnixMilli())/1000)
+			gauge(descLastCheck, float64(st.LastCheck.UnixMilli())/1000, g, s)
 		}
-	}
-	family(b, "gomon_monitor_duration_seconds", "gauge", "Duration of the last monitor run.")
-	for _, st := range all {
 		if st.Ran {
-			sample(b, "gomon_monitor_duration_seconds", svcLabels(st.Group, st.Service), st.Duration.Seconds())
+			gauge(descDuration, st.Duration.Seconds(), g, s)
 		}
-	}
-	family(b, "gomon_monitor_overdue", "gauge",
-		"1 while the service's monitor has been running for 3 intervals or more: the service is not being checked.")
-	for _, st := range all {
-		sample(b, "gomon_monitor_overdue", svcLabels(st.Group, st.Service), boolValue(st.Overdue))
-	}
-	family(b, "gomon_service_failures_total", "counter", "Failures seen since the service was loaded (mon's _failure_count).")
-	for _, st := range all {
-		sample(b, "gomon_service_failures_total", svcLabels(st.Group, st.Service), float64(st.State.FailureCount))
+		gauge(descOverdue, boolValue(st.Overdue), g, s)
+		counter(descFailures, uint64(st.State.FailureCount), g, s)
+		// A host listed twice in a group, or a name a monitor reports
+		// twice, would be a duplicate series the registry refuses: the
+		// last one wins.
+		up := map[string]bool{}
+		var hosts []string
+		for _, h := range st.Hosts {
+			if _, dup := up[h.Host]; !dup {
+				hosts = append(hosts, h.Host)
+			}
+			up[h.Host] = h.OK
+		}
+		for _, h := range hosts {
+			gauge(descHostUp, boolValue(up[h]), g, s, h)
+		}
+		type hostName struct{ host, name string }
+		vals := map[hostName]float64{}
+		var order []hostName
+		for _, v := range st.Values {
+			k := hostName{v.Host, v.Name}
+			if _, dup := vals[k]; !dup {
+				order = append(order, k)
+			}
+			vals[k] = v.Value
+		}
+		for _, k := range order {
+			gauge(descValue, vals[k], g, s, k.host, k.name)
+		}
 	}
 
+	c := col.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	family(b, "gomon_monitor_runs_total", "counter", "Finished monitor runs.")
-	for _, k := range sortedKeys(c.runs) {
-		sample(b, "gomon_monitor_runs_total", svcLabels(k.group, k.service), float64(c.runs[k]))
+	for k, n := range c.runs {
+		counter(descRuns, n, k.group, k.service)
 	}
-	family(b, "gomon_alerts_total", "counter", "Alerts started, by alert program and type (failure, up, trap, ...).")
-	for _, k := range sortedAlertKeys(c.alerts) {
-		l := append(svcLabels(k.group, k.service), "alert", k.alert, "type", k.typ)
-		sample(b, "gomon_alerts_total", l, float64(c.alerts[k]))
+	for k, n := range c.alerts {
+		counter(descAlerts, n, k.group, k.service, k.alert, k.typ)
 	}
-	family(b, "gomon_alert_failures_total", "counter", "Alert attempts that failed (each retry counts), by alert program.")
-	for _, k := range sortedAlertKeys(c.failed) {
-		l := append(svcLabels(k.group, k.service), "alert", k.alert, "type", k.typ)
-		sample(b, "gomon_alert_failures_total", l, float64(c.failed[k]))
+	for k, n := range c.failed {
+		counter(descAlertFail, n, k.group, k.service, k.alert, k.typ)
 	}
-	family(b, "gomon_traps_total", "counter", "Accepted traps.")
-	for _, k := range sortedKeys(c.traps) {
-		sample(b, "gomon_traps_total", svcLabels(k.group, k.service), float64(c.traps[k]))
+	for k, n := range c.traps {
+		counter(descTraps, n, k.group, k.service)
 	}
-	family(b, "gomon_config_loads_total", "counter", "Configuration loads: the start and every reset.")
-	sample(b, "gomon_config_loads_total", nil, float64(c.loads))
-	family(b, "gomon_monitor_start_lateness_seconds", "histogram",
-		"How long after falling due monitor runs started (timer latency, or waiting for a maxprocs slot or the previous run).")
+	counter(descLoads, c.loads)
+	buckets := make(map[float64]uint64, len(latenessBuckets))
 	var cum uint64
 	for i, le := range latenessBuckets {
 		cum += c.late.counts[i]
-		sample(b, "gomon_monitor_start_lateness_seconds_bucket", []string{"le", strconv.FormatFloat(le, 'g', -1, 64)}, float64(cum))
+		buckets[le] = cum
 	}
-	sample(b, "gomon_monitor_start_lateness_seconds_bucket", []string{"le", "+Inf"}, float64(c.late.n))
-	sample(b, "gomon_monitor_start_lateness_seconds_sum", nil, c.late.sum)
-	sample(b, "gomon_monitor_start_lateness_seconds_count", nil, float64(c.late.n))
-}
-
-func family(w io.Writer, name, typ, help string) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-}
-
-// sample writes one line; labels are name, value pairs.
-func sample(w io.Writer, name string, labels []string, v float64) {
-	io.WriteString(w, name)
-	if len(labels) > 0 {
-		io.WriteString(w, "{")
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				io.WriteString(w, ",")
-			}
-			fmt.Fprintf(w, "%s=\"%s\"", labels[i], labelEscaper.Replace(labels[i+1]))
-		}
-		io.WriteString(w, "}")
-	}
-	fmt.Fprintf(w, " %s\n", strconv.FormatFloat(v, 'g', -1, 64))
-}
-
-// labelEscaper escapes label values as the exposition format requires.
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-func svcLabels(group, service string) []string {
-	return []string{"group", group, "service", service}
+	ch <- prometheus.MustNewConstHistogram(descLateness, c.late.n, c.late.sum, buckets)
 }
 
 func boolValue(b bool) float64 {
@@ -125,19 +169,4 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
-}
-
-func compareKeys(a, b key) int {
-	return cmp.Or(cmp.Compare(a.group, b.group), cmp.Compare(a.service, b.service))
-}
-
-func sortedKeys(m map[key]uint64) []key {
-	return slices.SortedFunc(maps.Keys(m), compareKeys)
-}
-
-// sortedAlertKeys orders alert counters by service, alert and type.
-func sortedAlertKeys(m map[alertKey]uint64) []alertKey {
-	return slices.SortedFunc(maps.Keys(m), func(x, y alertKey) int {
-		return cmp.Or(compareKeys(x.key, y.key), cmp.Compare(x.alert, y.alert), cmp.Compare(x.typ, y.typ))
-	})
 }

@@ -118,10 +118,7 @@ func Handler(src Source, c *Counters, node *cluster.Node, op Operator) http.Hand
 		}
 		writeJSON(w, http.StatusOK, node.Status())
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		writeMetrics(w, src, c)
-	})
+	mux.Handle("GET /metrics", metricsHandler(src, c))
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, statusReport(src))
 	})

@@ -54,12 +54,18 @@ type statusServer struct {
 // endpoints on a loopback test server.
 func start(t *testing.T) (*scheduler.Scheduler, *statusServer) {
 	t.Helper()
-	dir := t.TempDir()
-	scripts := map[string]string{
+	return startWith(t, testConfig, map[string]string{
 		"mon.d/ok.monitor":   "exit 0",
 		"mon.d/fail.monitor": "echo 'h2 <b>down</b> \"quoted\"'; echo detail; exit 1",
 		"alert.d/true.alert": "cat >/dev/null",
-	}
+	})
+}
+
+// startWith is start with another configuration (after the paths) and
+// other scripts, by path under the base directory.
+func startWith(t *testing.T, config string, scripts map[string]string) (*scheduler.Scheduler, *statusServer) {
+	t.Helper()
+	dir := t.TempDir()
 	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
 		os.Mkdir(filepath.Join(dir, d), 0o755)
 	}
@@ -69,7 +75,7 @@ func start(t *testing.T) (*scheduler.Scheduler, *statusServer) {
 		}
 	}
 	head := fmt.Sprintf("basedir = %s\ncfbasedir = %s\nmondir = mon.d\nalertdir = alert.d\nstatedir = state\nlogdir = log\n", dir, dir)
-	cfg, err := configfile.Parse("test.cf", []byte(head+testConfig), configfile.LoadOptions{Cwd: dir})
+	cfg, err := configfile.Parse("test.cf", []byte(head+config), configfile.LoadOptions{Cwd: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +144,7 @@ func waitMetrics(t *testing.T, srv *statusServer, want ...string) string {
 
 var (
 	sampleRE = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? [-+0-9.eE]+$`)
-	typeRE   = regexp.MustCompile(`^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter|histogram)$`)
+	typeRE   = regexp.MustCompile(`^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter|histogram|summary)$`)
 )
 
 // checkExposition checks every line against the text format: HELP and
@@ -156,7 +162,7 @@ func checkExposition(t *testing.T, body string) {
 				continue
 			}
 			typed[m[1]] = true
-			if m[2] == "histogram" {
+			if m[2] == "histogram" || m[2] == "summary" {
 				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
 					typed[m[1]+suffix] = true
 				}
@@ -180,7 +186,7 @@ func TestMetrics(t *testing.T) {
 		`gomon_service_up{group="g2",service="broken"} 0`,
 		`gomon_service_up{group="g1",service="okay"} 1`,
 		`gomon_service_status{group="g2",service="broken"} 0`,
-		`gomon_alerts_total{group="g2",service="broken",alert="true.alert",type="failure"} 1`,
+		`gomon_alerts_total{alert="true.alert",group="g2",service="broken",type="failure"} 1`,
 		`gomon_service_status{group="g1",service="okay"} 1`,
 		`gomon_scheduler_stopped 0`,
 		`gomon_config_loads_total 1`,

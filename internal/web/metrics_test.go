@@ -1,0 +1,71 @@
+package web_test
+
+import (
+	"net"
+	"regexp"
+	"testing"
+)
+
+// TestMetricsValues checks what client_golang adds to the gomon_*
+// families: the runtime and process collectors, the build, acks, per-host
+// verdicts of a built-in and the values monitors report.
+func TestMetricsValues(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	// 127.0.0.2 refuses: nothing listens there on the port.
+	config := `
+hostgroup net 127.0.0.1 127.0.0.2
+hostgroup local localhost
+
+watch net
+    service tcp
+        interval 1s
+        monitor tcp.monitor -p ` + port + `
+
+watch local
+    service perf
+        interval 1s
+        monitor perf.monitor
+        period wd {Sun-Sat}
+            alert true.alert
+`
+	s, srv := startWith(t, config, map[string]string{
+		"mon.d/perf.monitor": "echo 'localhost slow | time=0.25s;1;2;0 size=1024B'; exit 1",
+		"alert.d/true.alert": "cat >/dev/null",
+	})
+	waitMetrics(t, srv, `gomon_service_status{group="local",service="perf"} 0`)
+	if err := s.Ack("local", "perf", "test", "looking"); err != nil {
+		t.Fatal(err)
+	}
+	body := waitMetrics(t, srv,
+		`gomon_host_up{group="net",host="127.0.0.1",service="tcp"} 1`,
+		`gomon_host_up{group="net",host="127.0.0.2",service="tcp"} 0`,
+		`gomon_monitor_value{group="local",host="",name="time",service="perf"} 0.25`,
+		`gomon_monitor_value{group="local",host="",name="size",service="perf"} 1024`,
+		`gomon_service_acked{group="local",service="perf"} 1`,
+		`gomon_service_acked{group="net",service="tcp"} 0`,
+		`go_goroutines `,
+		`process_open_fds `,
+	)
+	if !regexp.MustCompile(`(?m)^gomon_build_info\{revision="[^"]+",version="[0-9.]+"\} 1$`).MatchString(body) {
+		t.Errorf("no gomon_build_info:\n%s", body)
+	}
+	if !regexp.MustCompile(`(?m)^gomon_monitor_value\{group="net",host="127.0.0.1",name="response_seconds",service="tcp"\} [0-9.e-]+$`).MatchString(body) {
+		t.Errorf("no response time for the tcp check:\n%s", body)
+	}
+	checkExposition(t, body)
+	promtool(t, body)
+}
