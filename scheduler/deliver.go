@@ -37,20 +37,17 @@ func retryDelay(i int) time.Duration {
 // and counted ("alert-failed" events, gomon_alert_failures_total); the
 // last failure of the service is kept for the status page. An alert is
 // never dropped without an ERROR line: retries still pending when the
-// daemon stops are logged as abandoned.
-func (s *Scheduler) deliver(svc *service, gen uint64, newer <-chan struct{}, retries int, a alerts.Alert, name string, ev alerts.Event) {
+// daemon stops are logged as abandoned. attrs are the alert's fields
+// (startAlert), on every record.
+func (s *Scheduler) deliver(svc *service, gen uint64, newer <-chan struct{}, retries int, a alerts.Alert, name string, ev alerts.Event, attrs []any) {
 	defer s.alertsWG.Done()
-	attrs := []any{"alert", name, "group", ev.Group, "service", ev.Service, "type", ev.Type}
+	attrs = attrs[:len(attrs):len(attrs)] // appends below never share an array
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.AlertTimeout)
 		err := a.Send(ctx, ev)
 		cancel()
 		if err == nil {
-			if attempt > 1 {
-				s.log.Info("alert delivered after retrying", append(attrs, "attempts", attempt)...)
-			} else {
-				s.log.Info("alert done", attrs...)
-			}
+			s.log.Info("alert done", append(attrs, "attempts", attempt)...)
 			if ev.Type != decide.TestAlert {
 				s.alertOutcome(svc, gen, name, ev.Type, nil)
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/depend"
+	"github.com/gomon/gomon/internal/syslog"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -50,7 +51,7 @@ func (s *Scheduler) evalDepend(expr *depend.Expr, depth int, kind byte, now time
 		return up, nil
 	})
 	if err != nil && depth == 0 {
-		s.log.Warn(fmt.Sprintf("eval error for dependency starting at %s: %v", expr, err), "syslog", "notice")
+		s.log.Warn(fmt.Sprintf("eval error for dependency starting at %s: %v", expr, err), syslog.Key, "notice")
 	}
 	return ok, err
 }

@@ -1,13 +1,16 @@
 package scheduler
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/gomon/gomon/alerts"
 	"github.com/gomon/gomon/internal/atomicfile"
 	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/syslog"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -16,16 +19,62 @@ import (
 func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time) {
 	pre := *svc.st // for the downtime log
 	d := decide.Process(svc.cfg, svc.st, res, s.world(svc, now))
+	var classic []any // mon's syslog line for the result, if it has one
 	if d.Failure {
 		svc.lastFailureTime = now
 		line := fmt.Sprintf("%s %s %d %s", svc.w.name, svc.cfg.Name, now.Unix(), svc.st.LastSummary)
 		s.failHist = s.appendHist(s.failHist, line)
-		s.log.Error("failure for "+line, "syslog", "crit")
+		classic = []any{syslog.Classic, "failure for " + line, syslog.Key, "crit"}
 	}
+	s.logResult(svc, pre.OpStatus, classic)
 	if d.Recovered {
 		s.writeDTLog(svc, &pre, now)
 	}
 	s.carryOut(svc, d, now, true)
+}
+
+// logResult logs a result that changed the service's opstatus (a failure,
+// a recovery, the first result) as one record. A result that changed
+// nothing is only debug, but mon syslogs every failure at crit, so a
+// repeated failure still carries its classic line to syslog.
+func (s *Scheduler) logResult(svc *service, prev decide.Status, classic []any) {
+	st := svc.st
+	level, msg := slog.LevelInfo, "service state changed"
+	switch {
+	case st.OpStatus == prev && classic == nil:
+		return
+	case st.OpStatus == prev:
+		level, msg = syslog.LevelChatter, "service still failing"
+	case st.OpStatus.IsFailure():
+		level = slog.LevelError
+	case st.OpStatus == decide.Warn:
+		level = slog.LevelWarn
+	}
+	ctx := context.Background()
+	if !s.log.Enabled(ctx, level) {
+		return // the hosts are not worth computing
+	}
+	s.log.Log(ctx, level, msg, append([]any{"group", svc.w.name, "service", svc.cfg.Name, "hosts", s.logHosts(svc),
+		"opstatus", st.OpStatus.String(), "prev_opstatus", prev.String(), "summary", st.LastSummary}, classic...)...)
+}
+
+// logHosts is the hosts a state record names: the failing ones (by their
+// verdicts, else those the summary names), else the group's enabled hosts
+// (the ones checked).
+func (s *Scheduler) logHosts(svc *service) []string {
+	if svc.st.OpStatus.IsFailure() {
+		var group []string
+		if g := s.groups[svc.w.name]; g != nil {
+			group = g.hosts
+		}
+		if len(svc.st.Hosts) > 0 {
+			return svc.st.FailingHosts(group)
+		}
+		if h := decide.NamedHosts(svc.st.LastSummary, group); len(h) > 0 {
+			return h
+		}
+	}
+	return s.enabledHosts(svc.w.name)
 }
 
 // world is the decision engine's view of everything outside svc.
@@ -125,14 +174,21 @@ func (s *Scheduler) startAlert(svc *service, a decide.Action, env []string, now 
 		Input:   []byte(a.Input),
 		Env:     env,
 	}
-	if a.Record {
+	// The fields every record of this alert carries, to its last retry.
+	attrs := []any{"group", ev.Group, "service", ev.Service, "hosts", hosts, "opstatus", a.Env.OpStatus.String(),
+		"alert", a.Line.Name, "alert_type", string(a.Type)}
+	sum := decide.Clip(ev.Summary(), decide.MaxSummary) // logged and kept in the history
+	started := append(attrs[:len(attrs):len(attrs)], "summary", sum)
+	if !a.Record {
+		s.log.Info("alert started", started...)
+	} else {
 		typ := a.Type.HistoryWord()
-		sum := decide.Clip(ev.Summary(), decide.MaxSummary) // logged and kept in the history
 		raw := a.Line.RawArgs
 		if r, ok := p.alert.(alerts.ArgsRedactor); ok {
 			raw = r.RedactArgs(raw) // no secret in the log or the history
 		}
-		s.log.Warn(fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, raw, sum), "syslog", "alert")
+		s.log.Info("alert started", append(started, syslog.Key, "alert",
+			syslog.Classic, fmt.Sprintf("calling %s %s for %s (%s,%s) %s", typ, base(p.path), svc.key(), p.path, raw, sum))...)
 		line := fmt.Sprintf("%s %s %s %d %s (%s) %s", typ, svc.w.name, svc.cfg.Name, now.Unix(), p.path, raw, sum)
 		s.alertHist = s.appendHist(s.alertHist, line)
 		if f := s.cfg.Globals.HistoricFile; f != "" {
@@ -156,7 +212,7 @@ func (s *Scheduler) startAlert(svc *service, a decide.Action, env []string, now 
 		}
 		newer = svc.newer
 	}
-	go s.deliver(svc, s.gen, newer, s.cfg.Globals.AlertRetries, p.alert, a.Line.Name, ev)
+	go s.deliver(svc, s.gen, newer, s.cfg.Globals.AlertRetries, p.alert, a.Line.Name, ev, attrs)
 }
 
 // appendHist appends to a history list, keeping histlength+1 entries as

@@ -47,10 +47,13 @@ watch g1
 
 	const local5 = 21 << 3
 	got := map[string]int{} // message → priority
+	failures := 0
 	re := regexp.MustCompile(`^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d mon\[` + pid + `\]: (.*)\n$`)
 	buf := make([]byte, 4096)
 	deadline := time.Now().Add(30 * time.Second)
-	for got["mon server started"] == 0 || got["failure for"] == 0 {
+	// Two failures: the second changes no state and is only debug on
+	// stderr, but mon syslogs every failure. So are client commands.
+	for got["mon server started"] == 0 || failures < 2 || got["client command"] == 0 {
 		pc.SetReadDeadline(deadline)
 		n, err := pc.Read(buf)
 		if err != nil {
@@ -69,10 +72,23 @@ watch g1
 			got["mon server started"] = pri
 		case strings.HasPrefix(msg, "failure for g1 disk "):
 			got["failure for"] = pri
+			if failures++; failures == 2 {
+				p.command("list opstatus")
+			}
 			if !strings.HasSuffix(msg, " disk 100 full") {
 				t.Errorf("'%%' not removed: %q", msg)
 			}
+		case msg == `client command "list opstatus"`:
+			got["client command"] = pri
+		case strings.Contains(msg, "state changed") || strings.Contains(msg, "client connected"):
+			t.Errorf("a structured message, not mon's line, in syslog: %q", msg)
 		}
+	}
+	if got["failure for"] != local5+2 {
+		t.Errorf("failure for … at priority %d, want crit", got["failure for"]&7)
+	}
+	if got["client command"] != local5+6 {
+		t.Errorf("client command at priority %d, want info", got["client command"]&7)
 	}
 	if got["mon server started"] != local5+6 {
 		t.Errorf("mon server started at priority %d, want info", got["mon server started"]&7)

@@ -144,7 +144,9 @@ func (n *Node) put(key string, value []byte, created, modified int64, live bool)
 		if err := json.Unmarshal(value, &o); err != nil || o.Node == n.name {
 			return false
 		}
-		n.log.Info("cluster: replaying operator command", "from", o.Node, "user", o.User, "command", o.Line)
+		// Debug: the replay's own "operator action" record (client=cluster)
+		// is the one at info.
+		n.log.Debug("cluster: replaying operator command", "from", o.Node, "user", o.User, "command", o.Line)
 		if n.opts.Replay != nil {
 			n.opts.Replay(o.Line, o.User)
 		}

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/protocol"
+	"github.com/gomon/gomon/internal/syslog"
 	"github.com/gomon/gomon/scheduler"
 	"github.com/gomon/gomon/scheduler/decide"
 )
@@ -76,10 +79,20 @@ func (srv *Server) Replay(line, user string) {
 	}
 }
 
+// operatorActions are the commands that act on the daemon: each is
+// logged as one "operator action" record. The others (list, get, …) only
+// look, and are debug.
+var operatorActions = map[string]bool{
+	"disable": true, "enable": true, "ack": true, "reset": true, "set": true,
+	"stop": true, "start": true, "savestate": true, "loadstate": true, "clear": true,
+	"test": true, "reload": true, "term": true,
+}
+
 // handle executes one request line for a session; in a cluster, a
 // successful command that changes state goes to the other nodes too.
 func (srv *Server) handle(sess *session, line string) reply {
 	r := srv.execute(sess, line)
+	srv.logCommand(sess, line, r)
 	if srv.opts.Cluster != nil && !sess.replay && strings.HasPrefix(r.final, "220") {
 		if cmd, args, _ := protocol.ParseRequest(line); replicates(cmd, args) {
 			if r.replicate != "" {
@@ -98,9 +111,6 @@ func (srv *Server) execute(sess *session, line string) reply {
 	cmd, args, valid := protocol.ParseRequest(line)
 	if !valid {
 		return fail("520 invalid command")
-	}
-	if cmd != "login" {
-		srv.log.Info(`client command "` + line + `"`)
 	}
 	acc, _ := srv.access()
 	if !ungated[cmd] && !sess.replay {
@@ -196,6 +206,70 @@ func (srv *Server) execute(sess *session, line string) reply {
 	return fail("520 invalid command")
 }
 
+// logCommand logs one request line after it ran, as a single record: an
+// operator action at info, with who, from where, what it names and the
+// reply; any other command at debug. Both carry mon's syslog line,
+// `client command "LINE"`. A login is not logged (its password).
+func (srv *Server) logCommand(sess *session, line string, r reply) {
+	cmd, args, valid := protocol.ParseRequest(line)
+	if !valid || cmd == "login" {
+		return
+	}
+	level, msg := syslog.LevelChatter, "client command"
+	if operatorActions[cmd] {
+		level, msg = slog.LevelInfo, "operator action"
+	}
+	ctx := context.Background()
+	if !srv.log.Enabled(ctx, level) {
+		return
+	}
+	code, _, _ := strings.Cut(r.final, " ")
+	attrs := append([]any{"user", sess.user, "client", sess.ip, "command", line}, targetAttrs(cmd, args)...)
+	srv.log.Log(ctx, level, msg, append(attrs, "result", code, "reply", r.final,
+		syslog.Key, "info", syslog.Classic, `client command "`+line+`"`)...)
+}
+
+// targetAttrs returns what a command line names, as log attributes:
+// group, service, hosts.
+func targetAttrs(cmd, args string) []any {
+	f := strings.Fields(args)
+	groupService := func(i int) []any { // the names at f[i] and f[i+1]
+		var a []any
+		if i < len(f) {
+			a = append(a, "group", f[i])
+		}
+		if i+1 < len(f) {
+			a = append(a, "service", f[i+1])
+		}
+		return a
+	}
+	switch cmd {
+	case "disable", "enable":
+		switch {
+		case len(f) < 2:
+		case f[0] == "watch":
+			return []any{"group", f[1]}
+		case f[0] == "service":
+			return groupService(1)
+		case f[0] == "host":
+			i := 1
+			for i < len(f) && !holdWords[f[i]] {
+				i++
+			}
+			return []any{"hosts", f[1:i]}
+		}
+	case "ack":
+		return groupService(0)
+	case "set":
+		if len(f) > 0 && f[0] != "maxkeep" {
+			return groupService(0)
+		}
+	case "test", "clear": // test monitor G S, test alert G S …, clear timers G S
+		return groupService(1)
+	}
+	return nil
+}
+
 func (srv *Server) cmdLogin(sess *session, args string) reply {
 	user, pass, _ := strings.Cut(args, " ")
 	_, login := srv.access()
@@ -208,8 +282,7 @@ func (srv *Server) cmdLogin(sess *session, args string) reply {
 	// A failed login keeps an earlier successful one (Q-AUTH-1, kept).
 	if user != "" && login != nil && login.Login(user, pass, sess.ip) {
 		srv.logins.result(sess.ip, true, now)
-		sess.user, sess.authed = user, true
-		srv.log.Info("authenticated " + user)
+		sess.user, sess.authed = user, true // the login method has logged it
 		return ok("220 login accepted")
 	}
 	if d := srv.logins.result(sess.ip, false, now); d > 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/internal/snmptrap"
+	"github.com/gomon/gomon/internal/syslog"
 	"github.com/gomon/gomon/scheduler"
 )
 
@@ -207,7 +208,7 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		ip, _, _ := net.SplitHostPort(c.RemoteAddr().String())
 		if !srv.allowed(ip) {
-			srv.log.Warn("closing unwanted client: "+ip, "syslog", "notice")
+			srv.log.Warn("closing unwanted client: "+ip, syslog.Key, "notice")
 			c.Close()
 			continue
 		}
@@ -256,7 +257,8 @@ type session struct {
 
 func (srv *Server) handleConn(ctx context.Context, c *clientConn, ip string) {
 	defer c.Close()
-	srv.log.Info("client connection from " + c.RemoteAddr().String())
+	addr := c.RemoteAddr().String()
+	srv.chatter("client connected", "client connection from "+addr, "client", addr)
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	sess := &session{ip: ip}
@@ -271,7 +273,8 @@ func (srv *Server) handleConn(ctx context.Context, c *clientConn, ip string) {
 		if err != nil && !tooLong {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				srv.log.Info(fmt.Sprintf("closing client %s: timeout after %gs", c.RemoteAddr(), srv.opts.CLTimeout.Seconds()))
+				srv.chatter("client timed out", fmt.Sprintf("closing client %s: timeout after %gs", addr, srv.opts.CLTimeout.Seconds()),
+					"client", addr, "timeout", srv.opts.CLTimeout)
 			}
 			return
 		}
@@ -298,6 +301,12 @@ func (srv *Server) handleConn(ctx context.Context, c *clientConn, ip string) {
 			return
 		}
 	}
+}
+
+// chatter logs per-connection news: debug in gomon's log, and mon's
+// classic line at info in syslog, as mon writes it there.
+func (srv *Server) chatter(msg, classic string, attrs ...any) {
+	srv.log.Log(context.Background(), syslog.LevelChatter, msg, append(attrs, syslog.Key, "info", syslog.Classic, classic)...)
 }
 
 // write sends one reply with a single Write, framing it in buf unless it

@@ -20,6 +20,24 @@ import (
 // The attribute selects the priority and is not part of the syslog text.
 const Key = "syslog"
 
+// Classic is the attribute that carries mon's own syslog line for a
+// structured record: the syslog text is that line alone, while stderr
+// (text or JSON) shows the record's message and attributes without it.
+// So a state change is "service state changed group=… opstatus=fail" in
+// gomon's log and mon's "failure for G S TIME SUMMARY" in syslog, from
+// one record. Example:
+//
+//	log.Error("service state changed", "group", "g", "opstatus", "fail",
+//		Classic, "failure for g s 1700000000 down", Key, "crit")
+const Classic = "mon"
+
+// LevelChatter is the level of a record that is debug in gomon's own log
+// but is one of the lines mon writes to syslog at a fixed priority (a
+// client command or connection, a failure that changes nothing): it goes
+// to syslog whatever the level, at its Key priority, and to stderr only
+// with -d, shown as DEBUG (ReplaceAttr).
+const LevelChatter = slog.LevelDebug + 1
+
 // facilityNamed returns the facility called name, as mon (Sys::Syslog)
 // accepts it.
 func facilityNamed(name string) (syslog.Priority, bool) {
@@ -122,7 +140,7 @@ func Dial(network, addr, facility string, level slog.Leveler) (*Handler, error) 
 }
 
 func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
-	return l >= h.level.Level()
+	return l >= h.level.Level() || l == LevelChatter
 }
 
 func (h *Handler) Handle(_ context.Context, r slog.Record) error {
@@ -130,17 +148,25 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	b.WriteString(r.Message)
 	b.WriteString(h.attrs)
+	classic := ""
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == Key {
+		switch a.Key {
+		case Key:
 			if p, ok := priorityNamed(a.Value.String()); ok {
 				pri = p
 			}
-			return true
+		case Classic:
+			classic = a.Value.String()
+		default:
+			appendAttr(&b, h.prefix, a)
 		}
-		appendAttr(&b, h.prefix, a)
 		return true
 	})
-	msg := strings.ReplaceAll(b.String(), "%", "")
+	msg := b.String()
+	if classic != "" {
+		msg = classic
+	}
+	msg = strings.ReplaceAll(msg, "%", "")
 	// A failed write is dropped: log/syslog reconnects on the next one,
 	// and the same record has gone to stderr anyway.
 	switch pri {
@@ -238,11 +264,20 @@ func Tee(log *slog.Logger, facility string, level slog.Leveler) (*slog.Logger, f
 	return slog.New(slog.NewMultiHandler(log.Handler(), h)), func() { h.Close() }
 }
 
-// DropKey is a slog.HandlerOptions.ReplaceAttr that keeps the Key
-// attribute out of other logs (stderr).
+// DropKey is a slog.HandlerOptions.ReplaceAttr for other logs (stderr):
+// it keeps the Key and Classic attributes out, and names LevelChatter
+// DEBUG.
 func DropKey(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) == 0 && a.Key == Key {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case Key, Classic:
 		return slog.Attr{}
+	case slog.LevelKey:
+		if l, ok := a.Value.Any().(slog.Level); ok && l == LevelChatter {
+			return slog.String(slog.LevelKey, slog.LevelDebug.String())
+		}
 	}
 	return a
 }

@@ -1,6 +1,7 @@
 package syslog
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"os"
@@ -41,6 +42,16 @@ func TestHandler(t *testing.T) {
 		{func() { log.Warn("monitor output truncated", "group", "g", "bytes", 12) }, local3 + 4, "monitor output truncated group=g bytes=12"},
 		{func() { log.Error("no alert found", "err", "x y") }, local3 + 3, `no alert found err="x y"`},
 		{func() { log.With("a", 1).WithGroup("g").Error("grouped", "b", 2) }, local3 + 3, "grouped a=1 g.b=2"},
+		// The classic line stands for the structured record.
+		{func() {
+			log.Error("service state changed", "group", "g", "opstatus", "fail", Classic, "failure for g s 1795394883 100% down", Key, "crit")
+		}, local3 + 2, "failure for g s 1795394883 100 down"},
+		// Chatter goes to syslog at its priority although it is below the
+		// handler's level.
+		{func() {
+			log.Log(context.Background(), LevelChatter, "client connected", "client", "127.0.0.1:9",
+				Key, "info", Classic, "client connection from 127.0.0.1:9")
+		}, local3 + 6, "client connection from 127.0.0.1:9"},
 	}
 	log.Debug("below the level: not sent")
 	pid := strconv.Itoa(os.Getpid())

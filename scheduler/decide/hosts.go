@@ -32,7 +32,7 @@ func (c *decider) hostVerdicts(res Result, summary, detail string) {
 	st := c.st
 	var failing []string
 	if res.Exit != 0 {
-		failing = namedHosts(summary, c.w.Hosts)
+		failing = NamedHosts(summary, c.w.Hosts)
 		if len(failing) == 0 {
 			c.hosts = &hostEvent{}
 			c.trace("", false, "per_host", "the summary names no host of the group; host verdicts unchanged, alerting for the service")
@@ -144,8 +144,8 @@ func hostText(h, detail string) string {
 	return h + "\n" + detail + "\n"
 }
 
-// namedHosts returns the hosts (in their order) that summary names.
-func namedHosts(summary string, hosts []string) []string {
+// NamedHosts returns the hosts (in their order) that summary names.
+func NamedHosts(summary string, hosts []string) []string {
 	words := strings.FieldsFunc(summary, func(r rune) bool { return strings.ContainsRune(perlSpace, r) })
 	var out []string
 	for _, h := range hosts {
