@@ -117,7 +117,9 @@ func TestSNMPTrapsEndToEnd(t *testing.T) {
 	snmpPort := freePort(t, "udp")
 	addr := "127.0.0.1:" + strconv.Itoa(snmpPort)
 	alerts := filepath.Join(dir, "alerts")
-	d := startDaemon(t, dir, `snmptrap_listen = `+addr+`
+	web := freePort(t, "tcp")
+	d := startDaemon(t, dir, `status_listen = 127.0.0.1:`+strconv.Itoa(web)+`
+snmptrap_listen = `+addr+`
 snmptrap_community = public
 snmptrap_user = ops SHA256 authpass1 AES privpass1
 
@@ -197,6 +199,14 @@ watch sw
 	})
 	if st := d.opstatus("sw", "link"); st["opstatus"] != "1" {
 		t.Errorf("a rejected trap changed the service: %v", st)
+	}
+	// The same counters on /metrics (the collector cmd/mon hands the
+	// status handler).
+	metrics := httpBody(t, "http://127.0.0.1:"+strconv.Itoa(web)+"/metrics")
+	for _, want := range []string{`gomon_snmptrap_rejected_total{reason="community"} 1`, `gomon_snmptrap_rejected_total{reason="user"} 1`, "gomon_snmptrap_received_total "} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
 	}
 	d.proc.stop(t)
 }

@@ -60,6 +60,14 @@ func TestConsoleActsOnDaemon(t *testing.T) {
 	if got := p.command("list opstatus g s"); !strings.Contains(got, "ackcomment=alice:\\20on\\20it") {
 		t.Errorf("after the console's ack, list opstatus says:\n%s", got)
 	}
+	// A timed disable with a reason: the daemon keeps it as a downtime.
+	dis := url.Values{"group": {"g"}, "service": {"s"}, "reason": {"kernel upgrade"}, "for": {"2h"}, "csrf": {csrf(t, c, svc)}}
+	if code := post(t, c, base+"action/disable", dis); code != http.StatusOK {
+		t.Fatalf("disable: %d", code)
+	}
+	if got := p.command("list downtimes"); !strings.Contains(got, "service g s until=") || !strings.Contains(got, " by=alice source=command reason=kernel\\20upgrade") {
+		t.Errorf("after the console's timed disable, list downtimes says:\n%s", got)
+	}
 	p.signal(syscall.SIGTERM)
 	p.wait()
 }

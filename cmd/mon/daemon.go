@@ -20,6 +20,7 @@ import (
 	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/internal/server"
+	"github.com/gomon/gomon/internal/snmptrap"
 	"github.com/gomon/gomon/internal/syslog"
 	"github.com/gomon/gomon/internal/web"
 	"github.com/gomon/gomon/scheduler"
@@ -138,7 +139,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		if c.embedded {
 			fmt.Fprintf(stdout, "status page: %s\n", url)
 		}
-		go serveStatus(ctx, ls.status, web.Handler(sched, counters, node.web(), srv), log)
+		go serveStatus(ctx, ls.status, web.Handler(sched, counters, node.web(), srv, snmptrap.NewCollector(snmpTraps.StatsFunc())), log)
 	}
 	if c.embedded {
 		go showStatus(ctx, sched, stdout)

@@ -123,6 +123,7 @@ func (fakeSource) AlertHistory() []string                       { return nil }
 func (fakeSource) FailureHistory() []string                     { return nil }
 func (fakeSource) GroupMembers(string) ([]string, bool)         { return []string{"h"}, true }
 func (fakeSource) DisabledList() scheduler.Disabled             { return scheduler.Disabled{} }
+func (fakeSource) Downtimes() []scheduler.Downtime              { return nil }
 func (fakeSource) StateHistory(string, string) ([]scheduler.StateChange, error) {
 	return nil, nil
 }

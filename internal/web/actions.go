@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gomon/gomon/internal/configfile"
 )
 
 // Logging in and out, and the actions. Every POST must carry the CSRF
@@ -89,13 +92,32 @@ func (c *console) action(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "group and service are required", http.StatusBadRequest)
 		return
 	}
+	// forDur is the optional duration of a disable or an ack: gomon's
+	// `for DURATION` (docs/downtimes.md), refused here unless it is one
+	// of mon's timevals, so that it cannot carry other words.
+	forDur := strings.TrimSpace(r.PostFormValue("for"))
+	if d, err := configfile.ParseTimeval(forDur); forDur != "" && (err != nil || d <= 0 || !isWord(forDur)) {
+		http.Error(w, "duration "+strconv.Quote(forDur)+" is not a duration such as 30m, 2h or 1d", http.StatusBadRequest)
+		return
+	}
 	var cmd, line, done string
 	switch r.PathValue("action") {
 	case "ack":
-		cmd, line, done = "ack", "ack "+g+" "+s+" "+quoteWord(r.PostFormValue("comment")), "acknowledged"
+		cmd, done = "ack", "acknowledged"
+		if forDur == "" {
+			line = "ack " + g + " " + s + " " + quoteWord(r.PostFormValue("comment"))
+		} else {
+			// A timed ack takes the rest of the line as its comment as
+			// it stands (no quotes, no escapes), as the reason below.
+			line = strings.TrimSpace("ack " + g + " " + s + " for " + forDur + " " + oneLine(r.PostFormValue("comment")))
+			done += " for " + forDur
+		}
 	case "disable":
 		cmd, line, done = "disable", "disable service "+g+" "+s, "disabled"
-		if why := strings.Join(strings.Fields(r.PostFormValue("reason")), " "); why != "" {
+		if forDur != "" {
+			line, done = line+" for "+forDur, done+" for "+forDur
+		}
+		if why := oneLine(r.PostFormValue("reason")); why != "" {
 			line += " reason " + why // gomon's form (docs/downtimes.md), replayed in a cluster too
 		}
 	case "enable":
@@ -127,6 +149,17 @@ func (c *console) action(w http.ResponseWriter, r *http.Request) {
 // isWord reports a non-empty protocol word: no blanks, no control bytes.
 func isWord(s string) bool {
 	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f })
+}
+
+// oneLine makes free text the tail of one protocol line: control bytes
+// (a line break would end the request) become blanks, and blanks collapse.
+func oneLine(text string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, text)), " ")
 }
 
 // quoteWord makes free text one protocol word for `ack`, which keeps the

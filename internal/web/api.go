@@ -25,6 +25,9 @@ func registerAPI(mux *http.ServeMux, src Source) {
 		h.Alerts, h.Failures = histories(src, g, s)
 		writeJSON(w, http.StatusOK, h)
 	})
+	mux.HandleFunc("GET /api/downtimes", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, downtimesOf(src))
+	})
 	mux.HandleFunc("GET /api/decisions", func(w http.ResponseWriter, r *http.Request) {
 		g, s, ok := serviceParams(w, r, src)
 		if ok {

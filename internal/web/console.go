@@ -2,6 +2,7 @@ package web
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"net"
 	"net/http"
@@ -27,10 +28,11 @@ type Operator interface {
 }
 
 // consoleSource is what the console reads of the scheduler beyond the
-// status: host groups, disabled watches and the state history.
+// status: host groups, disabled watches, downtimes and the state history.
 type consoleSource interface {
 	GroupMembers(group string) ([]string, bool)
 	DisabledList() scheduler.Disabled
+	Downtimes() []scheduler.Downtime
 	StateHistory(group, service string) ([]scheduler.StateChange, error)
 }
 
@@ -49,6 +51,7 @@ func registerConsole(mux *http.ServeMux, src Source, node *cluster.Node, op Oper
 	c := &console{src: src, node: node, op: op, sessions: newSessions()}
 	mux.HandleFunc("GET /{$}", c.overview)
 	mux.HandleFunc("GET /service", c.service)
+	mux.HandleFunc("GET /downtimes", c.downtimes)
 	mux.Handle("GET /assets/", http.FileServerFS(assets))
 	mux.HandleFunc("GET /login", c.loginForm)
 	mux.HandleFunc("POST /login", c.login)
@@ -101,18 +104,30 @@ func serviceURL(group, service string) string {
 
 var funcs = template.FuncMap{
 	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"clock": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+	"clock": clock,
 	"ago": func(now, t time.Time) string {
 		if t.IsZero() {
 			return "never"
 		}
 		return humanDuration(now.Sub(t)) + " ago"
 	},
-	"since":      func(now, t time.Time) string { return humanDuration(now.Sub(t)) },
+	"since": func(now, t time.Time) string { return humanDuration(now.Sub(t)) },
+	// until is when a timed downtime ends, "" for one without an end.
+	"until": func(now, t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return "until " + clock(t) + " (in " + humanDuration(t.Sub(now)) + ")"
+	},
+	"unix":       func(n int64) time.Time { return time.Unix(n, 0) },
+	"pct":        func(p *float64) string { return fmt.Sprintf("%.0f%%", *p) },
 	"dur":        humanDuration,
 	"serviceURL": serviceURL,
 	"label":      kindLabel,
 }
+
+// clock is a time as the console shows it, in the server's zone.
+func clock(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
 
 // page parses one page's template with the layout around it.
 func page(name string) *template.Template {

@@ -10,6 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gomon/gomon/scheduler"
 )
 
 // getJSON reads an API document into v and returns the status code.
@@ -179,6 +182,65 @@ func TestConsoleForms(t *testing.T) {
 	r.Await(t, "g2/fresh tested", func() bool { st, _ := r.Sched.StatusOf("g2", "fresh"); return st.Ran })
 	if code, loc := post("action/ack", url.Values{"group": {"g2"}, "service": {"fine"}, "csrf": {tok}}); code != 303 || !strings.Contains(loc, "error=520") {
 		t.Errorf("ack of an ok service: %d to %q", code, loc)
+	}
+	// The duration of a disable or an ack is one of mon's timevals, or
+	// nothing: anything else is refused before a protocol line is made.
+	for _, bad := range []string{"2 hours", "2h reason x", "0h", "-1h", "soon"} {
+		if code, _ := post("action/disable", url.Values{"group": {"g2"}, "service": {"fine"}, "reason": {"r"}, "for": {bad}, "csrf": {tok}}); code != 400 {
+			t.Errorf("disable for %q: %d, want 400", bad, code)
+		}
+		if code, _ := post("action/ack", url.Values{"group": {"g1"}, "service": {"down"}, "comment": {"c"}, "for": {bad}, "csrf": {tok}}); code != 400 {
+			t.Errorf("ack for %q: %d, want 400", bad, code)
+		}
+	}
+	if st, _ := r.Sched.StatusOf("g2", "fine"); st.State.Disabled || len(r.Sched.Downtimes()) != 1 {
+		t.Fatalf("a refused form changed the state: disabled %v, downtimes %+v", st.State.Disabled, r.Sched.Downtimes())
+	}
+	before := time.Now().Truncate(time.Second)
+	if code, loc := post("action/disable", url.Values{"group": {"g2"}, "service": {"fine"}, "reason": {"patch\nday"}, "for": {" 30m "}, "csrf": {tok}}); code != 303 || !strings.Contains(loc, "done=disabled+for+30m") {
+		t.Errorf("timed disable: %d to %q", code, loc)
+	}
+	// A timed ack's comment is the rest of the line as it stands: a line
+	// break in it becomes a blank, not a second command.
+	if code, loc := post("action/ack", url.Values{"group": {"g1"}, "service": {"down"}, "comment": {"on it\ndisable service g2 fresh"}, "for": {"1h"}, "csrf": {tok}}); code != 303 || !strings.Contains(loc, "done=acknowledged+for+1h") {
+		t.Errorf("timed ack: %d to %q", code, loc)
+	}
+	got := map[string]scheduler.Downtime{}
+	for _, d := range r.Sched.Downtimes() {
+		got[d.Kind+" "+d.Group+"/"+d.Service] = d
+	}
+	if d := got["service g2/fine"]; d.Who != "alice" || d.Reason != "patch day" || d.Until.Sub(before) < 30*time.Minute || d.Until.Sub(before) > 31*time.Minute {
+		t.Errorf("timed disable's downtime: %+v", d)
+	}
+	if d := got["ack g1/down"]; d.Who != "alice" || d.Reason != "on it disable service g2 fresh" || d.Until.Sub(before) < time.Hour || d.Until.Sub(before) > time.Hour+time.Minute {
+		t.Errorf("timed ack's downtime: %+v", d)
+	}
+	if st, _ := r.Sched.StatusOf("g2", "fresh"); st.State.Disabled {
+		t.Error("the ack's comment disabled g2/fresh")
+	}
+	var api struct {
+		Services []struct {
+			Group, Service string
+			DisabledUntil  *time.Time `json:"disabled_until"`
+			AckUntil       *time.Time `json:"ack_until"`
+		}
+	}
+	getJSON(t, r.URL+"api/status", &api)
+	for _, s := range api.Services {
+		switch s.Group + "/" + s.Service {
+		case "g2/fine":
+			if s.DisabledUntil == nil || !s.DisabledUntil.Equal(got["service g2/fine"].Until) {
+				t.Errorf("g2/fine disabled_until %v", s.DisabledUntil)
+			}
+		case "g1/down":
+			if s.AckUntil == nil || !s.AckUntil.Equal(got["ack g1/down"].Until) {
+				t.Errorf("g1/down ack_until %v", s.AckUntil)
+			}
+		}
+	}
+	var dts []struct{ Kind, Group, Service, By, Source, Reason string }
+	if code := getJSON(t, r.URL+"api/downtimes", &dts); code != 200 || len(dts) != 3 {
+		t.Errorf("api/downtimes: %d %+v", code, dts)
 	}
 	if code, _ := post("action/enable", url.Values{"group": {"g1"}, "service": {"off"}, "csrf": {tok}}); code != 303 {
 		t.Errorf("enable: %d", code)

@@ -191,3 +191,74 @@ func TestConsoleInBrowser(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(r.URL), chromedp.WaitVisible(`tr[data-service="g2/fine"]`))
 	shot(t, ctx, shots, "07-overview-after")
 }
+
+// TestConsoleExtensionsInBrowser shows issue 16's state in a real
+// browser: the flapping badge with its percentage, the per-host verdicts
+// on the service page and the failing hosts they mark on the overview;
+// then a timed disable with a reason through the form reaches the
+// scheduler as a downtime, and the pages say until when, who and why.
+func TestConsoleExtensionsInBrowser(t *testing.T) {
+	r := startFlappingConsole(t)
+	ctx, shots := browser(t)
+	row := `tr[data-service="web/http"]`
+
+	do(t, ctx, chromedp.Navigate(r.URL), chromedp.WaitVisible(row))
+	if got := text(t, ctx, row+" .flap"); got != "flapping 90%" {
+		t.Errorf("overview flap badge: %q", got)
+	}
+	downHosts := eval[[]string](t, ctx, `[...document.querySelectorAll('tr[data-service="web/http"] .host.down')].map(h => h.textContent)`)
+	if strings.Join(downHosts, " ") != "web1 web3" {
+		t.Errorf("failing hosts marked: %v, want web1 web3 (the verdicts; the summary also says timeout)", downHosts)
+	}
+	shot(t, ctx, shots, "08-extensions-overview")
+
+	do(t, ctx,
+		chromedp.Navigate(r.URL+"login?next="+url.QueryEscape("service?group=web&service=http")),
+		chromedp.WaitVisible(`input[name=user]`),
+		chromedp.SendKeys(`input[name=user]`, "alice"),
+		chromedp.SendKeys(`input[name=password]`, "s3cret"),
+		chromedp.Click(`.login button`),
+		chromedp.WaitVisible(`#disable-form`),
+	)
+	if got := text(t, ctx, "h1 .flap"); got != "flapping 90%" {
+		t.Errorf("service page flap badge: %q", got)
+	}
+	verdicts := eval[[][]string](t, ctx, `[...document.querySelectorAll("table.verdicts tbody tr")].map(tr => [...tr.cells].map(c => c.textContent.trim()))`)
+	if len(verdicts) != 2 || verdicts[0][0] != "web1" || verdicts[1][0] != "web3" ||
+		verdicts[0][2] != "1" || verdicts[0][3] != "web1: no answer after 5s" || !strings.Contains(verdicts[0][1], "for ") {
+		t.Errorf("per-host verdicts: %q", verdicts)
+	}
+	shot(t, ctx, shots, "09-extensions-service")
+
+	before := time.Now()
+	do(t, ctx,
+		chromedp.SendKeys(`#disable-form input[name=reason]`, "kernel upgrade"),
+		chromedp.SendKeys(`#disable-form input[name=for]`, "2h"),
+		chromedp.Click(`#disable-form button`),
+		chromedp.WaitVisible(`#enable-form`),
+	)
+	dts := r.Sched.Downtimes()
+	if len(dts) != 1 || dts[0].Kind != "service" || dts[0].Who != "alice" || dts[0].Reason != "kernel upgrade" ||
+		dts[0].Until.Before(before.Add(2*time.Hour).Truncate(time.Second)) || dts[0].Until.After(time.Now().Add(2*time.Hour)) {
+		t.Fatalf("downtimes after the timed disable: %+v", dts)
+	}
+	if got := text(t, ctx, "dd.reason"); !strings.Contains(got, "by alice") || !strings.Contains(got, "kernel upgrade") ||
+		!strings.Contains(got, "until "+dts[0].Until.Local().Format("2006-01-02 15:04:05")+" (in 1h 59m)") {
+		t.Errorf("service page says %q", got)
+	}
+	if got := text(t, ctx, ".banner.flash"); got != "Done: disabled for 2h." {
+		t.Errorf("flash: %q", got)
+	}
+	shot(t, ctx, shots, "10-extensions-timed-disable")
+
+	do(t, ctx, chromedp.Navigate(r.URL), chromedp.WaitVisible(row))
+	if got := text(t, ctx, row+" .state .note"); !strings.Contains(got, "by alice: kernel upgrade; until ") {
+		t.Errorf("overview note: %q", got)
+	}
+	do(t, ctx, chromedp.Navigate(r.URL+"downtimes"), chromedp.WaitVisible(`table.downtimes`))
+	if got := text(t, ctx, `tr[data-kind="service"]`); !strings.Contains(got, "web/http") || !strings.Contains(got, "alice") ||
+		!strings.Contains(got, "kernel upgrade") || !strings.Contains(got, "(in 1h 59m)") {
+		t.Errorf("downtimes page row: %q", got)
+	}
+	shot(t, ctx, shots, "11-downtimes")
+}

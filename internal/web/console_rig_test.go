@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"testing"
 
@@ -101,9 +102,57 @@ func startConsole(t *testing.T) *consoleRig {
 	must(t, r.Sched.DisableServiceFor("g1", "off", "carol", scheduler.Hold{Reason: "maintenance until Friday"}))
 	// As `set g2 after opstatus depend` does: the state a dependency holds.
 	must(t, r.Sched.SetOpStatus("g2", "after", decide.Depend))
+	return serveConsole(t, r)
+}
+
+// serveConsole puts the console in front of a rig's scheduler and
+// protocol server.
+func serveConsole(t *testing.T, r *servertest.Rig) *consoleRig {
 	srv := httptest.NewServer(web.Handler(r.Sched, web.NewCounters(), nil, r.Server))
 	t.Cleanup(srv.Close)
 	return &consoleRig{Rig: r, URL: srv.URL + "/"}
+}
+
+// extensionsCF is a service with issue 16's engine extensions: per-host
+// verdicts and flap detection over 3 results, so that a failure, a
+// success and a failure make it flap (90% state change) with web1 and
+// web3 failing.
+const extensionsCF = `authtype = userfile
+userfile = DIR/users
+
+hostgroup web web1 web2 web3
+
+watch web
+    service http
+        interval 1h
+        host_verdicts yes
+        flap_detection 3 20 50
+        monitor flap.monitor
+`
+
+// startFlappingConsole runs extensionsCF's service three times.
+func startFlappingConsole(t *testing.T) *consoleRig {
+	t.Helper()
+	r := servertest.Start(t, servertest.Config{
+		MonCF:  extensionsCF,
+		AuthCF: consoleAuth,
+		Files:  map[string]string{"users": "alice:Ab2AFc/ztMufY\n"},
+		Scripts: map[string]string{
+			// Every other run succeeds; $0.n counts the runs.
+			"flap.monitor": `n=$(cat "$0.n" 2>/dev/null || echo 0); echo $((n+1)) >"$0.n"
+[ $((n%2)) = 1 ] && exit 0
+echo 'web1 web3 timeout'; echo 'web1: no answer after 5s'; echo 'web3: no answer after 5s'; exit 1
+`,
+		},
+	})
+	for n := 1; n <= 3; n++ {
+		must(t, r.Sched.TestMonitor("web", "http"))
+		r.Await(t, fmt.Sprintf("run %d", n), func() bool {
+			st, _ := r.Sched.StatusOf("web", "http")
+			return len(st.State.FlapHistory) == n
+		})
+	}
+	return serveConsole(t, r)
 }
 
 func must(t *testing.T, err error) {

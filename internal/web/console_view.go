@@ -66,11 +66,20 @@ type svcView struct {
 	Summary, Detail             string
 	AckComment                  string
 	AckTime                     time.Time
+	AckUntil                    time.Time              // a timed ack's end; zero: until the service recovers
 	Disabled                    *scheduler.DisableNote // who, when, why; nil if unknown
+	DisabledUntil               time.Time              // a timed disable's end; zero: until enabled
 	WatchDisabled               bool
-	AlertFailure                string
-	Interval                    time.Duration
-	st                          scheduler.Status
+	WatchHold                   *scheduler.Downtime // the watch's downtime, if it has one
+	// FailingHosts are the per-host verdicts (host_verdicts,
+	// alert_per_host), in the group's order.
+	FailingHosts []failingHost
+	// FlapPercent is nil unless the service has flap_detection.
+	FlapPercent  *float64
+	Flapping     bool
+	AlertFailure string
+	Interval     time.Duration
+	st           scheduler.Status
 }
 
 type hostView struct {
@@ -83,16 +92,37 @@ func (v svcView) Name() string  { return v.Group + "/" + v.Service }
 
 // world is what a service's view needs beyond its own status.
 type world struct {
-	src      Source
-	disabled map[string]bool // disabled watches
+	src       Source
+	disabled  map[string]bool // disabled watches
+	downtimes []scheduler.Downtime
 }
 
 func newWorld(src Source) world {
-	w := world{src: src, disabled: map[string]bool{}}
+	w := world{src: src, disabled: map[string]bool{}, downtimes: src.Downtimes()}
 	for _, g := range src.DisabledList().Watches {
 		w.disabled[g] = true
 	}
 	return w
+}
+
+// downtime returns the downtime of this kind in force for group (and
+// service), or nil.
+func (w world) downtime(kind, group, service string) *scheduler.Downtime {
+	for i, d := range w.downtimes {
+		if d.Kind == kind && d.Group == group && d.Service == service {
+			return &w.downtimes[i]
+		}
+	}
+	return nil
+}
+
+// flapOf is a service's flap state: ok is false without flap_detection,
+// where the percentage means nothing.
+func flapOf(st scheduler.Status) (percent float64, flapping, ok bool) {
+	if st.Config == nil || st.Config.Flap == nil {
+		return 0, false, false
+	}
+	return st.State.FlapPercent, st.State.Flapping, true
 }
 
 func (w world) view(st scheduler.Status) svcView {
@@ -106,6 +136,21 @@ func (w world) view(st scheduler.Status) svcView {
 	v.Kind = kindOf(s.OpStatus, s.Ack != 0, s.Disabled || v.WatchDisabled)
 	if s.Ack != 0 {
 		v.AckTime = time.Unix(s.Ack, 0)
+		if d := w.downtime(scheduler.DowntimeAck, st.Group, st.Service); d != nil {
+			v.AckUntil = d.Until
+		}
+	}
+	if d := w.downtime(scheduler.DowntimeService, st.Group, st.Service); d != nil && s.Disabled {
+		v.DisabledUntil = d.Until
+		if v.Disabled == nil { // disabled before this process started: the record still says who and why
+			v.Disabled = &scheduler.DisableNote{By: d.Who, Reason: d.Reason, Time: d.Set}
+		}
+	}
+	if v.WatchDisabled {
+		v.WatchHold = w.downtime(scheduler.DowntimeWatch, st.Group, "")
+	}
+	if p, flapping, ok := flapOf(st); ok {
+		v.FlapPercent, v.Flapping = &p, flapping
 	}
 	if s.OpStatus.IsFailure() && s.FirstFailure > 0 {
 		v.DownSince = time.Unix(s.FirstFailure, 0)
@@ -117,19 +162,29 @@ func (w world) view(st scheduler.Status) svcView {
 		}
 		v.AlertFailure = fmt.Sprintf("%s alert %s failed %d× (%s): %s", f.Type, f.Alert, f.Attempts, state, f.Err)
 	}
-	// mon's monitors name the failing hosts in the summary; mon.cgi
-	// marks them the same way.
+	hosts, _ := w.src.GroupMembers(st.Group)
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = strings.TrimPrefix(h, "*")
+	}
+	for _, h := range s.FailingHosts(names) {
+		hs := s.Hosts[h]
+		v.FailingHosts = append(v.FailingHosts, failingHost{h, hs.FirstFailure, hs.ConsecFailures, hs.LastOutput})
+	}
+	// The per-host verdicts say which hosts fail when the service keeps
+	// them; otherwise mon's monitors name the failing hosts in the
+	// summary, and mon.cgi marks them the same way.
 	failed := map[string]bool{}
-	if s.OpStatus.IsFailure() {
+	for h := range s.Hosts {
+		failed[h] = true
+	}
+	if len(failed) == 0 && s.OpStatus.IsFailure() {
 		for _, f := range strings.Fields(s.LastSummary) {
 			failed[f] = true
 		}
 	}
-	hosts, _ := w.src.GroupMembers(st.Group)
-	for _, h := range hosts {
-		hv := hostView{Name: strings.TrimPrefix(h, "*"), Disabled: strings.HasPrefix(h, "*")}
-		hv.Failing = failed[hv.Name]
-		v.Hosts = append(v.Hosts, hv)
+	for i, h := range hosts {
+		v.Hosts = append(v.Hosts, hostView{Name: names[i], Disabled: strings.HasPrefix(h, "*"), Failing: failed[names[i]]})
 	}
 	return v
 }

@@ -14,7 +14,9 @@ import (
 // metricsHandler serves /metrics: the Go runtime and process collectors,
 // gomon_build_info, and the gomon_* families that a collector reads from
 // the scheduler's snapshot on every scrape.
-func metricsHandler(src Source, c *Counters) http.Handler {
+// extra are the collectors of other parts of the daemon (the SNMP trap
+// receiver's), handed in by cmd/mon; nil ones are skipped.
+func metricsHandler(src Source, c *Counters, extra []prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -22,6 +24,11 @@ func metricsHandler(src Source, c *Counters) http.Handler {
 		buildInfo(),
 		&collector{src: src, c: c},
 	)
+	for _, x := range extra {
+		if x != nil {
+			reg.MustRegister(x)
+		}
+	}
 	// One bad series (a label value the registry refuses) must not cost
 	// the whole scrape.
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
@@ -57,6 +64,8 @@ var (
 	descDuration  = desc("gomon_monitor_duration_seconds", "Duration of the last monitor run.", svc...)
 	descOverdue   = desc("gomon_monitor_overdue", "1 while the service's monitor has been running for 3 intervals or more: the service is not being checked.", svc...)
 	descFailures  = desc("gomon_service_failures_total", "Failures seen since the service was loaded (mon's _failure_count).", svc...)
+	descFlapping  = desc("gomon_service_flapping", "1 while the service is flapping (flap_detection; only services that have it).", svc...)
+	descFlapPct   = desc("gomon_service_flap_percent", "The weighted percent state change over the last flap_detection results (only services that have it).", svc...)
 	descHostUp    = desc("gomon_host_up", "The last run's verdict on each host, for built-in monitors that check hosts one by one: 1 ok, 0 failed.", "group", "service", "host")
 	descValue     = desc("gomon_monitor_value", "Every number the last monitor run reported: Nagios perfdata, free space, SNMP values, process counts, load, response times (name response_seconds). host is empty for a value of the monitoring machine or the run as a whole.", "group", "service", "host", "name")
 	descRuns      = desc("gomon_monitor_runs_total", "Finished monitor runs.", svc...)
@@ -81,7 +90,7 @@ type collector struct {
 
 func (*collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStopped, descUp, descStatus, descDisabled, descAcked, descLastCheck,
-		descDuration, descOverdue, descFailures, descHostUp, descValue, descRuns, descAlerts, descAlertFail,
+		descDuration, descOverdue, descFailures, descFlapping, descFlapPct, descHostUp, descValue, descRuns, descAlerts, descAlertFail,
 		descTraps, descLoads, descLateness} {
 		ch <- d
 	}
@@ -110,6 +119,10 @@ func (col *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(descOverdue, boolValue(st.Overdue), g, s)
 		counter(descFailures, uint64(st.State.FailureCount), g, s)
+		if p, flapping, ok := flapOf(st); ok {
+			gauge(descFlapping, boolValue(flapping), g, s)
+			gauge(descFlapPct, p, g, s)
+		}
 		// A host listed twice in a group, or a name a monitor reports
 		// twice, would be a duplicate series the registry refuses: the
 		// last one wins.

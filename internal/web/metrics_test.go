@@ -3,7 +3,10 @@ package web_test
 import (
 	"net"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/gomon/gomon/internal/snmptrap"
 )
 
 // TestMetricsValues checks what client_golang adds to the gomon_*
@@ -68,4 +71,55 @@ watch local
 	}
 	checkExposition(t, body)
 	promtool(t, body)
+}
+
+// TestMetricsFlapAndSNMPTraps checks issue 16's families: flapping and
+// its percentage for a service with flap_detection (none for one
+// without), and the SNMP trap receiver's counters through the collector
+// cmd/mon hands to the handler.
+func TestMetricsFlapAndSNMPTraps(t *testing.T) {
+	config := `
+hostgroup h localhost
+
+watch h
+    service flap
+        interval 1s
+        flap_detection 3 20 50
+        monitor flap.monitor
+    service steady
+        interval 1h
+        monitor ok.monitor
+`
+	traps := snmptrap.Stats{Received: 7, Delivered: 4, Unmatched: 2, NotOwned: 1,
+		Rejected: map[string]uint64{"community": 3, "user": 1, "auth": 0, "malformed": 0}}
+	_, srv := startWith(t, config, map[string]string{
+		// Every other run fails.
+		"mon.d/flap.monitor": `n=$(cat "$0.n" 2>/dev/null || echo 0); echo $((n+1)) >"$0.n"; exit $((n%2))`,
+		"mon.d/ok.monitor":   "exit 0",
+	}, snmptrap.NewCollector(func() snmptrap.Stats { return traps }))
+	body := waitMetrics(t, srv,
+		`gomon_service_flapping{group="h",service="flap"} 1`,
+		`gomon_service_flap_percent{group="h",service="flap"} `,
+		`gomon_snmptrap_received_total 7`,
+		`gomon_snmptrap_delivered_total 4`,
+		`gomon_snmptrap_unmatched_total 2`,
+		`gomon_snmptrap_not_owned_total 1`,
+		`gomon_snmptrap_rejected_total{reason="community"} 3`,
+		`gomon_snmptrap_rejected_total{reason="user"} 1`,
+		`gomon_snmptrap_rejected_total{reason="auth"} 0`,
+		`gomon_snmptrap_rejected_total{reason="malformed"} 0`,
+	)
+	if strings.Contains(body, `gomon_service_flapping{group="h",service="steady"}`) || strings.Contains(body, `gomon_service_flap_percent{group="h",service="steady"}`) {
+		t.Errorf("flap series for a service without flap_detection:\n%s", body)
+	}
+	if !regexp.MustCompile(`(?m)^gomon_service_flap_percent\{group="h",service="flap"\} [5-9][0-9](\.[0-9]+)?$`).MatchString(body) {
+		t.Errorf("flap percent:\n%s", body)
+	}
+	checkExposition(t, body)
+	promtool(t, body)
+
+	// Without a receiver there is no collector, which the handler skips.
+	if snmptrap.NewCollector(nil) != nil {
+		t.Error("a collector without a receiver")
+	}
 }

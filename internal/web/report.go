@@ -53,6 +53,9 @@ type service struct {
 	DisabledBy    string     `json:"disabled_by,omitempty"`
 	DisabledAt    *time.Time `json:"disabled_at,omitempty"`
 	DisableReason string     `json:"disable_reason,omitempty"`
+	// The ends of a timed disable or ack (docs/downtimes.md).
+	DisabledUntil *time.Time `json:"disabled_until,omitempty"`
+	AckUntil      *time.Time `json:"ack_until,omitempty"`
 }
 
 // failingHost is the verdict on one failing host of a service.
@@ -121,14 +124,7 @@ func (w world) serviceOf(st scheduler.Status) service {
 		n := st.Timer.Seconds()
 		out.NextCheck = &n
 	}
-	for _, h := range s.FailingHosts(nil) {
-		hs := s.Hosts[h]
-		out.FailingHosts = append(out.FailingHosts, failingHost{h, hs.FirstFailure, hs.ConsecFailures, hs.LastOutput})
-	}
-	if st.Config != nil && st.Config.Flap != nil {
-		p := s.FlapPercent
-		out.Flapping, out.FlapPercent = s.Flapping, &p
-	}
+	out.FailingHosts, out.Flapping, out.FlapPercent = v.FailingHosts, v.Flapping, v.FlapPercent
 	out.State, out.WatchDisabled, out.Hosts = v.Kind, v.WatchDisabled, []host{}
 	for _, h := range v.Hosts {
 		out.Hosts = append(out.Hosts, host(h))
@@ -137,6 +133,7 @@ func (w world) serviceOf(st scheduler.Status) service {
 	if n := v.Disabled; n != nil {
 		out.DisabledBy, out.DisabledAt, out.DisableReason = n.By, utcOrNil(n.Time), n.Reason
 	}
+	out.DisabledUntil, out.AckUntil = utcOrNil(v.DisabledUntil), utcOrNil(v.AckUntil)
 	return out
 }
 

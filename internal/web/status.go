@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gomon/gomon/internal/cluster"
 
 	"github.com/gomon/gomon/scheduler"
@@ -97,6 +99,7 @@ func (c *Counters) Observe(e scheduler.Event) {
 //
 //	/               the console: every service by watch (console.go)
 //	/service        ?group=G&service=S: one service's page
+//	/downtimes      the downtimes in force (and /api/downtimes as JSON)
 //	/login, /logout, /action/{ack,disable,enable,test}  POST, with the session's CSRF token
 //	/metrics        Prometheus text exposition
 //	/api/status     every service as JSON
@@ -106,8 +109,10 @@ func (c *Counters) Observe(e scheduler.Event) {
 //	/api/cluster    the cluster as this node sees it (cluster mode; node nil: 404)
 //
 // op runs the console's actions (the protocol server); nil makes the
-// console read-only.
-func Handler(src Source, c *Counters, node *cluster.Node, op Operator) http.Handler {
+// console read-only. extra are more collectors for /metrics (nil ones are
+// skipped): the SNMP trap receiver's, so that this package does not
+// depend on it.
+func Handler(src Source, c *Counters, node *cluster.Node, op Operator, extra ...prometheus.Collector) http.Handler {
 	mux := http.NewServeMux()
 	registerConsole(mux, src, node, op)
 	registerAPI(mux, src)
@@ -118,7 +123,7 @@ func Handler(src Source, c *Counters, node *cluster.Node, op Operator) http.Hand
 		}
 		writeJSON(w, http.StatusOK, node.Status())
 	})
-	mux.Handle("GET /metrics", metricsHandler(src, c))
+	mux.Handle("GET /metrics", metricsHandler(src, c, extra))
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, statusReport(src))
 	})

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/configfile"
 	"github.com/gomon/gomon/internal/web"
@@ -62,8 +64,9 @@ func start(t *testing.T) (*scheduler.Scheduler, *statusServer) {
 }
 
 // startWith is start with another configuration (after the paths) and
-// other scripts, by path under the base directory.
-func startWith(t *testing.T, config string, scripts map[string]string) (*scheduler.Scheduler, *statusServer) {
+// other scripts, by path under the base directory, and extra collectors
+// for /metrics.
+func startWith(t *testing.T, config string, scripts map[string]string, extra ...prometheus.Collector) (*scheduler.Scheduler, *statusServer) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"mon.d", "alert.d", "state", "log"} {
@@ -92,7 +95,7 @@ func startWith(t *testing.T, config string, scripts map[string]string) (*schedul
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
-	srv.Server = httptest.NewServer(web.Handler(s, counters, nil, nil))
+	srv.Server = httptest.NewServer(web.Handler(s, counters, nil, nil, extra...))
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()

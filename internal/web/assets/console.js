@@ -41,7 +41,8 @@
     fetch("api/status", { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (d) {
       document.body.classList.remove("stale");
       var key = JSON.stringify([d.stopped, d.services.map(function (s) {
-        return [s.group, s.service, s.state, s.status, s.summary, s.last_check, s.ack_comment, s.disable_reason];
+        return [s.group, s.service, s.state, s.status, s.summary, s.last_check, s.ack_comment, s.disable_reason,
+          s.disabled_until, s.ack_until, s.flapping, (s.failing_hosts || []).map(function (h) { return h.host; })];
       })]);
       if (last !== null && key !== last) reload();
       last = key;
