@@ -110,7 +110,7 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 		"MON_OPSTATUS="+strconv.Itoa(int(e.OpStatus)),
 		"MON_LAST_FAILURE="+itoa(e.LastFailure),
 		"MON_LAST_SUCCESS="+itoa(e.LastSuccess),
-		"MON_FIRST_SUCCESS=",
+		"MON_FIRST_SUCCESS="+e.FirstSuccess,
 	)
 	if a.Retval != nil {
 		env = append(env, "MON_RETVAL="+strconv.Itoa(*a.Retval))
@@ -122,7 +122,7 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 		env = append(env, envVar("MON_LAST_OUTPUT", e.LastOutput))
 	}
 	if e.HasFirstFailure {
-		env = append(env, "MON_FIRST_FAILURE="+itoa(e.FirstFailure))
+		env = append(env, "MON_FIRST_FAILURE="+firstFailureText(e.FirstFailure, e.FirstFailureBlank))
 	}
 	if d := svc.cfg.Description; d != "" {
 		env = append(env, "MON_DESCRIPTION="+d)

@@ -288,7 +288,10 @@ func (s *Scheduler) monitorEnv(svc *service) []string {
 		env = append(env, envVar("MON_LAST_OUTPUT", st.LastOutput))
 	}
 	if st.HasFirstFailure {
-		env = append(env, "MON_FIRST_FAILURE="+itoa(st.FirstFailure))
+		env = append(env, "MON_FIRST_FAILURE="+firstFailureText(st.FirstFailure, st.FirstFailureBlank))
+	}
+	if st.HasFirstSuccess {
+		env = append(env, "MON_FIRST_SUCCESS="+st.FirstSuccess)
 	}
 	if st.DependStatus != nil {
 		env = append(env, "MON_DEPEND_STATUS="+boolDigit(*st.DependStatus))
@@ -327,6 +330,15 @@ func envVar(name, value string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// firstFailureText is MON_FIRST_FAILURE's value: empty when it was
+// loaded empty from a state file, as mon exports it.
+func firstFailureText(t int64, blank bool) string {
+	if blank {
+		return ""
+	}
+	return itoa(t)
+}
 
 func boolDigit(b bool) string {
 	if b {

@@ -685,6 +685,45 @@ watch g
 	}
 }
 
+// After a state load mon exports the saved fields that were never set
+// (first_failure before a failure, first_success always, last_summary
+// before a run) as empty variables, since it loads every field as it is
+// (conformance scenario env_after_loadstate).
+func TestEmptyVariablesAfterStateLoad(t *testing.T) {
+	m := okMonitor()
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor ok.monitor
+`, map[string]any{"ok.monitor": m})
+	if err := r.s.SaveState("opstatus"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.s.LoadState("opstatus"); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(10 * time.Second)
+	env := r.request(m).Env
+	for _, name := range []string{"MON_FIRST_FAILURE", "MON_FIRST_SUCCESS", "MON_LAST_SUMMARY"} {
+		if v, ok := envOf(env, name); !ok || v != "" {
+			t.Errorf("%s = %q (set %v), want set and empty", name, v, ok)
+		}
+	}
+	r.wait("monitor-done")
+	// The success assigns first_failure (0); first_success stays empty.
+	r.advance(10 * time.Second)
+	env = r.request(m).Env
+	if v, _ := envOf(env, "MON_FIRST_FAILURE"); v != "0" {
+		t.Errorf("MON_FIRST_FAILURE after a success = %q, want 0", v)
+	}
+	if v, ok := envOf(env, "MON_FIRST_SUCCESS"); !ok || v != "" {
+		t.Errorf("MON_FIRST_SUCCESS after a success = %q (set %v), want set and empty", v, ok)
+	}
+}
+
 func TestHugeOutputDoesNotBreakTheNextRun(t *testing.T) {
 	// 300 kB of output: mon's next exec fails with E2BIG because the
 	// whole output goes into MON_LAST_OUTPUT.

@@ -187,8 +187,9 @@ func (s *Scheduler) encodeOpstatus() []byte {
 			v["exitval"] = strconv.Itoa(st.ExitVal)
 		}
 		if st.HasFirstFailure {
-			v["first_failure"] = itoa(st.FirstFailure)
+			v["first_failure"] = firstFailureText(st.FirstFailure, st.FirstFailureBlank)
 		}
+		v["first_success"] = st.FirstSuccess
 		if !svc.lastCheck.IsZero() {
 			v["last_check"] = itoa(svc.lastCheck.Unix())
 		}
@@ -264,12 +265,19 @@ func applyStateVars(svc *service, r protocol.StateRecord) {
 	setTime("last_failure", &st.LastFailure)
 	setTime("ack", &st.Ack)
 	setTime("last_trap", &st.LastTrap)
+	// mon loads every field in the file as it is, so one saved empty
+	// (never set before the save) is defined afterwards: its MON_*
+	// variable is exported, empty.
 	if n, ok := num("first_failure"); ok {
-		st.FirstFailure, st.HasFirstFailure = n, true
+		st.FirstFailure, st.HasFirstFailure, st.FirstFailureBlank = n, true, false
+	} else if v, ok := r.Vars["first_failure"]; ok && v == "" {
+		st.FirstFailure, st.HasFirstFailure, st.FirstFailureBlank = 0, true, true
+	}
+	if v, ok := r.Vars["first_success"]; ok {
+		st.FirstSuccess, st.HasFirstSuccess = v, true
 	}
 	if v, ok := r.Vars["last_summary"]; ok {
-		st.LastSummary = v
-		st.HasLastEvent = st.HasLastEvent || v != ""
+		st.LastSummary, st.HasLastEvent = v, true
 	}
 	if n, ok := num("last_check"); ok {
 		svc.lastCheck = time.Unix(n, 0) // list opstatus shows it, as mon does

@@ -422,16 +422,18 @@ func (c *decider) env() Env {
 // alerts, which do not go through the engine).
 func EnvOf(st *State) Env {
 	e := Env{
-		OpStatus:        st.OpStatus,
-		LastSummary:     st.LastSummary,
-		HasLastSummary:  st.HasLastEvent,
-		LastOutput:      st.LastOutput,
-		HasLastOutput:   st.HasLastOutput,
-		LastFailure:     st.LastFailure,
-		FirstFailure:    st.FirstFailure,
-		HasFirstFailure: st.HasFirstFailure,
-		LastSuccess:     st.LastSuccess,
-		Intended:        st.Intended,
+		OpStatus:          st.OpStatus,
+		LastSummary:       st.LastSummary,
+		HasLastSummary:    st.HasLastEvent,
+		LastOutput:        st.LastOutput,
+		HasLastOutput:     st.HasLastOutput,
+		LastFailure:       st.LastFailure,
+		FirstFailure:      st.FirstFailure,
+		HasFirstFailure:   st.HasFirstFailure,
+		FirstFailureBlank: st.FirstFailureBlank,
+		FirstSuccess:      st.FirstSuccess,
+		LastSuccess:       st.LastSuccess,
+		Intended:          st.Intended,
 	}
 	if st.Ack != 0 {
 		e.Ack = st.AckComment

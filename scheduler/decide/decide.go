@@ -82,13 +82,23 @@ type State struct {
 	LastFailure            int64
 	FirstFailure           int64
 	HasFirstFailure        bool // MON_FIRST_FAILURE is exported once set
-	ConsecFailures         int
-	FailureCount           int
-	AlertCount             int
-	LastSummary            string
-	LastDetail             string
-	LastOutput             string
-	HasLastEvent           bool // MON_LAST_SUMMARY exported once set
+	// FirstFailureBlank: first_failure was loaded empty from a state
+	// file (saved before the first failure). mon loads every saved field
+	// as it is, so it is then defined and empty: MON_FIRST_FAILURE= is
+	// exported, empty, until the next event sets it.
+	FirstFailureBlank bool
+	// FirstSuccess, HasFirstSuccess: mon's _first_success, which it
+	// saves and loads but never assigns, so it exists only after a state
+	// load (and is then empty): monitors get MON_FIRST_SUCCESS= only then.
+	FirstSuccess    string
+	HasFirstSuccess bool
+	ConsecFailures  int
+	FailureCount    int
+	AlertCount      int
+	LastSummary     string
+	LastDetail      string
+	LastOutput      string
+	HasLastEvent    bool // MON_LAST_SUMMARY exported once set
 	// HasLastOutput: MON_LAST_OUTPUT exported. Unlike the summary it is not
 	// in the opstatus state file, so a loaded state leaves it unset.
 	HasLastOutput bool
@@ -287,10 +297,13 @@ type Env struct {
 	LastFailure     int64 // MON_LAST_FAILURE
 	FirstFailure    int64 // MON_FIRST_FAILURE
 	HasFirstFailure bool
-	LastSuccess     int64  // MON_LAST_SUCCESS
-	Ack             string // MON_ACK; "" = absent
-	Intended        string // MON_TRAP_INTENDED; "" = absent
-	Host            string // MON_HOST (alert_per_host); "" = absent
+	// FirstFailureBlank: MON_FIRST_FAILURE is set and empty (State).
+	FirstFailureBlank bool
+	FirstSuccess      string // MON_FIRST_SUCCESS, always set for alerts
+	LastSuccess       int64  // MON_LAST_SUCCESS
+	Ack               string // MON_ACK; "" = absent
+	Intended          string // MON_TRAP_INTENDED; "" = absent
+	Host              string // MON_HOST (alert_per_host); "" = absent
 }
 
 // Trace is one line of the decision trace: which rule sent or suppressed

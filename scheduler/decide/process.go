@@ -82,7 +82,7 @@ func (c *decider) failure(res Result, summary, detail string) {
 	st.ConsecFailures++
 	st.LastFailure = c.now
 	if st.OpStatus == OK || st.OpStatus == Unknown || st.OpStatus == Untested {
-		st.FirstFailure, st.HasFirstFailure = c.now, true
+		st.FirstFailure, st.HasFirstFailure, st.FirstFailureBlank = c.now, true, false
 	}
 	c.setStatus(Fail)
 	if isBlank(summary) {
@@ -129,7 +129,7 @@ func (c *decider) success(res Result, summary, detail string) {
 	}
 
 	st.Ack, st.AckComment = 0, ""
-	st.FirstFailure, st.HasFirstFailure = 0, true
+	st.FirstFailure, st.HasFirstFailure, st.FirstFailureBlank = 0, true, false
 	st.LastFailure = 0
 	st.ConsecFailures = 0
 	st.FailureOutput = ""
