@@ -150,7 +150,14 @@ func (r *clusterRig) kill(n *clusterNode) {
 // lines and final line.
 func (r *clusterRig) command(n *clusterNode, cmd string) ([]string, string) {
 	r.t.Helper()
-	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)), 5*time.Second)
+	return protoCommand(n.port, cmd)
+}
+
+// protoCommand sends one request to a daemon on a loopback port and
+// returns its data lines and final line (the error text when it cannot
+// connect).
+func protoCommand(port int, cmd string) ([]string, string) {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
 	if err != nil {
 		return nil, err.Error()
 	}

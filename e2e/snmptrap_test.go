@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,25 +48,7 @@ func startDaemon(t *testing.T, dir, cf string, extra ...string) *daemon {
 }
 
 // command sends one request and returns its data lines and final line.
-func (d *daemon) command(cmd string) ([]string, string) {
-	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(d.port)), 5*time.Second)
-	if err != nil {
-		return nil, err.Error()
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(c, "%s\nquit\n", cmd)
-	var lines []string
-	sc := bufio.NewScanner(c)
-	for sc.Scan() {
-		l := sc.Text()
-		if len(l) > 3 && (l[0] == '2' || l[0] == '5') && l[3] == ' ' {
-			return lines, l
-		}
-		lines = append(lines, l)
-	}
-	return lines, "no reply"
-}
+func (d *daemon) command(cmd string) ([]string, string) { return protoCommand(d.port, cmd) }
 
 // opstatus returns the `list opstatus` fields of one service.
 func (d *daemon) opstatus(group, service string) map[string]string {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,21 +25,7 @@ func TestPrometheusScrapes(t *testing.T) {
 	if err != nil {
 		t.Fatal("prometheus (Debian package prometheus) is needed: run scripts/install-test-deps.sh")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	port := testnet.Acceptor(t)
 
 	d := newMonDir(t)
 	cf := d.config(`hostgroup web 127.0.0.1

@@ -36,3 +36,26 @@ func Port(t testing.TB) int {
 	}
 	return port
 }
+
+// Acceptor listens on a free loopback TCP port, accepts every connection
+// and closes it at once (a service a tcp check finds up), until the test
+// ends. It returns the port.
+func Acceptor(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}

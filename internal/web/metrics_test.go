@@ -1,33 +1,19 @@
 package web_test
 
 import (
-	"net"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gomon/gomon/internal/snmptrap"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // TestMetricsValues checks what client_golang adds to the gomon_*
 // families: the runtime and process collectors, the build, acks, per-host
 // verdicts of a built-in and the values monitors report.
 func TestMetricsValues(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	port := testnet.Acceptor(t)
 	// 127.0.0.2 refuses: nothing listens there on the port.
 	config := `
 hostgroup net 127.0.0.1 127.0.0.2
