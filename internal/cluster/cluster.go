@@ -75,7 +75,6 @@ type Node struct {
 	instance string            // this process, in its member record
 	started  time.Time
 	opSeq    uint64
-	joinedAt time.Time
 }
 
 // New connects to etcd (lazily: the client retries in the background)
@@ -296,7 +295,7 @@ func (n *Node) session(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	n.mu.Lock()
-	n.lease, n.joined, n.joinedAt, n.etcdErr = lease, true, time.Now(), ""
+	n.lease, n.joined, n.etcdErr = lease, true, ""
 	n.mu.Unlock()
 	n.log.Info("cluster: joined", "lease", fmt.Sprintf("%x", lease), "etcd", strings.Join(n.cfg.Etcd, ","))
 	n.publish.wake()
