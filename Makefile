@@ -47,6 +47,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 	GOMON_BENCH=1 $(GO) test -count=1 -run '^TestSchedulerBench$$' -timeout 30m -v ./bench
 	GOMON_BENCH=1 $(GO) test -count=1 -run '^TestClusterBench$$' -timeout 30m -v ./bench
+	GOMON_BENCH=1 $(GO) test -count=1 -run '^TestScaleBench$$' -timeout 30m -v ./bench
 
 # The standing fault suite, long form (10 min soak, 2 min huge line, 600
 # mutated configs …); its short form runs with every `go test ./...`.

@@ -13,6 +13,15 @@
 // form, TestClusterSmoke (300 services, correctness only), runs with
 // every `go test ./...` when etcd is installed.
 //
+// And it holds the scale benchmark (TestScaleBench, issue 17): 100,000
+// built-in tcp and then http services at interval 10s, each watch on its
+// own 127.0.0.0/8 address so that the listeners tell the services apart;
+// start-up to listening and to READY=1 (sd_notify), a SIGHUP reload with
+// one changed service (RELOADING=1 → READY=1) and the other services'
+// gaps around it; one fping service over 50,000 addresses; and the RSS
+// per idle service against the empty daemon. Its short form,
+// TestScaleSmoke (200 services, correctness only), runs with go test.
+//
 // The measurements take several minutes, so they only run when asked:
 //
 //	make bench
@@ -31,6 +40,12 @@
 //	BENCH_CLUSTER_N      cluster benchmark's services        (30000)
 //	BENCH_CLUSTER_WARMUP from every service's first run to its window (20s)
 //	BENCH_CLUSTER_WINDOW its steady-state window              (30s)
+//	BENCH_SCALE_N        scale benchmark's services           (100000)
+//	BENCH_SCALE_ICMP     addresses of its ICMP service         (50000)
+//	BENCH_SCALE_WINDOW   its steady-state window               (30s)
+//	BENCH_SCALE_INTERVAL its services' interval                (10s)
+//	BENCH_SCALE_PARTS    which parts run                       (tcp,http,icmp,idle)
+//	GOMON_DEBUG_PPROF    passed to the daemons: serve /debug/pprof/ there
 //
 // The monitor and the alerts are /bin/sh scripts that exec a tiny static
 // C program (testdata/stamp.c) which records CLOCK_REALTIME: dash has no

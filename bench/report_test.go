@@ -48,6 +48,9 @@ const (
 	goalCeilingShare = 0.80 // of the machine's ceiling, above 1,000 services
 	goalCPURatio     = 0.10 // gomon CPU per run / mon CPU per run
 	goalDetectSlack  = 20 * time.Millisecond
+	// Issue 17, item 3: against the C reference scheduler in the same run.
+	goalFloorCPU = 1.25
+	goalFloorGap = 5 * time.Millisecond
 )
 
 // report renders the one table of docs/performance.md's Scheduler
@@ -151,8 +154,22 @@ func report(m machine, cfg settings, ceil map[int]ceiling, systems []*system) st
 			}
 			return fmt.Sprintf("%.1f MiB; %.1f KiB", float64(tp.rssKiB)/1024, float64(tp.rssKiB)/float64(n))
 		}
+		rssGoal, rssMet := "reported", ""
+		if n >= 1000 {
+			rssGoal, rssMet = "≤ mon's (issue 17)", yesNo(okMon && okGo, tpGo.rssKiB <= tpMon.rssKiB)
+		}
 		row(fmt.Sprintf("N=%d: daemon RSS; RSS per configured service", n), "",
-			mem(tpMon, okMon), mem(tpGo, okGo), ratio(float64(tpGo.rssKiB), float64(tpMon.rssKiB), okMon && okGo), "reported", "")
+			mem(tpMon, okMon), mem(tpGo, okGo), ratio(float64(tpGo.rssKiB), float64(tpMon.rssKiB), okMon && okGo), rssGoal, rssMet)
+		if ref := c.ref; n >= 1000 && ref.runs > 0 && okGo {
+			// Issue 17, item 3: against the machine's floor, same run.
+			cpuRatio := tpGo.cpuPer1000.Seconds() / ref.cpuPer1000.Seconds()
+			row(fmt.Sprintf("N=%d: gomon's CPU per run against the C reference's (issue 17)", n),
+				fmt.Sprintf("C reference %.3f s", ref.cpuPer1000.Seconds()), "", fmt.Sprintf("%.3f s (%.2f×)", tpGo.cpuPer1000.Seconds(), cpuRatio), "",
+				fmt.Sprintf("≤ %.2f × C reference", goalFloorCPU), yesNo(true, cpuRatio <= goalFloorCPU))
+			row(fmt.Sprintf("N=%d: p99 of \\|gap − 1 s\\| against the C reference's (issue 17)", n),
+				fmt.Sprintf("C reference %.1f ms", ms(ref.gap.devP99)), "", fmt.Sprintf("%.1f ms", ms(tpGo.gap.devP99)), "",
+				fmt.Sprintf("≤ C reference + %v", goalFloorGap), yesNo(tpGo.gap.n > 0 && ref.gap.n > 0, tpGo.gap.devP99 <= ref.gap.devP99+goalFloorGap))
+		}
 	}
 	if len(cfg.ns) >= 2 {
 		lo, hi := cfg.ns[0], cfg.ns[len(cfg.ns)-1]

@@ -357,3 +357,5 @@ func wireHeader(resp *http.Response) string {
 func init() {
 	Register(&Builtin{Name: "http", Aliases: []string{"http.monitor"}, Usage: httpUsage, New: newHTTP})
 }
+
+func (*httpMonitor) shareable() {}

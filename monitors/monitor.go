@@ -104,3 +104,19 @@ type MonitorFunc func(ctx context.Context, req Request) Result
 
 // Check calls f.
 func (f MonitorFunc) Check(ctx context.Context, req Request) Result { return f(ctx, req) }
+
+// shareable marks built-ins whose instance holds only its parsed options
+// and keeps nothing from one run to the next, so that services with the
+// same monitor line can run one instance (Shareable).
+type shareable interface {
+	Monitor
+	shareable()
+}
+
+// Shareable reports whether m may serve several services at once: at
+// 100,000 services one instance per distinct line instead of per service
+// saves the parse at every load and its memory.
+func Shareable(m Monitor) bool {
+	_, ok := m.(shareable)
+	return ok
+}

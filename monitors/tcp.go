@@ -109,9 +109,14 @@ func readUntilMatch(r io.Reader, re *regexp.Regexp) ([]byte, error) {
 // unescape turns the \r, \n, \t and \\ escapes of a send string into the
 // bytes they name, so protocol lines can be written in mon.cf.
 func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s // most lines have no -s; building the replacer is not free
+	}
 	return strings.NewReplacer(`\r`, "\r", `\n`, "\n", `\t`, "\t", `\\`, `\`).Replace(s)
 }
 
 func init() {
 	Register(&Builtin{Name: "tcp", Aliases: []string{"tcp.monitor"}, Usage: tcpUsage, New: newTCP})
 }
+
+func (*tcpMonitor) shareable() {}

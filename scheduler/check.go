@@ -27,13 +27,23 @@ func CheckPrograms(cfg *config.Config) (errs, warns []config.Diagnostic) {
 			errs = append(errs, d)
 		}
 	}
+	// A line's verdict is the same wherever it appears: each distinct
+	// monitor line is resolved once (configurations of 100,000 services
+	// repeat a few lines).
+	res := monitors.Resolver(g.MonDir, nil)
+	verdict := map[string]error{}
 	for _, w := range cfg.Watches {
 		for _, s := range w.Services {
 			if _, err := decide.RedistributeLine(s); err != nil {
 				report(s.Pos, err)
 			}
 			if s.Monitor != "" {
-				if _, err := findMonitor(monitors.Resolver(g.MonDir, nil), s.Monitor); err != nil {
+				err, ok := verdict[s.Monitor]
+				if !ok {
+					_, err = findMonitor(res, s.Monitor)
+					verdict[s.Monitor] = err
+				}
+				if err != nil {
 					report(s.Pos, err)
 				}
 			}

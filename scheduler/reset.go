@@ -58,8 +58,8 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 		disabled protocol.DisabledState
 	)
 	if keepstate {
-		s.saveState("all") // as mon does; errors are logged
 		saved, disabled = s.encodeOpstatus(), s.disabledState()
+		s.saveEncoded([]string{"all"}, saved) // as mon does; errors are logged
 	}
 	for _, svc := range s.services {
 		if svc.cancel != nil {

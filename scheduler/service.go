@@ -108,6 +108,10 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 	s.timers = nil
 	s.running = 0
 	s.alertProgs = resolveAlerts(cfg, s.alertResolver())
+	// Identical monitor lines resolve alike within one load; a built-in
+	// that keeps no state between runs is then shared, not parsed again.
+	res := s.monitorResolver()
+	seen := map[string]resolvedMonitor{}
 	for _, wc := range cfg.Watches {
 		if s.groups[wc.Name] == nil {
 			s.groups[wc.Name] = &group{name: wc.Name, hosts: []string{wc.Name}}
@@ -119,7 +123,7 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 				svc.sig = signature(svc.st)
 			}
 			s.noteState(svc, now)
-			s.resolveMonitor(svc)
+			s.resolveShared(svc, res, seen)
 			w.services = append(w.services, svc)
 			s.services = append(s.services, svc)
 			s.byName[svc.key()] = svc
@@ -186,6 +190,21 @@ func (s *Scheduler) armFirst(svc *service, now time.Time) {
 // resolveMonitor sets the service's monitor implementation.
 func (s *Scheduler) resolveMonitor(svc *service) {
 	m, err := findMonitor(s.monitorResolver(), svc.cfg.Monitor)
+	svc.mon, svc.monArgs, svc.noHosts, svc.monErr = m.mon, m.args, m.noHosts, err
+}
+
+// resolveShared is resolveMonitor for a load: the instance found for
+// an earlier service with the same line is reused when it is shareable.
+func (s *Scheduler) resolveShared(svc *service, res *registry.Resolver[monitors.Monitor], seen map[string]resolvedMonitor) {
+	line := svc.cfg.Monitor
+	m, ok := seen[line]
+	var err error
+	if !ok {
+		m, err = findMonitor(res, line)
+		if err == nil && m.mon != nil && monitors.Shareable(m.mon) {
+			seen[line] = m
+		}
+	}
 	svc.mon, svc.monArgs, svc.noHosts, svc.monErr = m.mon, m.args, m.noHosts, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 	child := takeDaemonChild() // non-nil in the background copy of -f
 	notify := takeNotifier()
 	log := newLogger(o, stderr)
+	servePprof(log)
 	c, code := readConfig(o, log, stdout, stderr)
 	if c == nil {
 		return code
@@ -88,6 +90,11 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 			counters.Observe(e)
 			node.observe(e)
 			if e.Kind == "load" {
+				// A load leaves the parse of the whole configuration
+				// behind as garbage (hundreds of MiB at 100,000
+				// services); give it back to the system now rather
+				// than keep it as the heap's high-water mark.
+				go debug.FreeOSMemory()
 				// The first load event comes from Run: sockets are bound
 				// and the scheduler is running.
 				readyOnce.Do(func() { notify.send("READY=1") })
@@ -127,7 +134,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 
 	go srv.Serve(ctx, ls.tcp)
 	go srv.ServeTraps(ctx, ls.udp)
-	go handleSignals(ctx, sigs, cancel, sched, log)
+	go handleSignals(ctx, sigs, cancel, sched, log, notify)
 	go lvsReconciler.Run(ctx)
 	go dnsReconciler.Run(ctx)
 	left := node.run(ctx, sched, srv)
@@ -264,17 +271,21 @@ func newServer(o *options, c *loaded, sched *scheduler.Scheduler, acc server.Acc
 }
 
 // handleSignals: SIGHUP resets with keepstate (as mon does, Q-SCH-19);
-// SIGTERM and SIGINT end the daemon, reaping running monitors.
-func handleSignals(ctx context.Context, ch <-chan os.Signal, cancel context.CancelFunc, sched *scheduler.Scheduler, log *slog.Logger) {
+// SIGTERM and SIGINT end the daemon, reaping running monitors. systemd
+// hears of a reload (RELOADING=1, then READY=1 once it is done, applied
+// or refused), so `systemctl reload` waits for it.
+func handleSignals(ctx context.Context, ch <-chan os.Signal, cancel context.CancelFunc, sched *scheduler.Scheduler, log *slog.Logger, notify *notifier) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case sig := <-ch:
 			if sig == syscall.SIGHUP {
+				notify.send(reloading())
 				if err := sched.Reset(scheduler.ResetOptions{KeepState: true}); err != nil {
 					log.Error("reset on SIGHUP failed; the running configuration stays", "err", err)
 				}
+				notify.send("READY=1")
 				continue
 			}
 			log.Info("caught TERM signal, exiting")

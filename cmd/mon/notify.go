@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // notifier speaks systemd's sd_notify protocol: one datagram per state
@@ -64,4 +67,14 @@ func (n *notifier) keepAlive(ctx context.Context, alive func() bool) {
 			}
 		}
 	}
+}
+
+// reloading is the RELOADING=1 message; systemd's notify-reload services
+// must also say when, on the monotonic clock.
+func reloading() string {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return "RELOADING=1"
+	}
+	return fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", ts.Nano()/1000)
 }

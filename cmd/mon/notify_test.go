@@ -65,6 +65,22 @@ watch g1
 			t.Errorf("monitor environment has %s", v)
 		}
 	}
+	// A reload is announced, and READY=1 says it is done.
+	p.signal(syscall.SIGHUP)
+	next := func() string {
+		t.Helper()
+		for {
+			if got := read(); got != "WATCHDOG=1" {
+				return got
+			}
+		}
+	}
+	if got := next(); !strings.HasPrefix(got, "RELOADING=1\nMONOTONIC_USEC=") {
+		t.Fatalf("notification %q, want RELOADING=1 with MONOTONIC_USEC", got)
+	}
+	if got := next(); got != "READY=1" {
+		t.Fatalf("notification %q after RELOADING=1, want READY=1", got)
+	}
 	p.signal(syscall.SIGTERM)
 	p.wait()
 	for {

@@ -46,6 +46,10 @@ func TestParseTimeval(t *testing.T) {
 		{"30s", 30}, {"5m", 300}, {"1.5h", 5400}, {"1d", 86400}, {" 2M ", 120}, {"0.5s", 0.5},
 		{"0s", 0}, {"60", -1}, {".5m", -1}, {"5 m", -1}, {"5w", -1}, {"", -1}, {"1.m", -1},
 		{"99999999999999999999d", -1},
+		// The whole-number fast path's edges: the largest that fit, the
+		// first that do not, an upper-case unit, leading zeros.
+		{"106751d", 106751 * 86400}, {"106752d", -1}, {"9223372036s", 9223372036}, {"9223372037s", -1},
+		{"10S", 10}, {"007m", 420},
 	} {
 		d, ok := parseTimeval(tc.in)
 		switch {
