@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
@@ -19,6 +20,10 @@ func servePprof(log *slog.Logger) {
 	if addr == "" {
 		return
 	}
+	if host, _, err := net.SplitHostPort(addr); err != nil || !isLoopbackHost(host) {
+		log.Error("pprof server refused: "+pprofEnv+" must be a loopback address", "addr", addr)
+		return
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -28,4 +33,14 @@ func servePprof(log *slog.Logger) {
 			log.Error("pprof server", "addr", addr, "err", err)
 		}
 	}()
+}
+
+// isLoopbackHost reports whether host is a loopback address or localhost:
+// the profiles show the daemon's internals.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
