@@ -80,6 +80,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		return exitConfigError
 	}
 	var readyOnce sync.Once
+	running := make(chan struct{}) // closed by the first load event, from Run
 	sched := scheduler.New(c.cfg, scheduler.Options{
 		Logger:  log,
 		Stopped: o.stopped,
@@ -97,7 +98,7 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 				go debug.FreeOSMemory()
 				// The first load event comes from Run: sockets are bound
 				// and the scheduler is running.
-				readyOnce.Do(func() { notify.send("READY=1") })
+				readyOnce.Do(func() { close(running); notify.send("READY=1") })
 			}
 		},
 	})
@@ -132,8 +133,17 @@ func daemon(o *options, stdout, stderr io.Writer) int {
 		log.Info("running as daemon")
 	}
 
-	go srv.Serve(ctx, ls.tcp)
-	go srv.ServeTraps(ctx, ls.udp)
+	// Clients and traps are served once the scheduler runs (its start
+	// writes the downtime log's header, as mon does before it accepts a
+	// client); until then they wait in the sockets' queues.
+	go func() {
+		select {
+		case <-running:
+			go srv.ServeTraps(ctx, ls.udp)
+			srv.Serve(ctx, ls.tcp)
+		case <-ctx.Done():
+		}
+	}()
 	go handleSignals(ctx, sigs, cancel, sched, log, notify)
 	go lvsReconciler.Run(ctx)
 	go dnsReconciler.Run(ctx)
