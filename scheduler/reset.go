@@ -54,12 +54,12 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 		s.stoppedAt = now
 	}
 	var (
-		saved    []byte
+		old      []*service
 		disabled protocol.DisabledState
 	)
 	if keepstate {
-		saved, disabled = s.encodeOpstatus(), s.disabledState()
-		s.saveEncoded([]string{"all"}, saved) // as mon does; errors are logged
+		old, disabled = s.services, s.disabledState()
+		s.saveState("all") // as mon does; errors are logged
 	}
 	for _, svc := range s.services {
 		if svc.cancel != nil {
@@ -69,7 +69,7 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	s.log.Info("resetting, and re-reading configuration " + cfg.Source)
 	s.load(cfg, now)
 	if keepstate {
-		s.decodeOpstatus(saved)
+		s.carryOpstatus(old)
 		s.applyDisabled(disabled)
 	}
 	s.downtimesDue(now, true)
