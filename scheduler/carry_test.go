@@ -3,15 +3,19 @@ package scheduler
 import (
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
 // A reset keeping the state carries it over directly; what it carries must
 // be exactly what mon's way, the opstatus text written and read back,
-// gives: random states, awkward strings, unset and blank fields.
+// gives: random states, awkward strings, unset and blank fields. The
+// file itself, written without maps, must be what the general record
+// formatter writes.
 func TestCarriedStateIsTheStateFileRoundTrip(t *testing.T) {
 	r := newRig(t, `
 hostgroup g h1
@@ -70,6 +74,13 @@ watch g2
 		}
 		now := r.clk.Now()
 		text := s.encodeOpstatus()
+		var ref strings.Builder // the file as the general formatter writes it
+		for _, svc := range old {
+			ref.WriteString(protocol.FormatStateRecord(stateRecord(svc)) + "\n")
+		}
+		if string(text) != ref.String() {
+			t.Fatalf("iteration %d: state file\n%s\nwant\n%s", iter, text, ref.String())
+		}
 		s.load(s.cfg, now)
 		s.decodeOpstatus(text)
 		want := carriedView(s.services)

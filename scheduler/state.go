@@ -174,12 +174,69 @@ func (s *Scheduler) applyDisabled(d protocol.DisabledState) {
 // encodeOpstatus renders every service's state in mon's opstatus file
 // format (scheduling §13.2).
 func (s *Scheduler) encodeOpstatus() []byte {
-	var b bytes.Buffer
+	b := make([]byte, 0, 400*len(s.services))
 	for _, svc := range s.services {
-		b.WriteString(protocol.FormatStateRecord(stateRecord(svc)))
-		b.WriteByte('\n')
+		b = appendStateLine(b, svc)
 	}
-	return b.Bytes()
+	return b
+}
+
+// appendStateLine appends the service's opstatus line, as
+// protocol.FormatStateRecord(stateRecord(svc)) and a newline, but without
+// the maps: a reset keeping the state writes it for every service.
+func appendStateLine(b []byte, svc *service) []byte {
+	st := svc.st
+	str := func(k, v string) { b = append(append(append(append(b, '\t'), k...), '='), protocol.EscapeRaw(v)...) }
+	num := func(k string, n int64) { b = strconv.AppendInt(append(append(append(b, '\t'), k...), '='), n, 10) }
+	b = append(append(append(append(b, "group="...), svc.w.name...), "\tservice="...), svc.cfg.Name...)
+	// In protocol.StateVars order; what gomon does not keep is empty.
+	num("op_status", int64(st.OpStatus))
+	num("failure_count", int64(st.FailureCount))
+	num("alert_count", int64(st.AlertCount))
+	num("last_success", st.LastSuccess)
+	str("first_success", st.FirstSuccess)
+	num("consec_failures", int64(st.ConsecFailures))
+	num("last_failure", st.LastFailure)
+	if st.HasFirstFailure && !st.FirstFailureBlank {
+		num("first_failure", st.FirstFailure)
+	} else {
+		str("first_failure", "")
+	}
+	str("last_summary", st.LastSummary)
+	b = append(b, "\tlast_failure_time=\tlast_failure_summary=\tlast_failure_detail="...)
+	str("last_detail", st.LastDetail)
+	num("ack", st.Ack)
+	str("ack_comment", st.AckComment)
+	num("last_trap", st.LastTrap)
+	str("last_traphost", "")
+	if st.HasExitVal {
+		num("exitval", int64(st.ExitVal))
+	} else {
+		str("exitval", "undef")
+	}
+	if !svc.lastCheck.IsZero() {
+		num("last_check", svc.lastCheck.Unix())
+	} else {
+		str("last_check", "")
+	}
+	num("last_op_status", int64(st.LastOpStatus))
+	str("failure_output", st.FailureOutput)
+	str("trap_timer", "")
+	for i, p := range svc.cfg.Periods {
+		ps := &st.Periods[i]
+		// What mon never assigned is undefined there, written empty.
+		pnum := func(k string, d decide.PeriodVars, n int64) {
+			b = append(append(append(append(append(b, '\t'), p.Key...), ':'), k...), '=')
+			if d == 0 || ps.Defined&d != 0 {
+				b = strconv.AppendInt(b, n, 10)
+			}
+		}
+		pnum("last_alert", decide.DefLastAlert, ps.LastAlert)
+		pnum("alert_sent", 0, int64(ps.AlertSent))
+		pnum("1stfailtime", decide.DefFirstFailTime, ps.FirstFailTime)
+		pnum("failcount", decide.DefFailCount, int64(ps.FailCount))
+	}
+	return append(b, '\n')
 }
 
 // stateRecord is the service's line of the opstatus file.
