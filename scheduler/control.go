@@ -57,12 +57,12 @@ func (s *Scheduler) Start() {
 	shift := s.clk.Now().Sub(s.stoppedAt)
 	for _, svc := range s.services {
 		for k := timerKind(0); k < nTimerKinds; k++ {
-			if !svc.due[k].IsZero() {
-				s.arm(svc, k, svc.due[k].Add(shift))
+			if svc.due[k] != 0 {
+				s.arm(svc, k, svc.due[k].Time().Add(shift))
 			}
 		}
-		if !svc.planned.IsZero() {
-			svc.planned = svc.planned.Add(shift)
+		if svc.planned != 0 {
+			svc.planned = at(svc.planned.Time().Add(shift))
 		}
 	}
 	s.poke()
@@ -376,7 +376,7 @@ func (s *Scheduler) TestMonitor(group, service string) error {
 	if err != nil {
 		return err
 	}
-	svc.planned = time.Time{}
+	svc.planned = 0
 	if svc.running {
 		svc.runAgain = true
 		return nil
@@ -440,11 +440,11 @@ func (s *Scheduler) ClearTimers(group, service string) error {
 	if c.TrapTimeout > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(c.TrapTimeout))
 	}
-	if c.TrapDuration > 0 && !svc.due[tTrapDuration].IsZero() {
+	if c.TrapDuration > 0 && svc.due[tTrapDuration] != 0 {
 		s.arm(svc, tTrapDuration, now.Add(c.TrapDuration))
 	}
 	if svc.st.Interval > 0 && !svc.running {
-		svc.planned = time.Time{}
+		svc.planned = 0
 		s.arm(svc, tRun, now.Add(svc.st.Interval))
 	}
 	svc.st.ConsecFailures = 0
@@ -619,7 +619,7 @@ func (s *Scheduler) status(svc *service, now time.Time) Status {
 		c := *n
 		out.DisabledBy = &c
 	}
-	if due := svc.due[tRun]; !due.IsZero() && due.After(now) {
+	if due := svc.due[tRun].Time(); !due.IsZero() && due.After(now) {
 		out.Timer = due.Sub(now)
 	}
 	for i, p := range svc.cfg.Periods {

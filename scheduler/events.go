@@ -21,7 +21,7 @@ func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time)
 	d := decide.Process(svc.cfg, svc.st, res, s.world(svc, now))
 	var classic []any // mon's syslog line for the result, if it has one
 	if d.Failure {
-		svc.lastFailureTime = now
+		svc.lastFailureTime = at(now)
 		line := fmt.Sprintf("%s %s %d %s", svc.w.name, svc.cfg.Name, now.Unix(), svc.st.LastSummary)
 		s.failHist = s.appendHist(s.failHist, line)
 		classic = []any{syslog.Classic, "failure for " + line, syslog.Key, "crit"}
@@ -203,12 +203,12 @@ func (s *Scheduler) startAlert(svc *service, a decide.Action, env []string, now 
 	if a.Type != decide.TestAlert {
 		// The alert lines of one event share a channel; the next event
 		// that alerts closes it.
-		if now.After(svc.lastDispatch) || svc.newer == nil {
+		if now.After(svc.lastDispatch.Time()) || svc.newer == nil {
 			if svc.newer != nil {
 				close(svc.newer)
 			}
 			svc.newer = make(chan struct{})
-			svc.lastDispatch = now
+			svc.lastDispatch = at(now)
 		}
 		newer = svc.newer
 	}

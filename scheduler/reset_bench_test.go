@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -21,6 +22,27 @@ func BenchmarkResetKeepState(b *testing.B) {
 	const n = 100_000
 	dir := b.TempDir()
 	os.Mkdir(filepath.Join(dir, "state"), 0o755)
+	text, parse := scaleText(b, dir, n)
+	s := New(parse(text(5)), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	texts := [][]byte{text(6), text(5)}
+	if len(s.services) != n {
+		b.Fatalf("%d services, want %d", len(s.services), n)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		c := parse(texts[i%2])
+		s.opts.Reload = func() (*config.Config, error) { return c, nil }
+		b.StartTimer()
+		if err := s.Reset(ResetOptions{KeepState: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// scaleText returns a generator of bench/scale_test.go's configuration of
+// n tcp services (the first one's monitor timeout given) and its parser.
+func scaleText(b *testing.B, dir string, n int) (func(int) []byte, func([]byte) *config.Config) {
 	// As bench/scale_test.go's configuration: one changed service is a
 	// different monitor line.
 	text := func(timeout int) []byte {
@@ -47,19 +69,25 @@ func BenchmarkResetKeepState(b *testing.B) {
 		configfile.Resolve(c, dir)
 		return c
 	}
-	s := New(parse(text(5)), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	texts := [][]byte{text(6), text(5)}
-	if len(s.services) != n {
-		b.Fatalf("%d services, want %d", len(s.services), n)
+	return text, parse
+}
+
+// BenchmarkLoadHeap reports the live heap per loaded idle tcp service
+// (configuration included), as bench/scale_test.go's idle part loads them.
+func BenchmarkLoadHeap(b *testing.B) {
+	const n = 100_000
+	dir := b.TempDir()
+	text, parse := scaleText(b, dir, n)
+	var before, after runtime.MemStats
+	for range b.N {
+		t := text(5)
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := New(parse(t), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(s)
+		runtime.KeepAlive(t)
 	}
-	b.ResetTimer()
-	for i := range b.N {
-		b.StopTimer()
-		c := parse(texts[i%2])
-		s.opts.Reload = func() (*config.Config, error) { return c, nil }
-		b.StartTimer()
-		if err := s.Reset(ResetOptions{KeepState: true}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/service")
 }

@@ -28,7 +28,9 @@ type group struct {
 	hosts []string // config order
 }
 
-// service is the run-time record of one configured service.
+// service is the run-time record of one configured service. There is
+// one per service, so its fields are packed: times as instants, the
+// flags together.
 type service struct {
 	w   *watch
 	cfg *config.Service
@@ -37,32 +39,33 @@ type service struct {
 
 	mon     monitors.Monitor // nil when the monitor could not be resolved
 	monArgs []string
-	noHosts bool // monitor line ends in ";;"
 	monErr  error
-	errSeen bool // monErr already logged (Q-SCH-3: log once, not every second)
 
-	due      [nTimerKinds]time.Time
-	timerGen [nTimerKinds]uint64
-	planned  time.Time     // fixed-rate schedule: planned start of the next run
-	fellDue  time.Time     // when the run timer that will start the next run fired due
+	due      [nTimerKinds]instant
+	timerGen [nTimerKinds]uint32
+	planned  instant       // fixed-rate schedule: planned start of the next run
+	fellDue  instant       // when the run timer that will start the next run fired due
 	phase    time.Duration // offset of this service's runs within its interval
 
-	running bool
+	noHosts  bool // monitor line ends in ";;"
+	errSeen  bool // monErr already logged (Q-SCH-3: log once, not every second)
+	running  bool
+	overdue  bool // the run has lasted overdueIntervals intervals
+	runAgain bool // `test monitor` arrived while running
+	queued   bool // waiting for a maxprocs slot
+	ran      bool // a run has finished at least once
+
 	// lastDispatch is when the service last started alerts (tests aside),
 	// and newer is closed when a later event starts alerts: a retry
 	// waiting then gives up at once (and frees the output it holds).
-	lastDispatch time.Time
+	lastDispatch instant
 	newer        chan struct{}
 	// alertFailure is the last undeliverable alert; nil once one got through.
 	alertFailure *AlertFailure
-	overdue      bool                    // the run has lasted overdueIntervals intervals
-	runAgain     bool                    // `test monitor` arrived while running
-	queued       bool                    // waiting for a maxprocs slot
 	cancel       context.CancelCauseFunc // ends the running monitor (nil: none)
 	pid          int
 	lastCheck    time.Time // start of the last run (mon's _last_check)
 	duration     time.Duration
-	ran          bool // a run has finished at least once
 	// values and hosts are what the last finished run measured and its
 	// per-host verdicts (built-ins only). Each run replaces the slices,
 	// never changes them, so Status can share them.
@@ -71,7 +74,7 @@ type service struct {
 
 	// lastFailureTime is never reset (unlike st.LastFailure); it gives
 	// dep_memory the meaning the manual promises (Q-SCH-14).
-	lastFailureTime time.Time
+	lastFailureTime instant
 
 	// held are the alerts waiting for the cluster to accept the state
 	// (replica.go); sig is the signature of the state last published
@@ -79,7 +82,7 @@ type service struct {
 	held []heldAlert
 	sig  string
 
-	windows windows // alert_on_period_start: the windows at their last change
+	windows *windows // alert_on_period_start: the windows at their last change (nil: none watched)
 
 	trace []decide.Trace
 	vars  map[string]string // `set G S VAR` for keys gomon does not model

@@ -27,8 +27,8 @@ func watchesWindows(c *config.Service) bool {
 	return false
 }
 
-func windowsAt(c *config.Service, now time.Time) windows {
-	w := windows{open: make([]bool, len(c.Periods))}
+func windowsAt(c *config.Service, now time.Time) *windows {
+	w := &windows{open: make([]bool, len(c.Periods))}
 	for i, p := range c.Periods {
 		w.open[i] = p.Spec.In(now)
 	}
@@ -72,9 +72,12 @@ func (s *Scheduler) armWindows(svc *service, now time.Time) {
 // s.mu held.
 func (s *Scheduler) windowChange(svc *service, now time.Time) {
 	was := svc.windows
+	if was == nil {
+		was = &windows{}
+	}
 	s.armWindows(svc, now)
 	cur := svc.windows
-	if cur.excluded {
+	if cur == nil || cur.excluded {
 		return
 	}
 	var opened []int
