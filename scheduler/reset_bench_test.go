@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
@@ -86,6 +87,12 @@ func BenchmarkLoadHeap(b *testing.B) {
 		s := New(parse(t), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		runtime.GC()
 		runtime.ReadMemStats(&after)
+		if f := os.Getenv("LOADHEAP_PROFILE"); f != "" {
+			if w, err := os.Create(f); err == nil {
+				pprof.WriteHeapProfile(w)
+				w.Close()
+			}
+		}
 		runtime.KeepAlive(s)
 		runtime.KeepAlive(t)
 	}
