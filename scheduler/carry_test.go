@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/internal/protocol"
 	"github.com/gomon/gomon/scheduler/decide"
 )
@@ -103,4 +104,38 @@ func carriedView(svcs []*service) []carried {
 		out = append(out, carried{*svc.st, svc.lastCheck})
 	}
 	return out
+}
+
+// A reload keeps the schedule of the services it leaves unchanged: their
+// next run stays where it was planned; a changed one starts over.
+func TestResetKeepsUnchangedSchedules(t *testing.T) {
+	cfg := func(iv string) string {
+		return `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor ok.monitor
+    service t
+        interval ` + iv + `
+        monitor ok.monitor
+`
+	}
+	r := newRig(t, cfg("10s"), map[string]any{"ok.monitor": okMonitor()})
+	// Both run at 10.001s (t's phase is 1ms; the fake clock jumps there).
+	r.advance(10*time.Second + time.Millisecond)
+	r.wait("monitor-done")
+	r.wait("monitor-done")
+	r.advance(4 * time.Second)
+	next := newRig(t, cfg("20s"), map[string]any{"ok.monitor": okMonitor()}).s.Config()
+	r.s.opts.Reload = func() (*config.Config, error) { return next, nil }
+	if err := r.s.Reset(ResetOptions{KeepState: true}); err != nil {
+		t.Fatal(err)
+	}
+	for svc, want := range map[string]time.Duration{"s": 6 * time.Second, "t": 20 * time.Second} {
+		if st := r.status("g", svc); st.Timer != want {
+			t.Errorf("%s: next run in %v, want %v", svc, st.Timer, want)
+		}
+	}
 }
