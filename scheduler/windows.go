@@ -62,7 +62,7 @@ func (s *Scheduler) armWindows(svc *service, now time.Time) {
 	if !watchesWindows(svc.cfg) {
 		return
 	}
-	svc.windows = windowsAt(svc.cfg, now)
+	svc.more().windows = windowsAt(svc.cfg, now)
 	s.arm(svc, tWindow, nextWindowChange(svc.cfg, now))
 }
 
@@ -71,12 +71,12 @@ func (s *Scheduler) armWindows(svc *service, now time.Time) {
 // service's exclude_period ends, get the engine's catch-up. Called with
 // s.mu held.
 func (s *Scheduler) windowChange(svc *service, now time.Time) {
-	was := svc.windows
+	was := svc.peek().windows
 	if was == nil {
 		was = &windows{}
 	}
 	s.armWindows(svc, now)
-	cur := svc.windows
+	cur := svc.peek().windows
 	if cur == nil || cur.excluded {
 		return
 	}
