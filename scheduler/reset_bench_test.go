@@ -75,6 +75,7 @@ func scaleText(b *testing.B, dir string, n int) (func(int) []byte, func([]byte) 
 
 // BenchmarkLoadHeap reports the live heap per loaded idle tcp service
 // (configuration included), as bench/scale_test.go's idle part loads them.
+// LOADHEAP_PROFILE=FILE writes the heap profile of the loaded services.
 func BenchmarkLoadHeap(b *testing.B) {
 	const n = 100_000
 	dir := b.TempDir()
