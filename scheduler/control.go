@@ -57,12 +57,12 @@ func (s *Scheduler) Start() {
 	shift := s.clk.Now().Sub(s.stoppedAt)
 	for _, svc := range s.services {
 		for k := timerKind(0); k < nTimerKinds; k++ {
-			if !svc.due[k].IsZero() {
-				s.arm(svc, k, svc.due[k].Add(shift))
+			if svc.due[k] != 0 {
+				s.arm(svc, k, svc.due[k].Time().Add(shift))
 			}
 		}
-		if !svc.planned.IsZero() {
-			svc.planned = svc.planned.Add(shift)
+		if svc.planned != 0 {
+			svc.planned = at(svc.planned.Time().Add(shift))
 		}
 	}
 	s.poke()
@@ -210,8 +210,8 @@ func (s *Scheduler) DisableServiceFor(group, service, who string, h Hold) error 
 	}
 	now := s.clk.Now()
 	s.disableService(svc, who, now)
-	if svc.disabled != nil && h.Reason != "" {
-		svc.disabled.Reason = h.Reason
+	if d := svc.peek().disabled; d != nil && h.Reason != "" {
+		d.Reason = h.Reason
 	}
 	s.hold(Downtime{Kind: DowntimeService, Group: group, Service: service}, who, h, now)
 	s.writeDisabled()
@@ -224,7 +224,7 @@ func (s *Scheduler) disableService(svc *service, who string, now time.Time) {
 	if !svc.st.Disabled {
 		d := decide.Disable(svc.cfg, svc.st, who, s.world(svc, now))
 		svc.st.Disabled = true
-		svc.disabled = &DisableNote{By: who, Time: now}
+		svc.more().disabled = &DisableNote{By: who, Time: now}
 		s.carryOut(svc, d, now, false)
 	}
 	svc.st.Disabled = true
@@ -247,7 +247,9 @@ func (s *Scheduler) EnableService(group, service string) error {
 // enableService enables svc. Called with s.mu held.
 func (s *Scheduler) enableService(svc *service) {
 	svc.st.Disabled = false
-	svc.disabled = nil
+	if svc.m != nil {
+		svc.m.disabled = nil
+	}
 	s.noteState(svc, s.clk.Now())
 	s.publish(svc, nil, true)
 }
@@ -376,7 +378,7 @@ func (s *Scheduler) TestMonitor(group, service string) error {
 	if err != nil {
 		return err
 	}
-	svc.planned = time.Time{}
+	svc.planned = 0
 	if svc.running {
 		svc.runAgain = true
 		return nil
@@ -440,11 +442,11 @@ func (s *Scheduler) ClearTimers(group, service string) error {
 	if c.TrapTimeout > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(c.TrapTimeout))
 	}
-	if c.TrapDuration > 0 && !svc.due[tTrapDuration].IsZero() {
+	if c.TrapDuration > 0 && svc.due[tTrapDuration] != 0 {
 		s.arm(svc, tTrapDuration, now.Add(c.TrapDuration))
 	}
 	if svc.st.Interval > 0 && !svc.running {
-		svc.planned = time.Time{}
+		svc.planned = 0
 		s.arm(svc, tRun, now.Add(svc.st.Interval))
 	}
 	svc.st.ConsecFailures = 0
@@ -604,7 +606,7 @@ func (s *Scheduler) status(svc *service, now time.Time) Status {
 		Running:    svc.running,
 		Overdue:    svc.overdue,
 		AlertFailure: func() *AlertFailure {
-			if f := svc.alertFailure; f != nil {
+			if f := svc.peek().alertFailure; f != nil {
 				c := *f
 				return &c
 			}
@@ -615,11 +617,11 @@ func (s *Scheduler) status(svc *service, now time.Time) Status {
 		Values:      svc.values,
 		Hosts:       svc.hosts,
 	}
-	if n := svc.disabled; n != nil && st.Disabled {
+	if n := svc.peek().disabled; n != nil && st.Disabled {
 		c := *n
 		out.DisabledBy = &c
 	}
-	if due := svc.due[tRun]; !due.IsZero() && due.After(now) {
+	if due := svc.due[tRun].Time(); !due.IsZero() && due.After(now) {
 		out.Timer = due.Sub(now)
 	}
 	for i, p := range svc.cfg.Periods {
@@ -633,7 +635,7 @@ func (s *Scheduler) status(svc *service, now time.Time) Status {
 }
 
 func (svc *service) description() string {
-	if d, ok := svc.vars["description"]; ok {
+	if d, ok := svc.peek().vars["description"]; ok {
 		return d
 	}
 	return svc.cfg.Description
@@ -648,7 +650,7 @@ func (s *Scheduler) Get(group, service, key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if v, ok := svc.vars[key]; ok {
+	if v, ok := svc.peek().vars[key]; ok {
 		return v, nil
 	}
 	st := svc.st
@@ -705,8 +707,9 @@ func (s *Scheduler) Set(group, service, key, value string) error {
 	if err != nil {
 		return err
 	}
-	if svc.vars == nil {
-		svc.vars = map[string]string{}
+	m := svc.more()
+	if m.vars == nil {
+		m.vars = map[string]string{}
 	}
 	defer s.publish(svc, nil, true) // the cluster keeps what was set
 	switch key {
@@ -725,7 +728,7 @@ func (s *Scheduler) Set(group, service, key, value string) error {
 		secs, _ := strconv.ParseFloat(value, 64)
 		svc.st.FailureInterval = time.Duration(max(secs, 0) * float64(time.Second))
 	}
-	svc.vars[key] = value
+	m.vars[key] = value
 	return nil
 }
 

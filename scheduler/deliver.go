@@ -110,10 +110,10 @@ func (s *Scheduler) alertOutcome(svc *service, gen uint64, name string, typ deci
 	if gen != s.gen {
 		return // a reset replaced the service record
 	}
-	if f == nil && svc.alertFailure != nil && svc.alertFailure.Alert != name {
-		return // another alert got through; the failed one stays shown
+	if old := svc.peek().alertFailure; f == nil && (old == nil || old.Alert != name) {
+		return // none shown, or another alert got through: the failed one stays shown
 	}
-	svc.alertFailure = f
+	svc.more().alertFailure = f
 }
 
 // alertAbandoned reports a retry given up for a later alert.

@@ -58,7 +58,7 @@ func (s *Scheduler) evalDepend(expr *depend.Expr, depth int, kind byte, now time
 
 // failedWithin reports a failure less than d ago (dep_memory, Q-SCH-14).
 func (svc *service) failedWithin(d time.Duration, now time.Time) bool {
-	return d > 0 && !svc.lastFailureTime.IsZero() && now.Sub(svc.lastFailureTime) < d
+	return d > 0 && svc.lastFailureTime != 0 && now.Sub(svc.lastFailureTime.Time()) < d
 }
 
 // depSummaries returns the failure summaries of the services a host

@@ -281,7 +281,7 @@ func (s *Scheduler) armDowntimes(now time.Time) {
 	}
 	s.dtGen++
 	if !next.IsZero() {
-		heap.Push(&s.timers, timerEntry{when: next, kind: tDowntime, gen: s.dtGen})
+		heap.Push(&s.timers, timerEntry{when: at(next), kind: tDowntime, gen: s.dtGen})
 		s.poke()
 	}
 }

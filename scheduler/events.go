@@ -21,7 +21,7 @@ func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time)
 	d := decide.Process(svc.cfg, svc.st, res, s.world(svc, now))
 	var classic []any // mon's syslog line for the result, if it has one
 	if d.Failure {
-		svc.lastFailureTime = now
+		svc.lastFailureTime = at(now)
 		line := fmt.Sprintf("%s %s %d %s", svc.w.name, svc.cfg.Name, now.Unix(), svc.st.LastSummary)
 		s.failHist = s.appendHist(s.failHist, line)
 		classic = []any{syslog.Classic, "failure for " + line, syslog.Key, "crit"}
@@ -145,7 +145,8 @@ func (s *Scheduler) alertEnv(svc *service, a decide.Action) []string {
 func (s *Scheduler) dispatch(svc *service, a decide.Action, env []string, now time.Time) {
 	if a.Type != decide.TestAlert && !a.Line.Local && s.clustered(svc) {
 		if s.owned(svc) {
-			svc.held = append(svc.held, heldAlert{a, env, now})
+			m := svc.more()
+			m.held = append(m.held, heldAlert{a, env, now})
 		} // else its owner sends it
 		return
 	}
@@ -203,14 +204,15 @@ func (s *Scheduler) startAlert(svc *service, a decide.Action, env []string, now 
 	if a.Type != decide.TestAlert {
 		// The alert lines of one event share a channel; the next event
 		// that alerts closes it.
-		if now.After(svc.lastDispatch) || svc.newer == nil {
-			if svc.newer != nil {
-				close(svc.newer)
+		m := svc.more()
+		if now.After(m.lastDispatch.Time()) || m.newer == nil {
+			if m.newer != nil {
+				close(m.newer)
 			}
-			svc.newer = make(chan struct{})
-			svc.lastDispatch = now
+			m.newer = make(chan struct{})
+			m.lastDispatch = at(now)
 		}
-		newer = svc.newer
+		newer = m.newer
 	}
 	go s.deliver(svc, s.gen, newer, s.cfg.Globals.AlertRetries, p.alert, a.Line.Name, ev, attrs)
 }

@@ -98,16 +98,18 @@ func (s *Scheduler) carryOut(svc *service, d decide.Decision, now time.Time, fro
 // something worth keeping changed (or force is set), with the alerts held
 // for it. Called with s.mu held.
 func (s *Scheduler) publish(svc *service, local []decide.Action, force bool) {
-	held := svc.held
-	svc.held = nil
+	held := svc.peek().held
+	if svc.m != nil {
+		svc.m.held = nil
+	}
 	if !s.clustered(svc) || !s.owned(svc) {
 		return
 	}
 	sig := signature(svc.st)
-	if !force && len(held) == 0 && len(local) == 0 && sig == svc.sig {
+	if !force && len(held) == 0 && len(local) == 0 && sig == svc.peek().sig {
 		return // a result that changed nothing the cluster keeps
 	}
-	svc.sig = sig
+	svc.more().sig = sig
 	r := replicated{State: *svc.st, Local: local}
 	if !svc.lastCheck.IsZero() {
 		r.LastCheck = svc.lastCheck.Unix()
@@ -216,7 +218,7 @@ func (s *Scheduler) Import(group, service string, data []byte, replay bool) erro
 			p.LastAlert = now.Unix()
 		}
 	}
-	svc.sig = signature(svc.st)
+	svc.more().sig = signature(svc.st)
 	if r.LastCheck != 0 {
 		svc.lastCheck = time.Unix(r.LastCheck, 0)
 	}
@@ -227,8 +229,8 @@ func (s *Scheduler) Import(group, service string, data []byte, replay bool) erro
 			}
 		}
 	}
-	if !svc.st.Disabled {
-		svc.disabled = nil
+	if !svc.st.Disabled && svc.m != nil {
+		svc.m.disabled = nil
 	}
 	s.noteState(svc, now)
 	s.noteState(svc, now)

@@ -54,12 +54,12 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 		s.stoppedAt = now
 	}
 	var (
-		saved    []byte
+		old      []*service
 		disabled protocol.DisabledState
 	)
 	if keepstate {
-		saved, disabled = s.encodeOpstatus(), s.disabledState()
-		s.saveEncoded([]string{"all"}, saved) // as mon does; errors are logged
+		old, disabled = s.services, s.disabledState()
+		s.saveState("all") // as mon does; errors are logged
 	}
 	for _, svc := range s.services {
 		if svc.cancel != nil {
@@ -69,7 +69,8 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	s.log.Info("resetting, and re-reading configuration " + cfg.Source)
 	s.load(cfg, now)
 	if keepstate {
-		s.decodeOpstatus(saved)
+		s.carryOpstatus(old)
+		s.carrySchedules(old)
 		s.applyDisabled(disabled)
 	}
 	s.downtimesDue(now, true)
@@ -166,4 +167,30 @@ func hasServices(cfg *config.Config) bool {
 		}
 	}
 	return false
+}
+
+// carrySchedules keeps the fixed-rate schedule of every service whose
+// interval a keep-state reset leaves as it was: its next run stays where
+// it was planned instead of one interval (plus phase) after the reset, so
+// a reload does not disturb the services it does not change. (mon
+// restarts every schedule; what a run sees is the same, only when.)
+// Services that were running, waiting for a slot or on failure_interval
+// start over, as do all while the scheduler is stopped. Called with s.mu
+// held, after load.
+func (s *Scheduler) carrySchedules(old []*service) {
+	if s.stopped {
+		return
+	}
+	for _, o := range old {
+		svc := s.byName[o.key()]
+		if svc == nil || o.running || o.queued || o.due[tRun] == 0 {
+			continue
+		}
+		c, oc := svc.cfg, o.cfg
+		if c.Schedule != nil || oc.Schedule != nil || c.Interval <= 0 || c.Interval != oc.Interval || o.st.Interval != oc.Interval {
+			continue
+		}
+		s.arm(svc, tRun, o.due[tRun].Time())
+		svc.planned, svc.phase = o.planned, o.phase
+	}
 }

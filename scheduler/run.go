@@ -96,21 +96,21 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	if svc.cfg.Interval > 0 && svc.cfg.Schedule == nil {
 		// Fixed rate: the next run is planned one interval after this
 		// run's planned start, not after it ends.
-		if svc.planned.IsZero() {
-			svc.planned = now
+		if svc.planned == 0 {
+			svc.planned = at(now)
 		}
-		svc.planned = svc.planned.Add(svc.st.Interval)
+		svc.planned = at(svc.planned.Time().Add(svc.st.Interval))
 	}
 	s.running++
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	svc.cancel = cancel
 	gen := s.gen
 	s.runs.Add(1)
-	due := svc.fellDue
+	due := svc.fellDue.Time()
 	if due.IsZero() || due.After(now) {
 		due = now
 	}
-	svc.fellDue = time.Time{}
+	svc.fellDue = 0
 	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now, Due: due})
 	go func() {
 		defer s.runs.Done()
@@ -193,7 +193,7 @@ func (s *Scheduler) reschedule(svc *service, now time.Time) {
 	}
 	if svc.st.ResetSchedule {
 		svc.st.ResetSchedule = false
-		svc.planned = time.Time{}
+		svc.planned = 0
 	}
 	var next time.Time
 	switch {
@@ -205,13 +205,13 @@ func (s *Scheduler) reschedule(svc *service, now time.Time) {
 			skew = -skew
 		}
 		next = now.Add(iv + skew)
-		svc.planned = time.Time{}
-	case !svc.planned.IsZero():
-		next = svc.planned
+		svc.planned = 0
+	case svc.planned != 0:
+		next = svc.planned.Time()
 		if next.Before(now) {
 			missed := now.Sub(next)/iv + 1
 			next = next.Add(missed * iv)
-			svc.planned = next
+			svc.planned = at(next)
 		}
 	default:
 		next = now.Add(iv)

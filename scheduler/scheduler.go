@@ -96,7 +96,7 @@ type Scheduler struct {
 	// downtimes are the timed or explained disables and acks in force
 	// (downtime.go); dtGen makes older downtime timers stale.
 	downtimes []*Downtime
-	dtGen     uint64
+	dtGen     uint32
 	// windowsEnded are the configured windows an operator ended early,
 	// by service key: until when they stay ended.
 	windowsEnded map[string]time.Time
@@ -261,7 +261,7 @@ func (s *Scheduler) shutdown() {
 }
 
 // timerKind says what a timer entry does when it fires.
-type timerKind int
+type timerKind int32
 
 const (
 	tRun          timerKind = iota // the monitor is due
@@ -276,17 +276,18 @@ const (
 	tDowntime = nTimerKinds
 )
 
+// timerEntry is 24 bytes: there is at least one per service.
 type timerEntry struct {
-	when time.Time
+	when instant
 	svc  *service
 	kind timerKind
-	gen  uint64
+	gen  uint32
 }
 
 type timerHeap []timerEntry
 
 func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].when.Before(h[j].when) }
+func (h timerHeap) Less(i, j int) bool { return h[i].when < h[j].when }
 func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerEntry)) }
 func (h *timerHeap) Pop() any {
@@ -301,9 +302,9 @@ func (h *timerHeap) Pop() any {
 // with s.mu held, which the Run loop relies on to answer its pokes.
 func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 	svc.timerGen[k]++
-	svc.due[k] = when
+	svc.due[k] = at(when)
 	if !when.IsZero() {
-		heap.Push(&s.timers, timerEntry{when: when, svc: svc, kind: k, gen: svc.timerGen[k]})
+		heap.Push(&s.timers, timerEntry{when: svc.due[k], svc: svc, kind: k, gen: svc.timerGen[k]})
 		s.poke()
 	}
 }
@@ -314,6 +315,7 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 	if s.stopped {
 		return time.Time{} // timers are frozen; Start shifts them
 	}
+	nowAt := at(now)
 	for s.timers.Len() > 0 {
 		e := s.timers[0]
 		if e.kind == tDowntime {
@@ -321,8 +323,8 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 				heap.Pop(&s.timers)
 				continue
 			}
-			if e.when.After(now) {
-				return e.when
+			if e.when > nowAt {
+				return e.when.Time()
 			}
 			heap.Pop(&s.timers)
 			s.downtimesDue(now, true)
@@ -332,11 +334,11 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 			heap.Pop(&s.timers)
 			continue
 		}
-		if e.when.After(now) {
-			return e.when
+		if e.when > nowAt {
+			return e.when.Time()
 		}
 		heap.Pop(&s.timers)
-		e.svc.due[e.kind] = time.Time{}
+		e.svc.due[e.kind] = 0
 		if e.kind == tRun {
 			e.svc.fellDue = e.when
 		}
@@ -391,4 +393,30 @@ func (s *Scheduler) emit(ev Event) {
 	if s.opts.Events != nil {
 		s.opts.Events(ev)
 	}
+}
+
+// instant is a time.Time in 8 bytes instead of 24, for the timers of
+// every service: nanoseconds since instantEpoch, 0 for the zero time.
+// Order and differences are the time.Times': the epoch has a monotonic
+// clock reading, so a time with one converts through it, and one without
+// (a fake clock's, a cron schedule's) through the wall clock.
+type instant int64
+
+// instantEpoch lies a century back, so no time the scheduler meets
+// converts to 0, and the century is inside what keeps a monotonic reading.
+var instantEpoch = time.Now().Add(-100 * 365 * 24 * time.Hour)
+
+func at(t time.Time) instant {
+	if t.IsZero() {
+		return 0
+	}
+	return instant(t.Sub(instantEpoch))
+}
+
+// Time is the instant as a time.Time (the zero Time for 0).
+func (i instant) Time() time.Time {
+	if i == 0 {
+		return time.Time{}
+	}
+	return instantEpoch.Add(time.Duration(i))
 }

@@ -28,7 +28,9 @@ type group struct {
 	hosts []string // config order
 }
 
-// service is the run-time record of one configured service.
+// service is the run-time record of one configured service. There is
+// one per service, so its fields are packed: times as instants, the
+// flags together.
 type service struct {
 	w   *watch
 	cfg *config.Service
@@ -37,32 +39,28 @@ type service struct {
 
 	mon     monitors.Monitor // nil when the monitor could not be resolved
 	monArgs []string
-	noHosts bool // monitor line ends in ";;"
 	monErr  error
-	errSeen bool // monErr already logged (Q-SCH-3: log once, not every second)
 
-	due      [nTimerKinds]time.Time
-	timerGen [nTimerKinds]uint64
-	planned  time.Time     // fixed-rate schedule: planned start of the next run
-	fellDue  time.Time     // when the run timer that will start the next run fired due
+	due      [nTimerKinds]instant
+	timerGen [nTimerKinds]uint32
+	planned  instant       // fixed-rate schedule: planned start of the next run
+	fellDue  instant       // when the run timer that will start the next run fired due
 	phase    time.Duration // offset of this service's runs within its interval
 
-	running bool
-	// lastDispatch is when the service last started alerts (tests aside),
-	// and newer is closed when a later event starts alerts: a retry
-	// waiting then gives up at once (and frees the output it holds).
-	lastDispatch time.Time
-	newer        chan struct{}
-	// alertFailure is the last undeliverable alert; nil once one got through.
-	alertFailure *AlertFailure
-	overdue      bool                    // the run has lasted overdueIntervals intervals
-	runAgain     bool                    // `test monitor` arrived while running
-	queued       bool                    // waiting for a maxprocs slot
-	cancel       context.CancelCauseFunc // ends the running monitor (nil: none)
-	pid          int
-	lastCheck    time.Time // start of the last run (mon's _last_check)
-	duration     time.Duration
-	ran          bool // a run has finished at least once
+	noHosts  bool // monitor line ends in ";;"
+	errSeen  bool // monErr already logged (Q-SCH-3: log once, not every second)
+	running  bool
+	overdue  bool // the run has lasted overdueIntervals intervals
+	runAgain bool // `test monitor` arrived while running
+	queued   bool // waiting for a maxprocs slot
+	ran      bool // a run has finished at least once
+
+	m *serviceMore // what most services never use (nil until used)
+
+	cancel    context.CancelCauseFunc // ends the running monitor (nil: none)
+	pid       int
+	lastCheck time.Time // start of the last run (mon's _last_check)
+	duration  time.Duration
 	// values and hosts are what the last finished run measured and its
 	// per-host verdicts (built-ins only). Each run replaces the slices,
 	// never changes them, so Status can share them.
@@ -71,7 +69,23 @@ type service struct {
 
 	// lastFailureTime is never reset (unlike st.LastFailure); it gives
 	// dep_memory the meaning the manual promises (Q-SCH-14).
-	lastFailureTime time.Time
+	lastFailureTime instant
+
+	trace  []decide.Trace
+	states []StateChange // bounded state history (history.go)
+}
+
+// serviceMore holds the fields of a service that only alerting,
+// clustered, disabled or `set` services use, so that the others do not
+// carry them (one record per service).
+type serviceMore struct {
+	// lastDispatch is when the service last started alerts (tests aside),
+	// and newer is closed when a later event starts alerts: a retry
+	// waiting then gives up at once (and frees the output it holds).
+	lastDispatch instant
+	newer        chan struct{}
+	// alertFailure is the last undeliverable alert; nil once one got through.
+	alertFailure *AlertFailure
 
 	// held are the alerts waiting for the cluster to accept the state
 	// (replica.go); sig is the signature of the state last published
@@ -79,13 +93,31 @@ type service struct {
 	held []heldAlert
 	sig  string
 
-	windows windows // alert_on_period_start: the windows at their last change
+	windows *windows // alert_on_period_start: the windows at their last change (nil: none watched)
 
-	trace []decide.Trace
-	vars  map[string]string // `set G S VAR` for keys gomon does not model
+	vars     map[string]string // `set G S VAR` for keys gomon does not model
+	disabled *DisableNote      // set while the service is disabled
+}
 
-	states   []StateChange // bounded state history (history.go)
-	disabled *DisableNote  // set while the service is disabled
+// noMore is what peek shows of a service without a serviceMore; it is
+// never written.
+var noMore serviceMore
+
+// peek returns the service's rarely used fields for reading.
+func (svc *service) peek() *serviceMore {
+	if svc.m == nil {
+		return &noMore
+	}
+	return svc.m
+}
+
+// more returns the service's rarely used fields for writing, allocating
+// them on first use.
+func (svc *service) more() *serviceMore {
+	if svc.m == nil {
+		svc.m = &serviceMore{}
+	}
+	return svc.m
 }
 
 func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
@@ -120,7 +152,7 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 		for _, sc := range wc.Services {
 			svc := &service{w: w, cfg: sc, st: decide.NewState(sc), gen: s.gen}
 			if s.opts.Replica != nil {
-				svc.sig = signature(svc.st)
+				svc.more().sig = signature(svc.st)
 			}
 			s.noteState(svc, now)
 			s.resolveShared(svc, res, seen)

@@ -27,8 +27,8 @@ func watchesWindows(c *config.Service) bool {
 	return false
 }
 
-func windowsAt(c *config.Service, now time.Time) windows {
-	w := windows{open: make([]bool, len(c.Periods))}
+func windowsAt(c *config.Service, now time.Time) *windows {
+	w := &windows{open: make([]bool, len(c.Periods))}
 	for i, p := range c.Periods {
 		w.open[i] = p.Spec.In(now)
 	}
@@ -62,7 +62,7 @@ func (s *Scheduler) armWindows(svc *service, now time.Time) {
 	if !watchesWindows(svc.cfg) {
 		return
 	}
-	svc.windows = windowsAt(svc.cfg, now)
+	svc.more().windows = windowsAt(svc.cfg, now)
 	s.arm(svc, tWindow, nextWindowChange(svc.cfg, now))
 }
 
@@ -71,10 +71,13 @@ func (s *Scheduler) armWindows(svc *service, now time.Time) {
 // service's exclude_period ends, get the engine's catch-up. Called with
 // s.mu held.
 func (s *Scheduler) windowChange(svc *service, now time.Time) {
-	was := svc.windows
+	was := svc.peek().windows
+	if was == nil {
+		was = &windows{}
+	}
 	s.armWindows(svc, now)
-	cur := svc.windows
-	if cur.excluded {
+	cur := svc.peek().windows
+	if cur == nil || cur.excluded {
 		return
 	}
 	var opened []int

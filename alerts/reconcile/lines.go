@@ -47,6 +47,40 @@ func IsBuiltin(name, kind string) bool {
 		b.Lookup(name) != nil && b.Lookup(name) == b.Lookup(kind)
 }
 
+// Names reports whether an alert or upalert line of cfg names the
+// built-in kind (cfg nil: no).
+func Names(cfg *config.Config, kind string) bool {
+	if cfg == nil {
+		return false
+	}
+	seen := map[string]bool{} // IsBuiltin per distinct name: lines repeat
+	is := func(name string) bool {
+		b, ok := seen[name]
+		if !ok {
+			b = IsBuiltin(name, kind)
+			seen[name] = b
+		}
+		return b
+	}
+	for _, w := range cfg.Watches {
+		for _, s := range w.Services {
+			for _, p := range s.Periods {
+				for _, l := range p.Alerts {
+					if is(l.Name) {
+						return true
+					}
+				}
+				for _, l := range p.UpAlerts {
+					if is(l.Name) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
 // Lines returns the alert and upalert lines of services that name the
 // built-in kind, in config order, parsed by parse.
 func Lines[A any](services []Service, kind string, parse func([]string) (A, error)) ([]Line[A], []error) {

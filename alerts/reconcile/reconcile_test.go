@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -177,5 +178,40 @@ func TestPass(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), testKind+" reconcile works again") {
 		t.Errorf("recovery not logged:\n%s", log.String())
+	}
+}
+
+// configuredHealth is a fakeHealth that shows its configuration and
+// counts the snapshots taken.
+type configuredHealth struct {
+	fakeHealth
+	snapshots int
+}
+
+func (h *configuredHealth) Services() []Service { h.snapshots++; return h.fakeHealth }
+
+func (h *configuredHealth) Config() *config.Config {
+	w := &config.Watch{Name: "web"}
+	for _, s := range h.fakeHealth {
+		w.Services = append(w.Services, s.Config)
+	}
+	return &config.Config{Watches: []*config.Watch{w}}
+}
+
+// A pass reads every service only when a line names its kind: at scale
+// the snapshot costs, and most configurations have no such lines.
+func TestPassSkipsTheSnapshotWithoutLines(t *testing.T) {
+	for _, tc := range []struct {
+		alert     string
+		snapshots int
+	}{{"mail.alert", 0}, {testKind + ".alert", 1}} {
+		h := &configuredHealth{fakeHealth: fakeHealth{service("http", down("h1"), []string{"h1"}, []string{tc.alert})}}
+		converged := 0
+		r := New(testKind, h, slog.New(slog.NewTextHandler(io.Discard, nil)), parseArgs,
+			func(context.Context, []Line[[]string]) error { converged++; return nil })
+		r.pass(context.Background())
+		if h.snapshots != tc.snapshots || converged != tc.snapshots {
+			t.Errorf("alert %s: %d snapshots and %d converge calls, want %d", tc.alert, h.snapshots, converged, tc.snapshots)
+		}
 	}
 }

@@ -5,13 +5,21 @@ import (
 	"strings"
 
 	"github.com/gomon/gomon/alerts/reconcile"
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/scheduler"
 )
 
 // schedHealth shows the scheduler to the reconcilers (lvs, dnsupdate).
 type schedHealth struct{ sched *scheduler.Scheduler }
 
-var _ reconcile.Health = (*schedHealth)(nil)
+var (
+	_ reconcile.Health     = (*schedHealth)(nil)
+	_ reconcile.Configured = (*schedHealth)(nil)
+)
+
+// Config is the running configuration: a pass reads Services only when
+// its kind has lines there.
+func (h *schedHealth) Config() *config.Config { return h.sched.Config() }
 
 // Services reads every service's configuration, state and hosts.
 func (h *schedHealth) Services() []reconcile.Service {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -31,8 +32,19 @@ func metricsHandler(src Source, c *Counters, extra []prometheus.Collector) http.
 	}
 	// One bad series (a label value the registry refuses) must not cost
 	// the whole scrape.
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// At 100,000 services a scrape renders over a million series:
+		// on a busy machine that outlasted the status server's write
+		// timeout, which cut the answer off (the client saw EOF).
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(metricsWriteTimeout))
+		h.ServeHTTP(w, r)
+	})
 }
+
+// metricsWriteTimeout bounds writing one /metrics answer (the scraper's
+// own timeout is usually shorter).
+const metricsWriteTimeout = 5 * time.Minute
 
 // buildInfo is gomon_build_info: always 1, the version in its labels.
 func buildInfo() prometheus.Collector {

@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomon/gomon/internal/snmptrap"
 	"github.com/gomon/gomon/internal/testnet"
+	"github.com/gomon/gomon/internal/web"
 )
 
 // TestMetricsValues checks what client_golang adds to the gomon_*
@@ -107,5 +110,25 @@ watch h
 	// Without a receiver there is no collector, which the handler skips.
 	if snmptrap.NewCollector(nil) != nil {
 		t.Error("a collector without a receiver")
+	}
+}
+
+// /metrics sets its own write deadline: a scrape of many services may
+// outlast the status server's write timeout (here one already past).
+func TestMetricsOutlastTheServerWriteTimeout(t *testing.T) {
+	s, _ := startWith(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 1h
+        monitor true.monitor
+`, map[string]string{"mon.d/true.monitor": "exit 0"})
+	short := httptest.NewUnstartedServer(web.Handler(s, web.NewCounters(), nil, nil))
+	short.Config.WriteTimeout = time.Nanosecond
+	short.Start()
+	t.Cleanup(short.Close)
+	if _, _, body := get(t, short.URL+"/metrics"); !strings.Contains(body, `gomon_service_status{group="g",service="s"} 7`) {
+		t.Errorf("metrics body:\n%.500s", body)
 	}
 }

@@ -77,50 +77,57 @@ func (s Status) IsWarning() bool {
 type State struct {
 	OpStatus, LastOpStatus Status
 	ExitVal                int
-	HasExitVal             bool // false = "undef" (no event yet)
 	LastSuccess            int64
 	LastFailure            int64
 	FirstFailure           int64
-	HasFirstFailure        bool // MON_FIRST_FAILURE is exported once set
+
+	// The flags are together: there is a State per service, and each one
+	// between wider fields would take eight bytes.
+
+	HasExitVal      bool // false = "undef" (no event yet)
+	HasFirstFailure bool // MON_FIRST_FAILURE is exported once set
 	// FirstFailureBlank: first_failure was loaded empty from a state
 	// file (saved before the first failure). mon loads every saved field
 	// as it is, so it is then defined and empty: MON_FIRST_FAILURE= is
 	// exported, empty, until the next event sets it.
 	FirstFailureBlank bool
-	// FirstSuccess, HasFirstSuccess: mon's _first_success, which it
-	// saves and loads but never assigns, so it exists only after a state
-	// load (and is then empty): monitors get MON_FIRST_SUCCESS= only then.
-	FirstSuccess    string
+	// HasFirstSuccess: see FirstSuccess.
 	HasFirstSuccess bool
-	ConsecFailures  int
-	FailureCount    int
-	AlertCount      int
-	LastSummary     string
-	LastDetail      string
-	LastOutput      string
 	HasLastEvent    bool // MON_LAST_SUMMARY exported once set
 	// HasLastOutput: MON_LAST_OUTPUT exported. Unlike the summary it is not
 	// in the opstatus state file, so a loaded state leaves it unset.
-	HasLastOutput bool
-	FailureOutput string
-	Ack           int64
-	AckComment    string
-	DependStatus  *bool // nil = never evaluated
-	LastTrap      int64
-	Intended      string // "group:service" of a trap re-routed to default/default
-	Disabled      bool
+	HasLastOutput         bool
+	Disabled              bool
+	FailureIntervalActive bool // see Interval
+	// ResetSchedule is set by Process when the interval changed and the
+	// fixed-rate schedule must restart from now (mon's _next_check := 0).
+	ResetSchedule bool
+	Flapping      bool `json:",omitempty"` // see FlapHistory
+
+	// FirstSuccess, HasFirstSuccess: mon's _first_success, which it
+	// saves and loads but never assigns, so it exists only after a state
+	// load (and is then empty): monitors get MON_FIRST_SUCCESS= only then.
+	FirstSuccess   string
+	ConsecFailures int
+	FailureCount   int
+	AlertCount     int
+	LastSummary    string
+	LastDetail     string
+	LastOutput     string
+	FailureOutput  string
+	Ack            int64
+	AckComment     string
+	DependStatus   *bool // nil = never evaluated
+	LastTrap       int64
+	Intended       string // "group:service" of a trap re-routed to default/default
 
 	// Interval is the current polling interval: the configured one, or
-	// failure_interval while that is active.
-	Interval              time.Duration
-	FailureIntervalActive bool
+	// failure_interval while that is active (FailureIntervalActive).
+	Interval time.Duration
 	// FailureInterval is the service's failure_interval, changed by `set`
 	// as in mon (0: none).
 	FailureInterval time.Duration
 	OldInterval     time.Duration // the interval to restore (mon's _old_interval)
-	// ResetSchedule is set by Process when the interval changed and the
-	// fixed-rate schedule must restart from now (mon's _next_check := 0).
-	ResetSchedule bool
 
 	Periods []PeriodState // parallel to config.Service.Periods
 
@@ -131,10 +138,9 @@ type State struct {
 	// failure and leaves when it recovers.
 	Hosts map[string]*HostState `json:",omitempty"`
 	// FlapHistory is the last flap_detection results, oldest first
-	// (true = failure).
+	// (true = failure); Flapping is set while they flap.
 	FlapHistory []bool  `json:",omitempty"`
 	FlapPercent float64 `json:",omitempty"` // weighted percent state change over FlapHistory
-	Flapping    bool    `json:",omitempty"`
 }
 
 // HostState is the verdict on one failing host of a service.
