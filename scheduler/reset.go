@@ -36,29 +36,40 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	if s.opts.Reload == nil {
 		return ErrNoReload
 	}
+	// Resets take turns, so that between the build and the install
+	// below no other load replaces the services the new ones pair with.
+	s.resetMu.Lock()
+	defer s.resetMu.Unlock()
 	cfg, err := s.opts.Reload()
 	if err != nil {
 		s.log.Error("error reading config file: " + err.Error())
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !o.Force && len(s.services) > 0 && !hasServices(cfg) {
-		s.log.Error("reset refused: "+ErrNoServices.Error(), "file", cfg.Source, "running_services", len(s.services))
+	s.mu.readLock()
+	old := s.services // only a load replaces it, and loads wait for resetMu
+	s.mu.Unlock()
+	if !o.Force && len(old) > 0 && !hasServices(cfg) {
+		s.log.Error("reset refused: "+ErrNoServices.Error(), "file", cfg.Source, "running_services", len(old))
 		return ErrNoServices
 	}
+	// The new records, and which old service each takes its state from,
+	// are made without the lock: names and configuration do not change.
+	l := s.build(cfg)
+	var match []*service
+	if o.KeepState {
+		match = matchServices(l.byName, old)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	stopped, keepstate := o.Stopped, o.KeepState
 	now := s.clk.Now()
 	if stopped && !s.stopped {
 		s.stopped = true
 		s.stoppedAt = now
 	}
-	var (
-		old      []*service
-		disabled protocol.DisabledState
-	)
+	var disabled protocol.DisabledState
 	if keepstate {
-		old, disabled = s.services, s.disabledState()
+		disabled = s.disabledState()
 		s.saveState("all") // as mon does; errors are logged
 	}
 	for _, svc := range s.services {
@@ -67,10 +78,14 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 		}
 	}
 	s.log.Info("resetting, and re-reading configuration " + cfg.Source)
-	s.load(cfg, now)
+	s.bulkArm = true
+	s.install(l, now)
 	if keepstate {
-		s.carryOpstatus(old)
-		s.carrySchedules(old)
+		s.carryOpstatus(old, match)
+		s.carrySchedules(old, match)
+	}
+	s.endBulkArm()
+	if keepstate {
 		s.applyDisabled(disabled)
 	}
 	s.downtimesDue(now, true)
@@ -176,13 +191,13 @@ func hasServices(cfg *config.Config) bool {
 // restarts every schedule; what a run sees is the same, only when.)
 // Services that were running, waiting for a slot or on failure_interval
 // start over, as do all while the scheduler is stopped. Called with s.mu
-// held, after load.
-func (s *Scheduler) carrySchedules(old []*service) {
+// held, after install; match is matchServices of old.
+func (s *Scheduler) carrySchedules(old, match []*service) {
 	if s.stopped {
 		return
 	}
-	for _, o := range old {
-		svc := s.byName[o.key()]
+	for i, o := range old {
+		svc := match[i]
 		if svc == nil || o.running || o.queued || o.due[tRun] == 0 {
 			continue
 		}
@@ -193,4 +208,14 @@ func (s *Scheduler) carrySchedules(old []*service) {
 		s.arm(svc, tRun, o.due[tRun].Time())
 		svc.planned, svc.phase = o.planned, o.phase
 	}
+}
+
+// matchServices returns, for each of old, the service of byName with the
+// same name (nil if none): what a keep-state reset carries over.
+func matchServices(byName map[string]*service, old []*service) []*service {
+	match := make([]*service, len(old))
+	for i, o := range old {
+		match[i] = byName[o.key()]
+	}
+	return match
 }

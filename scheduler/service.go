@@ -126,42 +126,85 @@ func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
 // starts fresh except what mon keeps across a reset: disabled hosts and
 // disabled watches. Called with s.mu held.
 func (s *Scheduler) load(cfg *config.Config, now time.Time) {
-	s.gen++
-	s.cfg = cfg
-	s.maxKeep = cfg.Globals.HistLength
-	s.groups = map[string]*group{}
+	s.bulkArm = true
+	s.install(s.build(cfg), now)
+	s.endBulkArm()
+}
+
+// loaded is a configuration's run-time records before they are
+// installed: build makes them without the lock, since at 100,000
+// services that takes most of a second that timers would wait for.
+type loaded struct {
+	cfg        *config.Config
+	groups     map[string]*group
+	watches    []*watch
+	services   []*service // config order
+	byName     map[string]*service
+	alertProgs map[string]alertProg
+}
+
+// build makes the records of cfg's services: fresh state, resolved
+// monitor and alert lines, staggered phases. It reads only cfg and what
+// does not change after New (opts, runner), so it needs no lock.
+func (s *Scheduler) build(cfg *config.Config) *loaded {
+	l := &loaded{cfg: cfg, groups: map[string]*group{}, byName: map[string]*service{}}
 	for _, hg := range cfg.HostGroups {
-		s.groups[hg.Name] = &group{name: hg.Name, hosts: hg.Hosts}
+		l.groups[hg.Name] = &group{name: hg.Name, hosts: hg.Hosts}
 	}
-	s.watches = nil
-	s.services = nil
-	s.byName = map[string]*service{}
-	s.waitq = nil
-	s.timers = nil
-	s.running = 0
-	s.alertProgs = resolveAlerts(cfg, s.alertResolver())
+	l.alertProgs = resolveAlerts(cfg, s.alertResolverFor(cfg))
 	// Identical monitor lines resolve alike within one load; a built-in
 	// that keeps no state between runs is then shared, not parsed again.
-	res := s.monitorResolver()
+	res := s.monitorResolverFor(cfg)
 	seen := map[string]resolvedMonitor{}
 	for _, wc := range cfg.Watches {
-		if s.groups[wc.Name] == nil {
-			s.groups[wc.Name] = &group{name: wc.Name, hosts: []string{wc.Name}}
+		if l.groups[wc.Name] == nil {
+			l.groups[wc.Name] = &group{name: wc.Name, hosts: []string{wc.Name}}
 		}
 		w := &watch{name: wc.Name, cfg: wc}
 		for _, sc := range wc.Services {
-			svc := &service{w: w, cfg: sc, st: decide.NewState(sc), gen: s.gen}
+			svc := &service{w: w, cfg: sc, st: decide.NewState(sc)}
 			if s.opts.Replica != nil {
 				svc.more().sig = signature(svc.st)
 			}
-			s.noteState(svc, now)
-			s.resolveShared(svc, res, seen)
+			// noteState of a fresh service: its first entry, timed at install.
+			svc.states = []StateChange{{Status: svc.st.OpStatus, Acked: svc.st.Ack != 0, Disabled: svc.st.Disabled}}
+			resolveShared(svc, res, seen)
 			w.services = append(w.services, svc)
-			s.services = append(s.services, svc)
-			s.byName[svc.key()] = svc
+			l.services = append(l.services, svc)
+			l.byName[svc.key()] = svc
 		}
-		s.watches = append(s.watches, w)
+		l.watches = append(l.watches, w)
 	}
+	// Services that share an interval get staggered phases: started in the
+	// same instant every time, their monitors would queue behind each
+	// other's fork and exec. They are spaced by about what one process
+	// start costs, or evenly over the interval when that does not fit.
+	byInterval := map[time.Duration][]*service{}
+	for _, svc := range l.services {
+		if c := svc.cfg; c.Interval > 0 && c.Schedule == nil {
+			byInterval[c.Interval] = append(byInterval[c.Interval], svc)
+		}
+	}
+	for iv, list := range byInterval {
+		step := min(iv/time.Duration(len(list)), phaseStep)
+		for i, svc := range list {
+			svc.phase = step * time.Duration(i)
+		}
+	}
+	return l
+}
+
+// install makes l the running configuration: a new generation, timers
+// armed from now. Called with s.mu held, arming in bulk.
+func (s *Scheduler) install(l *loaded, now time.Time) {
+	s.gen++
+	s.cfg = l.cfg
+	s.maxKeep = l.cfg.Globals.HistLength
+	s.groups, s.watches, s.services, s.byName = l.groups, l.watches, l.services, l.byName
+	s.alertProgs = l.alertProgs
+	s.waitq = nil
+	s.timers = nil
+	s.running = 0
 	// Disabled hosts survive only while they are still group members.
 	for g, hosts := range s.disabledHosts {
 		grp := s.groups[g]
@@ -174,23 +217,9 @@ func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 	if s.stopped {
 		s.stoppedAt = now
 	}
-	// Services that share an interval get staggered phases: started in the
-	// same instant every time, their monitors would queue behind each
-	// other's fork and exec. They are spaced by about what one process
-	// start costs, or evenly over the interval when that does not fit.
-	byInterval := map[time.Duration][]*service{}
 	for _, svc := range s.services {
-		if c := svc.cfg; c.Interval > 0 && c.Schedule == nil {
-			byInterval[c.Interval] = append(byInterval[c.Interval], svc)
-		}
-	}
-	for iv, list := range byInterval {
-		step := min(iv/time.Duration(len(list)), phaseStep)
-		for i, svc := range list {
-			svc.phase = step * time.Duration(i)
-		}
-	}
-	for _, svc := range s.services {
+		svc.gen = s.gen
+		svc.states[0].Time = now
 		s.armFirst(svc, now)
 	}
 }
@@ -227,7 +256,7 @@ func (s *Scheduler) resolveMonitor(svc *service) {
 
 // resolveShared is resolveMonitor for a load: the instance found for
 // an earlier service with the same line is reused when it is shareable.
-func (s *Scheduler) resolveShared(svc *service, res *registry.Resolver[monitors.Monitor], seen map[string]resolvedMonitor) {
+func resolveShared(svc *service, res *registry.Resolver[monitors.Monitor], seen map[string]resolvedMonitor) {
 	line := svc.cfg.Monitor
 	m, ok := seen[line]
 	var err error
@@ -274,17 +303,23 @@ func findMonitor(res *registry.Resolver[monitors.Monitor], line string) (resolve
 // monitorResolver resolves monitor names with the configured mondir and
 // the built-ins of Options.Monitors.
 func (s *Scheduler) monitorResolver() *registry.Resolver[monitors.Monitor] {
-	r := monitors.Resolver(s.cfg.Globals.MonDir, s.runner)
+	return s.monitorResolverFor(s.cfg)
+}
+
+// monitorResolverFor is monitorResolver for cfg, which may not be the
+// running configuration yet.
+func (s *Scheduler) monitorResolverFor(cfg *config.Config) *registry.Resolver[monitors.Monitor] {
+	r := monitors.Resolver(cfg.Globals.MonDir, s.runner)
 	if s.opts.Monitors != nil {
 		r.Builtins = s.opts.Monitors
 	}
 	return r
 }
 
-// alertResolver resolves alert names with the configured alertdir and
-// the built-ins of Options.Alerts.
-func (s *Scheduler) alertResolver() *registry.Resolver[alerts.Alert] {
-	r := alerts.Resolver(s.cfg.Globals.AlertDir, s.runner)
+// alertResolverFor resolves alert names with cfg's alertdir and the
+// built-ins of Options.Alerts.
+func (s *Scheduler) alertResolverFor(cfg *config.Config) *registry.Resolver[alerts.Alert] {
+	r := alerts.Resolver(cfg.Globals.AlertDir, s.runner)
 	if s.opts.Alerts != nil {
 		r.Builtins = s.opts.Alerts
 	}

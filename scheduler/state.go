@@ -394,9 +394,10 @@ func applyStateVars(svc *service, r protocol.StateRecord) {
 // services of the same names: field for field what writing the old ones'
 // opstatus file and reading it back (mon's reset keepstate) gives, without
 // the text, which took most of a second at 100,000 services.
-func (s *Scheduler) carryOpstatus(old []*service) {
-	for _, o := range old {
-		svc := s.byName[o.key()]
+// match is matchServices of old.
+func (s *Scheduler) carryOpstatus(old, match []*service) {
+	for i, o := range old {
+		svc := match[i]
 		if svc == nil {
 			continue
 		}
