@@ -43,22 +43,10 @@ type clusterSettings struct {
 func loadClusterSettings() (clusterSettings, error) {
 	cs := clusterSettings{n: 30000, nodes: 3, interval: 10 * time.Second, lease: 5 * time.Second,
 		warmup: 20 * time.Second, window: 30 * time.Second, listeners: 16, gomonBin: os.Getenv("BENCH_GOMON")}
-	if v := os.Getenv("BENCH_CLUSTER_N"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return cs, fmt.Errorf("BENCH_CLUSTER_N: %q is not a positive count", v)
-		}
-		cs.n = n
+	if err := envCounts(map[string]*int{"BENCH_CLUSTER_N": &cs.n}); err != nil {
+		return cs, err
 	}
-	for name, d := range map[string]*time.Duration{"BENCH_CLUSTER_WARMUP": &cs.warmup, "BENCH_CLUSTER_WINDOW": &cs.window} {
-		if v := os.Getenv(name); v != "" {
-			var err error
-			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
-				return cs, fmt.Errorf("%s: %q is not a positive duration", name, v)
-			}
-		}
-	}
-	return cs, nil
+	return cs, envDurations(map[string]*time.Duration{"BENCH_CLUSTER_WARMUP": &cs.warmup, "BENCH_CLUSTER_WINDOW": &cs.window})
 }
 
 // TestClusterBench is issue 11, item 7: three gomon nodes on one etcd,

@@ -57,24 +57,10 @@ func loadScaleSettings() (scaleSettings, error) {
 	for p := range strings.SplitSeq(parts, ",") {
 		ss.parts[strings.TrimSpace(p)] = true
 	}
-	for name, p := range map[string]*int{"BENCH_SCALE_N": &ss.n, "BENCH_SCALE_ICMP": &ss.icmp} {
-		if v := os.Getenv(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return ss, fmt.Errorf("%s: %q is not a positive count", name, v)
-			}
-			*p = n
-		}
+	if err := envCounts(map[string]*int{"BENCH_SCALE_N": &ss.n, "BENCH_SCALE_ICMP": &ss.icmp}); err != nil {
+		return ss, err
 	}
-	for name, d := range map[string]*time.Duration{"BENCH_SCALE_WINDOW": &ss.window, "BENCH_SCALE_INTERVAL": &ss.interval} {
-		if v := os.Getenv(name); v != "" {
-			var err error
-			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
-				return ss, fmt.Errorf("%s: %q is not a positive duration", name, v)
-			}
-		}
-	}
-	return ss, nil
+	return ss, envDurations(map[string]*time.Duration{"BENCH_SCALE_WINDOW": &ss.window, "BENCH_SCALE_INTERVAL": &ss.interval})
 }
 
 // TestScaleBench is issue 17, items 1, 2 and 4: 100,000 built-in tcp and

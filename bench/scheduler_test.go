@@ -49,13 +49,8 @@ func loadSettings() (settings, error) {
 			s.ns = append(s.ns, n)
 		}
 	}
-	for name, d := range map[string]*time.Duration{"BENCH_WARMUP": &s.warmup, "BENCH_WINDOW": &s.window, "BENCH_CEILING": &s.ceiling} {
-		if v := os.Getenv(name); v != "" {
-			var err error
-			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
-				return s, fmt.Errorf("%s: %q is not a positive duration", name, v)
-			}
-		}
+	if err := envDurations(map[string]*time.Duration{"BENCH_WARMUP": &s.warmup, "BENCH_WINDOW": &s.window, "BENCH_CEILING": &s.ceiling}); err != nil {
+		return s, err
 	}
 	if v := os.Getenv("BENCH_DETECT_REPS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -371,3 +366,30 @@ func waitStamp(path string, after time.Time, timeout time.Duration, match func(s
 
 func ms(d time.Duration) float64  { return float64(d) / float64(time.Millisecond) }
 func sec(d time.Duration) float64 { return d.Seconds() }
+
+// envCounts sets each positive count named in the environment.
+func envCounts(knobs map[string]*int) error {
+	for name, p := range knobs {
+		if v := os.Getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("%s: %q is not a positive count", name, v)
+			}
+			*p = n
+		}
+	}
+	return nil
+}
+
+// envDurations sets each positive duration named in the environment.
+func envDurations(knobs map[string]*time.Duration) error {
+	for name, d := range knobs {
+		if v := os.Getenv(name); v != "" {
+			var err error
+			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
+				return fmt.Errorf("%s: %q is not a positive duration", name, v)
+			}
+		}
+	}
+	return nil
+}
