@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // The Perl monitors of Debian's mon package against gomon's built-ins,
@@ -43,20 +45,7 @@ func measure(b *testing.B, check func() error) {
 
 func benchTarget(b *testing.B) (tcpPort, httpPort string) {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	tcpPort = testnet.Acceptor(b)
 	hl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -64,8 +53,7 @@ func benchTarget(b *testing.B) (tcpPort, httpPort string) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })}
 	go srv.Serve(hl)
 	b.Cleanup(func() { srv.Close() })
-	port := func(l net.Listener) string { return fmt.Sprint(l.Addr().(*net.TCPAddr).Port) }
-	return port(ln), port(hl)
+	return tcpPort, fmt.Sprint(hl.Addr().(*net.TCPAddr).Port)
 }
 
 func perlScript(b *testing.B, name string) string {
