@@ -22,15 +22,7 @@ import (
 // with one service changed. Re-parsing the configuration is outside the
 // timed part; the state file is written.
 func BenchmarkResetKeepState(b *testing.B) {
-	const n = 100_000
-	dir := b.TempDir()
-	os.Mkdir(filepath.Join(dir, "state"), 0o755)
-	text, parse := scaleText(b, dir, n)
-	s := New(parse(text(5)), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	texts := [][]byte{text(6), text(5)}
-	if len(s.services) != n {
-		b.Fatalf("%d services, want %d", len(s.services), n)
-	}
+	s, texts, parse := scaleScheduler(b)
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
@@ -41,6 +33,20 @@ func BenchmarkResetKeepState(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// scaleScheduler loads 100,000 tcp services and returns the scheduler,
+// two configuration texts that differ in one service, and their parser.
+func scaleScheduler(b *testing.B) (*Scheduler, [][]byte, func([]byte) *config.Config) {
+	const n = 100_000
+	dir := b.TempDir()
+	os.Mkdir(filepath.Join(dir, "state"), 0o755)
+	text, parse := scaleText(b, dir, n)
+	s := New(parse(text(5)), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if len(s.services) != n {
+		b.Fatalf("%d services, want %d", len(s.services), n)
+	}
+	return s, [][]byte{text(6), text(5)}, parse
 }
 
 // scaleText returns a generator of bench/scale_test.go's configuration of
@@ -108,12 +114,7 @@ func BenchmarkLoadHeap(b *testing.B) {
 // it, the median over resets (hold-ms) and the worst (max-hold-ms).
 // Runs that fall due meanwhile start that much late.
 func BenchmarkResetLockHold(b *testing.B) {
-	const n = 100_000
-	dir := b.TempDir()
-	os.Mkdir(filepath.Join(dir, "state"), 0o755)
-	text, parse := scaleText(b, dir, n)
-	s := New(parse(text(5)), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	texts := [][]byte{text(6), text(5)}
+	s, texts, parse := scaleScheduler(b)
 	var holds []time.Duration
 	for i := range b.N {
 		c := parse(texts[i%2])

@@ -64,8 +64,7 @@ func advertised(advertise, bind string, port int) string {
 
 func isLoopback(addr string) bool {
 	host, _, _ := net.SplitHostPort(addr)
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return isLoopbackHost(host)
 }
 
 // replica is the scheduler's view: a nil interface when alone.
