@@ -46,6 +46,7 @@ func (e *External) Check(ctx context.Context, req Request) Result {
 		Timeout:   req.Timeout,
 		KillGrace: e.KillGrace,
 		Started:   req.Started,
+		Slot:      req.Slot,
 		// What a run leaves behind would pile up run after run.
 		KillLeftovers: !req.KeepChildren,
 	})

@@ -9,6 +9,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/gomon/gomon/internal/spawn"
 )
 
 // Request is one run of a monitor for one service.
@@ -24,6 +26,9 @@ type Request struct {
 	// Started, when set, is called with the process ID once an external
 	// monitor has started (for `list pids`).
 	Started func(pid int)
+	// Slot is a start slot already held for an external monitor's run
+	// (see spawn.Runner.Reserve); nil: the run waits for one itself.
+	Slot *spawn.Slot
 }
 
 // HostResult is the verdict for one host.

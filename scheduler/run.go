@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/config"
+	"github.com/gomon/gomon/internal/spawn"
 	"github.com/gomon/gomon/monitors"
 	"github.com/gomon/gomon/scheduler/decide"
 )
@@ -112,22 +113,32 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	}
 	svc.fellDue = 0
 	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now, Due: due})
-	go func() {
-		defer s.runs.Done()
-		defer cancel(nil)
-		req.Started = func(pid int) {
-			s.mu.Lock()
-			if gen == s.gen && svc.running {
-				svc.pid = pid
+	run := func(slot *spawn.Slot) {
+		go func() {
+			defer s.runs.Done()
+			defer cancel(nil)
+			req.Slot = slot
+			req.Started = func(pid int) {
+				s.mu.Lock()
+				if gen == s.gen && svc.running {
+					svc.pid = pid
+				}
+				s.mu.Unlock()
 			}
-			s.mu.Unlock()
-		}
-		res := svc.mon.Check(ctx, req)
-		if errors.Is(context.Cause(ctx), errMonitorTimeout) && !res.TimedOut {
-			res = res.TimedOutAfter(req.Timeout) // a monitor that ended without saying why
-		}
-		s.finish(svc, gen, res)
-	}()
+			res := svc.mon.Check(ctx, req)
+			if errors.Is(context.Cause(ctx), errMonitorTimeout) && !res.TimedOut {
+				res = res.TimedOutAfter(req.Timeout) // a monitor that ended without saying why
+			}
+			s.finish(svc, gen, res)
+		}()
+	}
+	if _, ok := svc.mon.(*monitors.External); ok {
+		// A program's run waits for a start slot as a queued callback,
+		// not a parked goroutine (see spawn.Runner).
+		s.runner.Reserve(run)
+		return
+	}
+	run(nil)
 }
 
 // finish processes a completed run (mon's finish_monitor).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +42,9 @@ type Cmd struct {
 	KillGrace time.Duration
 	// Started, when set, is called with the process ID once it runs.
 	Started func(pid int)
+	// Slot, when set, is a start slot the caller already holds (see
+	// Runner.Reserve); Run releases it. Without it Run waits for one.
+	Slot *Slot
 	// KillLeftovers ends the rest of the process group (SIGKILL) when
 	// the program itself exits: what a monitor leaves running in the
 	// background would otherwise pile up run after run. A process that
@@ -68,8 +72,21 @@ type Outcome struct {
 // lowers the rate at which the machine can start them. Only the start is
 // bounded; a program that runs long holds no slot. A nil *Runner runs
 // programs without that bound.
+//
+// Runs wait for a slot in a queue of callbacks, not as parked goroutines:
+// at 3,000 services on a saturated machine most runs are waiting, and a
+// goroutine each (its stack, environment and contexts) was most of the
+// daemon's memory.
 type Runner struct {
-	slots chan struct{}
+	mu      sync.Mutex
+	free    int           // slots nobody holds
+	waiting []func(*Slot) // Reserve callbacks, oldest first
+}
+
+// Slot is a held start slot.
+type Slot struct {
+	r        *Runner
+	released atomic.Bool
 }
 
 // NewRunner returns a runner that starts at most startSlots programs at
@@ -78,7 +95,85 @@ func NewRunner(startSlots int) *Runner {
 	if startSlots <= 0 {
 		return nil
 	}
-	return &Runner{slots: make(chan struct{}, startSlots)}
+	return &Runner{free: startSlots}
+}
+
+// Reserve calls ready with a start slot as soon as one is free, in the
+// order of the calls: at once if one is free now, else from the
+// goroutine that releases one, so ready must not block. ready must pass
+// the slot on in Cmd.Slot or release it. On a nil Runner, ready gets a
+// nil slot at once.
+func (r *Runner) Reserve(ready func(*Slot)) {
+	if r == nil {
+		ready(nil)
+		return
+	}
+	r.mu.Lock()
+	if r.free == 0 {
+		r.waiting = append(r.waiting, ready)
+		r.mu.Unlock()
+		return
+	}
+	r.free--
+	r.mu.Unlock()
+	ready(&Slot{r: r})
+}
+
+// Release gives the slot back, or hands it to the oldest waiting
+// Reserve. Releasing it again does nothing.
+func (s *Slot) Release() {
+	if s == nil || s.released.Swap(true) {
+		return
+	}
+	r := s.r
+	r.mu.Lock()
+	if len(r.waiting) == 0 {
+		r.free++
+		r.mu.Unlock()
+		return
+	}
+	next := r.waiting[0]
+	r.waiting[0] = nil
+	r.waiting = r.waiting[1:]
+	r.mu.Unlock()
+	next(&Slot{r: r})
+}
+
+// acquire waits for a start slot.
+func (r *Runner) acquire(ctx context.Context) (*Slot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// The callback and a waiter that gives up agree under mu on who
+	// releases the slot, so none is lost.
+	var (
+		mu        sync.Mutex
+		abandoned bool
+		got       = make(chan *Slot, 1)
+	)
+	r.Reserve(func(s *Slot) {
+		mu.Lock()
+		defer mu.Unlock()
+		if abandoned {
+			s.Release()
+			return
+		}
+		got <- s
+	})
+	select {
+	case s := <-got:
+		return s, nil
+	case <-ctx.Done():
+		mu.Lock()
+		abandoned = true
+		mu.Unlock()
+		select {
+		case s := <-got:
+			s.Release()
+		default:
+		}
+		return nil, ctx.Err()
+	}
 }
 
 // Run runs c once and waits for it. On c.Timeout or when ctx is done the
@@ -97,11 +192,17 @@ func (r *Runner) Run(ctx context.Context, c Cmd) Outcome {
 }
 
 func (r *Runner) run(ctx context.Context, c Cmd) Outcome {
-	release, err := r.acquire(ctx)
-	if err != nil {
+	slot := c.Slot
+	if slot == nil {
+		var err error
+		if slot, err = r.acquire(ctx); err != nil {
+			return notStarted(err, true)
+		}
+	} else if err := ctx.Err(); err != nil {
+		slot.Release()
 		return notStarted(err, true)
 	}
-	defer release()
+	defer slot.Release()
 
 	out, w, err := os.Pipe()
 	if err != nil {
@@ -128,7 +229,7 @@ func (r *Runner) run(ctx context.Context, c Cmd) Outcome {
 		}
 		return notStarted(err, false)
 	}
-	release()
+	slot.Release()
 	if c.Started != nil {
 		c.Started(proc.Pid)
 	}
@@ -185,24 +286,6 @@ func (r *Runner) run(ctx context.Context, c Cmd) Outcome {
 		o.Exit = ws.ExitStatus()
 	}
 	return o
-}
-
-// acquire waits for a start slot and returns its release function, which
-// may be called more than once.
-func (r *Runner) acquire(ctx context.Context) (func(), error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if r == nil {
-		return func() {}, nil
-	}
-	select {
-	case r.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-r.slots }) }, nil
 }
 
 func notStarted(err error, canceled bool) Outcome {
@@ -262,22 +345,45 @@ var readBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // devNull is the stdin of every run without input, opened once.
 var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
-// readBounded reads r to EOF (or error), keeping the first limit bytes
-// and counting the rest.
-func readBounded(r io.Reader, limit int64) (data []byte, dropped int64) {
-	bp := readBuffers.Get().(*[]byte)
-	defer readBuffers.Put(bp)
-	buf := *bp
-	for {
-		n, err := r.Read(buf)
-		chunk := buf[:n]
-		if room := limit - int64(len(data)); int64(len(chunk)) > room {
-			dropped += int64(len(chunk)) - room
-			chunk = chunk[:room]
-		}
-		data = append(data, chunk...)
+// readBounded reads f to EOF (or error, or its read deadline), keeping
+// the first limit bytes and counting the rest. It holds a buffer only
+// while there is something to read: a run spends most of its time
+// waiting for a quiet monitor, and on a busy machine a thousand runs
+// wait at once.
+func readBounded(f *os.File, limit int64) (data []byte, dropped int64) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, 0
+	}
+	for done := false; !done; {
+		err := rc.Read(func(fd uintptr) bool {
+			bp := readBuffers.Get().(*[]byte)
+			defer readBuffers.Put(bp)
+			n, err := ignoringEINTR(func() (int, error) { return unix.Read(int(fd), *bp) })
+			if err == unix.EAGAIN {
+				return false // wait until the poller says there is data
+			}
+			chunk := (*bp)[:max(n, 0)]
+			if room := limit - int64(len(data)); int64(len(chunk)) > room {
+				dropped += int64(len(chunk)) - room
+				chunk = chunk[:room]
+			}
+			data = append(data, chunk...)
+			done = n <= 0 || err != nil // EOF or a read error
+			return true
+		})
 		if err != nil {
-			return data, dropped
+			break // the deadline, or the file closed
+		}
+	}
+	return data, dropped
+}
+
+func ignoringEINTR(read func() (int, error)) (int, error) {
+	for {
+		n, err := read()
+		if err != unix.EINTR {
+			return n, err
 		}
 	}
 }

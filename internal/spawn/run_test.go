@@ -65,11 +65,10 @@ func TestRunTimeoutTermThenKill(t *testing.T) {
 // starting anything.
 func TestRunCanceledWhileWaitingForASlot(t *testing.T) {
 	r := NewRunner(1)
-	release, err := r.acquire(context.Background())
+	slot, err := r.acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	started := false
@@ -78,6 +77,50 @@ func TestRunCanceledWhileWaitingForASlot(t *testing.T) {
 	o := r.Run(ctx, c)
 	if !o.Canceled || !errors.Is(o.StartErr, context.DeadlineExceeded) || o.Exit != 127 || started {
 		t.Errorf("got %+v", o)
+	}
+	// The run that gave up does not keep the slot when it frees.
+	slot.Release()
+	if o := r.Run(context.Background(), sh("exit 0")); o.StartErr != nil || o.Exit != 0 {
+		t.Errorf("after an abandoned wait: %+v", o)
+	}
+}
+
+// Reservations get slots in the order they were made, each when the one
+// before it is released, without a goroutine waiting for them; a slot
+// passed in Cmd.Slot is used and released by Run.
+func TestReserveInOrder(t *testing.T) {
+	r := NewRunner(1)
+	var got []int
+	var slots []*Slot
+	for i := range 3 {
+		r.Reserve(func(s *Slot) { got = append(got, i); slots = append(slots, s) })
+	}
+	if len(got) != 1 || got[0] != 0 {
+		t.Fatalf("before any release: %v", got)
+	}
+	slots[0].Release()
+	slots[0].Release() // a second release gives back nothing more
+	if len(got) != 2 || got[1] != 1 {
+		t.Fatalf("after one release: %v", got)
+	}
+	c := sh("exit 4")
+	c.Slot = slots[1]
+	if o := r.Run(context.Background(), c); o.Exit != 4 {
+		t.Errorf("run on a reserved slot: %+v", o)
+	}
+	if len(got) != 3 || got[2] != 2 {
+		t.Fatalf("after the run: %v", got)
+	}
+	// A reserved slot whose run is already canceled is given back unused.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c = sh("exit 0")
+	c.Slot = slots[2]
+	if o := r.Run(ctx, c); !o.Canceled || o.Exit != 127 {
+		t.Errorf("canceled run on a reserved slot: %+v", o)
+	}
+	if o := r.Run(context.Background(), sh("exit 0")); o.StartErr != nil {
+		t.Errorf("slot not given back: %+v", o)
 	}
 }
 
