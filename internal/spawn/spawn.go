@@ -21,7 +21,7 @@ import (
 // Attr says how to start a program.
 type Attr struct {
 	Env     []string   // the complete environment (see Environ)
-	Files   []*os.File // the child's fds 0, 1, 2…; nil means closed. Fd() puts them in blocking mode.
+	Files   []int // the child's fds 0, 1, 2…: our descriptors, in blocking mode; -1 means closed
 	Setpgid bool       // put the child in a process group of its own
 }
 
@@ -34,12 +34,8 @@ type Process struct {
 // Start runs path with argv (argv[0] included), never through a shell.
 func Start(path string, argv []string, attr Attr) (*Process, error) {
 	files := make([]uintptr, len(attr.Files))
-	for i, f := range attr.Files {
-		if f == nil {
-			files[i] = ^uintptr(0) // closed in the child
-			continue
-		}
-		files[i] = f.Fd()
+	for i, fd := range attr.Files {
+		files[i] = uintptr(fd) // -1 is ^uintptr(0): closed in the child
 	}
 	pidfd := -1
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
@@ -52,7 +48,8 @@ func Start(path string, argv []string, attr Attr) (*Process, error) {
 	}
 	p := &Process{Pid: pid}
 	if pidfd >= 0 {
-		if err := unix.SetNonblock(pidfd, true); err == nil {
+		// F_SETFL alone: a pidfd has no other flags it could change.
+		if _, err := unix.FcntlInt(uintptr(pidfd), unix.F_SETFL, unix.O_NONBLOCK); err == nil {
 			p.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
 		} else {
 			unix.Close(pidfd)

@@ -19,7 +19,7 @@ func run(t *testing.T, script string, env ...string) (string, syscall.WaitStatus
 		t.Fatal(err)
 	}
 	defer r.Close()
-	p, err := Start("/bin/sh", []string{"sh", "-c", script}, Attr{Env: env, Files: []*os.File{nil, w, w}, Setpgid: true})
+	p, err := Start("/bin/sh", []string{"sh", "-c", script}, Attr{Env: env, Files: []int{-1, int(w.Fd()), int(w.Fd())}, Setpgid: true})
 	w.Close()
 	if err != nil {
 		t.Fatal(err)
