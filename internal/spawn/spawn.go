@@ -20,9 +20,9 @@ import (
 
 // Attr says how to start a program.
 type Attr struct {
-	Env     []string   // the complete environment (see Environ)
-	Files   []int // the child's fds 0, 1, 2…: our descriptors, in blocking mode; -1 means closed
-	Setpgid bool       // put the child in a process group of its own
+	Env     []string // the complete environment (see Environ)
+	Files   []int    // the child's fds 0, 1, 2…: our descriptors, in blocking mode; -1 means closed
+	Setpgid bool     // put the child in a process group of its own
 }
 
 // Process is a started child. Wait must be called exactly once.
