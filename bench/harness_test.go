@@ -270,17 +270,22 @@ func cpuTime(pid int) (time.Duration, error) {
 }
 
 // rssKiB is a process's resident set size (VmRSS).
-func rssKiB(pid int) (int, error) {
+func rssKiB(pid int) (int, error) { return statusKiB(pid, "VmRSS") }
+
+// statusKiB is one of the memory fields of /proc/PID/status, in KiB.
+// RssAnon is a process's private memory; RssFile the pages of files it
+// maps (its binary and libraries), which the page cache shares.
+func statusKiB(pid int, field string) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	return 0, fmt.Errorf("/proc/%d/status: no %s", pid, field)
 }
 
 // stamp is one line written by the stamp helper.

@@ -160,6 +160,14 @@ func report(m machine, cfg settings, ceil map[int]ceiling, systems []*system) st
 		}
 		row(fmt.Sprintf("N=%d: daemon RSS; RSS per configured service", n), "",
 			mem(tpMon, okMon), mem(tpGo, okGo), ratio(float64(tpGo.rssKiB), float64(tpMon.rssKiB), okMon && okGo), rssGoal, rssMet)
+		anon := func(tp throughput, ok bool) string {
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%.1f MiB; mapped files %.1f MiB", float64(tp.anonKiB)/1024, float64(tp.fileKiB)/1024)
+		}
+		row(fmt.Sprintf("N=%d: … daemon private memory (RssAnon); mapped files (RssFile: binary, libraries)", n), "",
+			anon(tpMon, okMon), anon(tpGo, okGo), ratio(float64(tpGo.anonKiB), float64(tpMon.anonKiB), okMon && okGo), "reported", "")
 		if ref := c.ref; n >= 1000 && ref.runs > 0 && okGo {
 			// Issue 17, item 3: against the machine's floor, same run.
 			cpuRatio := tpGo.cpuPer1000.Seconds() / ref.cpuPer1000.Seconds()

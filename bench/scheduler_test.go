@@ -175,6 +175,8 @@ type throughput struct {
 	cpuPer1000 time.Duration // the daemon's own CPU per 1,000 monitor runs
 	cpuShare   float64       // of one core, over the window
 	rssKiB     int           // maximum VmRSS sampled over the window
+	anonKiB    int           // maximum RssAnon (private memory) sampled over the window
+	fileKiB    int           // maximum RssFile (mapped binary and libraries)
 }
 
 func (tp throughput) wanted() float64 { return float64(tp.n) / interval.Seconds() }
@@ -224,6 +226,12 @@ func measureThroughput(t *testing.T, tl tools, cfg settings, n int, start func(w
 			t.Fatal(err)
 		}
 		tp.rssKiB = max(tp.rssKiB, rss)
+		if anon, err := statusKiB(d.pid(), "RssAnon"); err == nil {
+			tp.anonKiB = max(tp.anonKiB, anon)
+		}
+		if file, err := statusKiB(d.pid(), "RssFile"); err == nil {
+			tp.fileKiB = max(tp.fileKiB, file)
+		}
 		// Sleep: the window is measured time; memory is sampled once a
 		// second across it.
 		time.Sleep(min(time.Second, cfg.window-time.Since(t0)))
