@@ -12,15 +12,21 @@ import (
 // through one Runner, as the scheduler does when more runs are due than
 // the machine can start, and reports this process's own CPU per run
 // (children excluded): what a daemon pays per external monitor run.
-func BenchmarkRunSaturated(b *testing.B) {
-	r := NewRunner(16)
+// BenchmarkRunSequential is one run at a time, the shape of a C loop
+// around posix_spawn and waitpid.
+func BenchmarkRunSaturated(b *testing.B) { benchmarkRun(b, 16) }
+
+func BenchmarkRunSequential(b *testing.B) { benchmarkRun(b, 1) }
+
+func benchmarkRun(b *testing.B, parallel int) {
+	r := NewRunner(parallel)
 	c := Cmd{Path: "/bin/true", MaxOutput: 1 << 20, KillLeftovers: true}
 	var ru0, ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	next := make(chan struct{})
-	for range 16 {
+	for range parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
