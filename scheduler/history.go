@@ -37,14 +37,13 @@ type DisableNote struct {
 // stateHistoryMax. Called with s.mu held.
 func (s *Scheduler) noteState(svc *service, now time.Time) {
 	c := StateChange{Time: now, Status: svc.st.OpStatus, Acked: svc.st.Ack != 0, Disabled: svc.st.Disabled}
-	if n := len(svc.states); n > 0 {
-		last := svc.states[n-1]
-		last.Time = now
-		if last == c {
-			return
-		}
+	h := s.history(svc)
+	last := h[len(h)-1]
+	last.Time = now
+	if last == c {
+		return
 	}
-	svc.states = append(svc.states, c)
+	svc.states = append(h, c)
 	cut := 0
 	for cut+1 < len(svc.states) && !svc.states[cut+1].Time.After(now.Add(-stateHistoryAge)) {
 		cut++
@@ -53,6 +52,17 @@ func (s *Scheduler) noteState(svc *service, now time.Time) {
 	if cut > 0 {
 		svc.states = append(svc.states[:0], svc.states[cut:]...)
 	}
+}
+
+// history returns svc's state history. A service has none of its own
+// until its state first changes: until then it is the state of a fresh
+// service (decide.NewState's) since the configuration was installed,
+// which most services of a large configuration never leave.
+func (s *Scheduler) history(svc *service) []StateChange {
+	if svc.states == nil {
+		return []StateChange{{Time: s.loadedAt, Status: decide.Untested}}
+	}
+	return svc.states
 }
 
 // StateHistory returns a service's state changes, oldest first: those of
@@ -64,5 +74,5 @@ func (s *Scheduler) StateHistory(group, service string) ([]StateChange, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(svc.states), nil
+	return slices.Clone(s.history(svc)), nil
 }

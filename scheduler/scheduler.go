@@ -86,7 +86,8 @@ type Scheduler struct {
 	resetMu  sync.Mutex // held by Reset throughout, taken before mu
 	mu       stateLock
 	cfg      *config.Config
-	gen      uint64 // configuration generation; results of older runs are dropped
+	gen      uint64    // configuration generation; results of older runs are dropped
+	loadedAt time.Time // when the generation was installed: where state histories start
 	watches  []*watch
 	services []*service // config order
 	byName   map[string]*service

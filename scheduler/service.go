@@ -72,7 +72,7 @@ type service struct {
 	lastFailureTime instant
 
 	trace  []decide.Trace
-	states []StateChange // bounded state history (history.go)
+	states []StateChange // bounded state history (history.go); nil until the state first changes
 }
 
 // serviceMore holds the fields of a service that only alerting,
@@ -166,8 +166,6 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 			if s.opts.Replica != nil {
 				svc.more().sig = signature(svc.st)
 			}
-			// noteState of a fresh service: its first entry, timed at install.
-			svc.states = []StateChange{{Status: svc.st.OpStatus, Acked: svc.st.Ack != 0, Disabled: svc.st.Disabled}}
 			resolveShared(svc, res, seen)
 			w.services = append(w.services, svc)
 			l.services = append(l.services, svc)
@@ -198,6 +196,7 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 // armed from now. Called with s.mu held, arming in bulk.
 func (s *Scheduler) install(l *loaded, now time.Time) {
 	s.gen++
+	s.loadedAt = now
 	s.cfg = l.cfg
 	s.maxKeep = l.cfg.Globals.HistLength
 	s.groups, s.watches, s.services, s.byName = l.groups, l.watches, l.services, l.byName
@@ -219,7 +218,6 @@ func (s *Scheduler) install(l *loaded, now time.Time) {
 	}
 	for _, svc := range s.services {
 		svc.gen = s.gen
-		svc.states[0].Time = now
 		s.armFirst(svc, now)
 	}
 }
