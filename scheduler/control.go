@@ -664,7 +664,7 @@ func (s *Scheduler) Get(group, service, key string) (string, error) {
 	case "_old_interval":
 		// mon keeps the normal interval here while failure_interval applies.
 		if st.FailureIntervalActive {
-			return seconds(st.OldInterval), nil
+			return seconds(st.OldInterval()), nil
 		}
 	case "description":
 		return svc.cfg.Description, nil
@@ -693,7 +693,7 @@ func (s *Scheduler) Get(group, service, key string) (string, error) {
 	case "_last_failure":
 		return itoa(st.LastFailure), nil
 	case "_last_trap":
-		return itoa(st.LastTrap), nil
+		return itoa(st.LastTrap()), nil
 	}
 	return "", nil
 }

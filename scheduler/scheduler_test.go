@@ -530,7 +530,7 @@ watch default
 		t.Fatal(err)
 	}
 	st := r.status("g", "t")
-	if st.State.OpStatus != decide.Fail || st.State.LastDetail != "\ndtl" || st.State.LastTrap != epoch.Unix() {
+	if st.State.OpStatus != decide.Fail || st.State.LastDetail != "\ndtl" || st.State.LastTrap() != epoch.Unix() {
 		t.Errorf("after a failing trap: %+v", st.State)
 	}
 	// Known group, unknown service: dropped even though default/default exists.

@@ -47,8 +47,8 @@ func (s *Scheduler) Trap(t TrapEvent) error {
 	if tt := svc.cfg.TrapTimeout; tt > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(tt))
 	}
-	svc.st.LastTrap = now.Unix()
-	svc.st.Intended = intended
+	svc.st.SetLastTrap(now.Unix())
+	svc.st.SetIntended(intended)
 	s.log.Info(fmt.Sprintf("trap %s %s from %s grp=%s svc=%s, sta=%s", t.Type, t.OpCode, t.From, grp, name, t.Status))
 	if td := svc.cfg.TrapDuration; td > 0 {
 		s.arm(svc, tTrapDuration, now.Add(td))
@@ -60,7 +60,7 @@ func (s *Scheduler) Trap(t TrapEvent) error {
 		sum += "\n"
 	}
 	s.processEvent(svc, decide.Result{Kind: decide.Trap, Exit: staExit(t.Status), Output: sum + "\n" + t.Detail}, now)
-	svc.st.Intended = ""
+	svc.st.SetIntended("")
 	s.emit(Event{Kind: "trap", Group: grp, Service: name, Time: now})
 	return nil
 }
