@@ -519,7 +519,7 @@ func (s *Scheduler) Trace(group, service string) ([]decide.Trace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(svc.trace), nil
+	return slices.Clone(svc.peek().trace), nil
 }
 
 // StatusOf returns the opstatus of one service.

@@ -58,7 +58,8 @@ func (s *Scheduler) evalDepend(expr *depend.Expr, depth int, kind byte, now time
 
 // failedWithin reports a failure less than d ago (dep_memory, Q-SCH-14).
 func (svc *service) failedWithin(d time.Duration, now time.Time) bool {
-	return d > 0 && svc.lastFailureTime != 0 && now.Sub(svc.lastFailureTime.Time()) < d
+	last := svc.peek().lastFailureTime
+	return d > 0 && last != 0 && now.Sub(last.Time()) < d
 }
 
 // depSummaries returns the failure summaries of the services a host

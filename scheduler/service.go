@@ -67,18 +67,18 @@ type service struct {
 	values []monitors.Value
 	hosts  []monitors.HostResult
 
+	states []StateChange // bounded state history (history.go); nil until the state first changes
+}
+
+// serviceMore holds the fields of a service that only alerting, failing,
+// clustered, disabled or `set` services use, so that the others do not
+// carry them (one record per service).
+type serviceMore struct {
+	trace []decide.Trace // the last decisions' trace lines (addTrace)
 	// lastFailureTime is never reset (unlike st.LastFailure); it gives
 	// dep_memory the meaning the manual promises (Q-SCH-14).
 	lastFailureTime instant
 
-	trace  []decide.Trace
-	states []StateChange // bounded state history (history.go); nil until the state first changes
-}
-
-// serviceMore holds the fields of a service that only alerting,
-// clustered, disabled or `set` services use, so that the others do not
-// carry them (one record per service).
-type serviceMore struct {
 	// lastDispatch is when the service last started alerts (tests aside),
 	// and newer is closed when a later event starts alerts: a retry
 	// waiting then gives up at once (and frees the output it holds).
