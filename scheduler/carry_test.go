@@ -88,7 +88,7 @@ watch g2
 		s.decodeOpstatus(text)
 		want := carriedView(s.services)
 		s.load(s.cfg, now)
-		s.carryOpstatus(old, matchServices(s.byName, old))
+		s.carryOpstatus(old, matchServices(s.watchIdx, old))
 		if got := carriedView(s.services); !reflect.DeepEqual(got, want) {
 			t.Fatalf("iteration %d: carried\n%+v\nthe state file gives\n%+v", iter, got, want)
 		}

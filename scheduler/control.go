@@ -105,7 +105,7 @@ func (s *Scheduler) lookup(group, service string) (*service, error) {
 	if s.watchByName(group) == nil {
 		return nil, ErrUnknownGroup
 	}
-	svc := s.byName[group+"/"+service]
+	svc := s.watchIdx.service(group, service)
 	if svc == nil {
 		return nil, ErrUnknownService
 	}

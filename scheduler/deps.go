@@ -36,7 +36,7 @@ func (s *Scheduler) evalDepend(expr *depend.Expr, depth int, kind byte, now time
 		return false, fmt.Errorf("recursion too deep for (%s)", expr)
 	}
 	ok, err := expr.Eval(func(r depend.Ref) (bool, error) {
-		d := s.byName[r.Group+"/"+r.Service]
+		d := s.watchIdx.service(r.Group, r.Service)
 		if d == nil {
 			return false, nil
 		}
@@ -75,7 +75,7 @@ func (s *Scheduler) depSummaries(svc *service, now time.Time) (sums []string, ok
 		return nil, false
 	}
 	for _, r := range expr.Refs() {
-		d := s.byName[r.Group+"/"+r.Service]
+		d := s.watchIdx.service(r.Group, r.Service)
 		if d == nil {
 			return nil, false
 		}

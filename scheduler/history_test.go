@@ -71,7 +71,7 @@ func TestStateHistoryBounded(t *testing.T) {
 	r := newRig(t, historyConfig, map[string]any{"fail.monitor": answer(1, "h1 broken\n"), "rec.alert": recorder()})
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
-	svc := r.s.byName["g/s"]
+	svc := r.s.watchIdx.service("g", "s")
 	now := epoch
 	flap := func(n int, step time.Duration) {
 		for range n {

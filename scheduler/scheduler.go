@@ -90,7 +90,7 @@ type Scheduler struct {
 	loadedAt time.Time // when the generation was installed: where state histories start
 	watches  []*watch
 	services []*service // config order
-	byName   map[string]*service
+	watchIdx watchIndex // watches and their services by name
 	groups   map[string]*group
 	// disabledHosts and disabledWatches survive a reset, as in mon.
 	disabledHosts   map[string]map[string]bool // group -> host

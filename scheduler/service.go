@@ -20,7 +20,39 @@ import (
 type watch struct {
 	name     string
 	cfg      *config.Watch
-	services []*service
+	services []*service // config order
+	// byName indexes the services of a watch of more than bigWatch
+	// (nil: few enough to search).
+	byName map[string]*service
+}
+
+// bigWatch is how many services a watch searches before it indexes them
+// by name: one index for all services would cost each of 100,000 a key
+// string and 40 bytes of table, and most watches have a handful.
+const bigWatch = 16
+
+// service returns the watch's service called name, or nil.
+func (w *watch) service(name string) *service {
+	if w.byName != nil {
+		return w.byName[name]
+	}
+	for _, svc := range w.services {
+		if svc.cfg.Name == name {
+			return svc
+		}
+	}
+	return nil
+}
+
+// watchIndex is a configuration's watches by name.
+type watchIndex map[string]*watch
+
+// service returns service name of watch group, or nil.
+func (x watchIndex) service(group, name string) *service {
+	if w := x[group]; w != nil {
+		return w.service(name)
+	}
+	return nil
 }
 
 type group struct {
@@ -139,7 +171,7 @@ type loaded struct {
 	groups     map[string]*group
 	watches    []*watch
 	services   []*service // config order
-	byName     map[string]*service
+	watchIdx   watchIndex
 	alertProgs map[string]alertProg
 }
 
@@ -153,7 +185,7 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 	}
 	// Sized up front: at 100,000 services growing them by appending
 	// leaves a quarter more than they hold, and garbage on the way.
-	l := &loaded{cfg: cfg, groups: make(map[string]*group, len(cfg.HostGroups)), byName: make(map[string]*service, n),
+	l := &loaded{cfg: cfg, groups: make(map[string]*group, len(cfg.HostGroups)), watchIdx: make(watchIndex, len(cfg.Watches)),
 		watches: make([]*watch, 0, len(cfg.Watches)), services: make([]*service, 0, n)}
 	for _, hg := range cfg.HostGroups {
 		l.groups[hg.Name] = &group{name: hg.Name, hosts: hg.Hosts}
@@ -168,6 +200,9 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 			l.groups[wc.Name] = &group{name: wc.Name, hosts: []string{wc.Name}}
 		}
 		w := &watch{name: wc.Name, cfg: wc, services: make([]*service, 0, len(wc.Services))}
+		if len(wc.Services) > bigWatch {
+			w.byName = make(map[string]*service, len(wc.Services))
+		}
 		for _, sc := range wc.Services {
 			svc := &service{w: w, cfg: sc, st: decide.NewState(sc)}
 			if s.opts.Replica != nil {
@@ -176,9 +211,12 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 			resolveShared(svc, res, seen)
 			w.services = append(w.services, svc)
 			l.services = append(l.services, svc)
-			l.byName[svc.key()] = svc
+			if w.byName != nil {
+				w.byName[sc.Name] = svc
+			}
 		}
 		l.watches = append(l.watches, w)
+		l.watchIdx[w.name] = w
 	}
 	// Services that share an interval get staggered phases: started in the
 	// same instant every time, their monitors would queue behind each
@@ -206,7 +244,7 @@ func (s *Scheduler) install(l *loaded, now time.Time) {
 	s.loadedAt = now
 	s.cfg = l.cfg
 	s.maxKeep = l.cfg.Globals.HistLength
-	s.groups, s.watches, s.services, s.byName = l.groups, l.watches, l.services, l.byName
+	s.groups, s.watches, s.services, s.watchIdx = l.groups, l.watches, l.services, l.watchIdx
 	s.alertProgs = l.alertProgs
 	s.waitq = nil
 	s.timers = nil

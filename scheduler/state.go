@@ -162,7 +162,7 @@ func (s *Scheduler) applyDisabled(d protocol.DisabledState) {
 		s.disabledWatches[w] = true
 	}
 	for _, gs := range d.Services {
-		svc := s.byName[gs.Group+"/"+gs.Service]
+		svc := s.watchIdx.service(gs.Group, gs.Service)
 		if svc == nil {
 			s.log.Error("undefined group or service reading state file: disable service " + gs.Group + " " + gs.Service)
 			continue
@@ -298,7 +298,7 @@ func (s *Scheduler) decodeOpstatus(data []byte) {
 		if !ok {
 			continue
 		}
-		svc := s.byName[r.Group+"/"+r.Service]
+		svc := s.watchIdx.service(r.Group, r.Service)
 		if svc == nil {
 			continue
 		}

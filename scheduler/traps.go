@@ -30,13 +30,13 @@ func (s *Scheduler) Trap(t TrapEvent) error {
 		intended = grp + ":" + name
 		grp = "default"
 	}
-	if grp == "default" && s.byName["default/"+name] == nil && s.byName["default/default"] != nil {
+	if grp == "default" && s.watchIdx.service("default", name) == nil && s.watchIdx.service("default", "default") != nil {
 		name = "default"
 	}
 	if s.groups[grp] == nil {
 		return fmt.Errorf("trap received for undefined group %s", grp)
 	}
-	svc := s.byName[grp+"/"+name]
+	svc := s.watchIdx.service(grp, name)
 	if svc == nil {
 		return fmt.Errorf("trap received for undefined service type %s/%s", grp, name)
 	}
@@ -87,11 +87,4 @@ func (s *Scheduler) trapTimeout(svc *service, now time.Time) {
 	s.arm(svc, tTrapTimeout, now.Add(tt))
 }
 
-func (s *Scheduler) watchByName(name string) *watch {
-	for _, w := range s.watches {
-		if w.name == name {
-			return w
-		}
-	}
-	return nil
-}
+func (s *Scheduler) watchByName(name string) *watch { return s.watchIdx[name] }
