@@ -57,8 +57,8 @@ func (s *Scheduler) Start() {
 	shift := s.clk.Now().Sub(s.stoppedAt)
 	for _, svc := range s.services {
 		for k := timerKind(0); k < nTimerKinds; k++ {
-			if svc.due[k] != 0 {
-				s.arm(svc, k, svc.due[k].Time().Add(shift))
+			if due := svc.dueAt(k); due != 0 {
+				s.arm(svc, k, due.Time().Add(shift))
 			}
 		}
 		if svc.planned != 0 {
@@ -442,7 +442,7 @@ func (s *Scheduler) ClearTimers(group, service string) error {
 	if c.TrapTimeout > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(c.TrapTimeout))
 	}
-	if c.TrapDuration > 0 && svc.due[tTrapDuration] != 0 {
+	if c.TrapDuration > 0 && svc.dueAt(tTrapDuration) != 0 {
 		s.arm(svc, tTrapDuration, now.Add(c.TrapDuration))
 	}
 	if svc.st.Interval > 0 && !svc.running {

@@ -582,6 +582,29 @@ watch g
 	}
 }
 
+// A stop freezes the trap timers too (kept apart from the run timers,
+// which most services alone have): the time left runs on after a start.
+func TestStopFreezesTrapTimeout(t *testing.T) {
+	rec := recorder()
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service hb
+        traptimeout 30s
+        period
+            alert rec.alert
+`, map[string]any{"rec.alert": rec})
+	r.advance(20 * time.Second)
+	r.s.Stop()
+	r.advance(60 * time.Second)
+	r.s.Start()
+	r.advance(9 * time.Second) // 10 s remained when stopped
+	r.none("alert")
+	r.advance(time.Second)
+	r.wait("alert")
+}
+
 func TestStopFreezesTimersAndDropsAlerts(t *testing.T) {
 	r := newRig(t, `
 hostgroup g h1

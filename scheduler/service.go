@@ -73,8 +73,11 @@ type service struct {
 	monArgs []string
 	monErr  error
 
-	due      [nTimerKinds]instant
-	timerGen [nTimerKinds]uint32
+	// The timers every running service arms (timer): when each is due
+	// (0: not armed) and its generation, which makes older heap entries
+	// stale.
+	due      [nCommonTimers]instant
+	timerGen [nCommonTimers]uint32
 	planned  instant       // fixed-rate schedule: planned start of the next run
 	fellDue  instant       // when the run timer that will start the next run fired due
 	phase    time.Duration // offset of this service's runs within its interval
@@ -106,6 +109,11 @@ type service struct {
 // clustered, disabled or `set` services use, so that the others do not
 // carry them (one record per service).
 type serviceMore struct {
+	// The timers of trap and alert_on_period_start services, as
+	// service.due and timerGen (kinds from nCommonTimers on).
+	due      [nTimerKinds - nCommonTimers]instant
+	timerGen [nTimerKinds - nCommonTimers]uint32
+
 	trace []decide.Trace // the last decisions' trace lines (addTrace)
 	// lastFailureTime is never reset (unlike st.LastFailure); it gives
 	// dep_memory the meaning the manual promises (Q-SCH-14).
@@ -150,6 +158,28 @@ func (svc *service) more() *serviceMore {
 		svc.m = &serviceMore{}
 	}
 	return svc.m
+}
+
+// timer returns where svc keeps its timer of kind k: when it is due and
+// its generation. A rare kind's live in serviceMore, made only if alloc
+// (to arm it); without, a service that never armed it has none (nil).
+func (svc *service) timer(k timerKind, alloc bool) (due *instant, gen *uint32) {
+	if k < nCommonTimers {
+		return &svc.due[k], &svc.timerGen[k]
+	}
+	if svc.m == nil && !alloc {
+		return nil, nil
+	}
+	m, i := svc.more(), k-nCommonTimers
+	return &m.due[i], &m.timerGen[i]
+}
+
+// dueAt returns when svc's timer of kind k is due (0: not armed).
+func (svc *service) dueAt(k timerKind) instant {
+	if due, _ := svc.timer(k, false); due != nil {
+		return *due
+	}
+	return 0
 }
 
 func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
