@@ -47,7 +47,7 @@ func (w *watch) service(name string) *service {
 // watchIndex is a configuration's watches by name.
 type watchIndex map[string]*watch
 
-// service returns service name of watch group, or nil.
+// service returns the service called name of watch group, or nil.
 func (x watchIndex) service(group, name string) *service {
 	if w := x[group]; w != nil {
 		return w.service(name)
