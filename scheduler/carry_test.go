@@ -58,11 +58,13 @@ watch g2
 			st.OpStatus, st.LastOpStatus = decide.Status(rng.IntN(8)), decide.Status(rng.IntN(8))
 			st.ExitVal, st.HasExitVal = rng.IntN(256), rng.IntN(2) == 0
 			st.FailureCount, st.AlertCount, st.ConsecFailures = rng.IntN(5), rng.IntN(5), rng.IntN(5)
-			st.LastSuccess, st.LastFailure, st.Ack, st.LastTrap = num(), num(), num(), num()
+			st.LastSuccess, st.LastFailure, st.Ack = num(), num(), num()
+			st.SetLastTrap(num())
 			st.FirstFailure, st.HasFirstFailure, st.FirstFailureBlank = num(), rng.IntN(2) == 0, rng.IntN(3) == 0
 			st.FirstSuccess, st.HasFirstSuccess = str(), rng.IntN(2) == 0
 			st.LastSummary, st.HasLastEvent = str(), rng.IntN(2) == 0
-			st.LastDetail, st.AckComment, st.FailureOutput = str(), str(), str()
+			st.LastDetail, st.AckComment = str(), str()
+			st.SetFailureOutput(str())
 			svc.lastCheck = time.Time{}
 			if rng.IntN(2) == 0 {
 				svc.lastCheck = time.Unix(num(), rng.Int64N(1e9))
@@ -86,7 +88,7 @@ watch g2
 		s.decodeOpstatus(text)
 		want := carriedView(s.services)
 		s.load(s.cfg, now)
-		s.carryOpstatus(old, matchServices(s.byName, old))
+		s.carryOpstatus(old, matchServices(s.watchIdx, old))
 		if got := carriedView(s.services); !reflect.DeepEqual(got, want) {
 			t.Fatalf("iteration %d: carried\n%+v\nthe state file gives\n%+v", iter, got, want)
 		}

@@ -57,8 +57,8 @@ func (s *Scheduler) Start() {
 	shift := s.clk.Now().Sub(s.stoppedAt)
 	for _, svc := range s.services {
 		for k := timerKind(0); k < nTimerKinds; k++ {
-			if svc.due[k] != 0 {
-				s.arm(svc, k, svc.due[k].Time().Add(shift))
+			if due := svc.dueAt(k); due != 0 {
+				s.arm(svc, k, due.Time().Add(shift))
 			}
 		}
 		if svc.planned != 0 {
@@ -105,7 +105,7 @@ func (s *Scheduler) lookup(group, service string) (*service, error) {
 	if s.watchByName(group) == nil {
 		return nil, ErrUnknownGroup
 	}
-	svc := s.byName[group+"/"+service]
+	svc := s.watchIdx.service(group, service)
 	if svc == nil {
 		return nil, ErrUnknownService
 	}
@@ -442,7 +442,7 @@ func (s *Scheduler) ClearTimers(group, service string) error {
 	if c.TrapTimeout > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(c.TrapTimeout))
 	}
-	if c.TrapDuration > 0 && svc.due[tTrapDuration] != 0 {
+	if c.TrapDuration > 0 && svc.dueAt(tTrapDuration) != 0 {
 		s.arm(svc, tTrapDuration, now.Add(c.TrapDuration))
 	}
 	if svc.st.Interval > 0 && !svc.running {
@@ -519,7 +519,7 @@ func (s *Scheduler) Trace(group, service string) ([]decide.Trace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(svc.trace), nil
+	return slices.Clone(svc.peek().trace), nil
 }
 
 // StatusOf returns the opstatus of one service.
@@ -664,7 +664,7 @@ func (s *Scheduler) Get(group, service, key string) (string, error) {
 	case "_old_interval":
 		// mon keeps the normal interval here while failure_interval applies.
 		if st.FailureIntervalActive {
-			return seconds(st.OldInterval), nil
+			return seconds(st.OldInterval()), nil
 		}
 	case "description":
 		return svc.cfg.Description, nil
@@ -693,7 +693,7 @@ func (s *Scheduler) Get(group, service, key string) (string, error) {
 	case "_last_failure":
 		return itoa(st.LastFailure), nil
 	case "_last_trap":
-		return itoa(st.LastTrap), nil
+		return itoa(st.LastTrap()), nil
 	}
 	return "", nil
 }

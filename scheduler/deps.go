@@ -36,7 +36,7 @@ func (s *Scheduler) evalDepend(expr *depend.Expr, depth int, kind byte, now time
 		return false, fmt.Errorf("recursion too deep for (%s)", expr)
 	}
 	ok, err := expr.Eval(func(r depend.Ref) (bool, error) {
-		d := s.byName[r.Group+"/"+r.Service]
+		d := s.watchIdx.service(r.Group, r.Service)
 		if d == nil {
 			return false, nil
 		}
@@ -58,7 +58,8 @@ func (s *Scheduler) evalDepend(expr *depend.Expr, depth int, kind byte, now time
 
 // failedWithin reports a failure less than d ago (dep_memory, Q-SCH-14).
 func (svc *service) failedWithin(d time.Duration, now time.Time) bool {
-	return d > 0 && svc.lastFailureTime != 0 && now.Sub(svc.lastFailureTime.Time()) < d
+	last := svc.peek().lastFailureTime
+	return d > 0 && last != 0 && now.Sub(last.Time()) < d
 }
 
 // depSummaries returns the failure summaries of the services a host
@@ -74,7 +75,7 @@ func (s *Scheduler) depSummaries(svc *service, now time.Time) (sums []string, ok
 		return nil, false
 	}
 	for _, r := range expr.Refs() {
-		d := s.byName[r.Group+"/"+r.Service]
+		d := s.watchIdx.service(r.Group, r.Service)
 		if d == nil {
 			return nil, false
 		}

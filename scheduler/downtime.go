@@ -237,7 +237,7 @@ func (s *Scheduler) inForce(d *Downtime) bool {
 		}
 		return false
 	}
-	svc := s.byName[d.Group+"/"+d.Service]
+	svc := s.watchIdx.service(d.Group, d.Service)
 	if svc == nil {
 		return false
 	}
@@ -255,9 +255,9 @@ func (s *Scheduler) undo(d *Downtime, now time.Time) {
 	case DowntimeHost:
 		s.enableHosts([]string{d.Host})
 	case DowntimeService:
-		s.enableService(s.byName[d.Group+"/"+d.Service])
+		s.enableService(s.watchIdx.service(d.Group, d.Service))
 	case DowntimeAck:
-		svc := s.byName[d.Group+"/"+d.Service]
+		svc := s.watchIdx.service(d.Group, d.Service)
 		svc.st.Ack, svc.st.AckComment = 0, ""
 		s.publish(svc, nil, true)
 	}
@@ -333,7 +333,7 @@ func (s *Scheduler) loadDowntimes() error {
 		case DowntimeHost:
 			s.disableHosts([]string{d.Host})
 		case DowntimeService:
-			if svc := s.byName[d.Group+"/"+d.Service]; svc != nil {
+			if svc := s.watchIdx.service(d.Group, d.Service); svc != nil {
 				svc.st.Disabled = true
 			}
 		}

@@ -21,7 +21,7 @@ func (s *Scheduler) processEvent(svc *service, res decide.Result, now time.Time)
 	d := decide.Process(svc.cfg, svc.st, res, s.world(svc, now))
 	var classic []any // mon's syslog line for the result, if it has one
 	if d.Failure {
-		svc.lastFailureTime = at(now)
+		svc.more().lastFailureTime = at(now)
 		line := fmt.Sprintf("%s %s %d %s", svc.w.name, svc.cfg.Name, now.Unix(), svc.st.LastSummary)
 		s.failHist = s.appendHist(s.failHist, line)
 		classic = []any{syslog.Classic, "failure for " + line, syslog.Key, "crit"}
@@ -231,9 +231,13 @@ func (s *Scheduler) addTrace(svc *service, tr []decide.Trace) {
 	for _, t := range tr {
 		s.log.Debug("decision", "group", svc.w.name, "service", svc.cfg.Name, "period", t.Period, "rule", t.Rule, "sent", t.Sent, "msg", t.Msg)
 	}
-	svc.trace = append(svc.trace, tr...)
-	if n := len(svc.trace) - s.opts.TraceLength; n > 0 {
-		svc.trace = append(svc.trace[:0], svc.trace[n:]...)
+	if len(tr) == 0 || s.opts.TraceLength <= 0 {
+		return // most events decide nothing worth a line
+	}
+	m := svc.more()
+	m.trace = append(m.trace, tr...)
+	if n := len(m.trace) - s.opts.TraceLength; n > 0 {
+		m.trace = append(m.trace[:0], m.trace[n:]...)
 	}
 }
 

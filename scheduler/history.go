@@ -37,12 +37,16 @@ type DisableNote struct {
 // stateHistoryMax. Called with s.mu held.
 func (s *Scheduler) noteState(svc *service, now time.Time) {
 	c := StateChange{Time: now, Status: svc.st.OpStatus, Acked: svc.st.Ack != 0, Disabled: svc.st.Disabled}
+	last := s.firstState()
 	if n := len(svc.states); n > 0 {
-		last := svc.states[n-1]
-		last.Time = now
-		if last == c {
-			return
-		}
+		last = svc.states[n-1]
+	}
+	last.Time = now
+	if last == c {
+		return
+	}
+	if svc.states == nil {
+		svc.states = append(make([]StateChange, 0, 2), s.firstState())
 	}
 	svc.states = append(svc.states, c)
 	cut := 0
@@ -55,6 +59,23 @@ func (s *Scheduler) noteState(svc *service, now time.Time) {
 	}
 }
 
+// history returns svc's state history. A service has none of its own
+// until its state first changes: until then it is firstState, which
+// most services of a large configuration never leave.
+func (s *Scheduler) history(svc *service) []StateChange {
+	if svc.states == nil {
+		return []StateChange{s.firstState()}
+	}
+	return svc.states
+}
+
+// firstState is the first entry of every service's history: the state
+// of a fresh service (decide.NewState's) since the configuration was
+// installed.
+func (s *Scheduler) firstState() StateChange {
+	return StateChange{Time: s.loadedAt, Status: decide.Untested}
+}
+
 // StateHistory returns a service's state changes, oldest first: those of
 // the last 24 hours, after the one in force when they began.
 func (s *Scheduler) StateHistory(group, service string) ([]StateChange, error) {
@@ -64,5 +85,5 @@ func (s *Scheduler) StateHistory(group, service string) ([]StateChange, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(svc.states), nil
+	return slices.Clone(s.history(svc)), nil
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomon/gomon/internal/config"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -70,7 +71,7 @@ func TestStateHistoryBounded(t *testing.T) {
 	r := newRig(t, historyConfig, map[string]any{"fail.monitor": answer(1, "h1 broken\n"), "rec.alert": recorder()})
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
-	svc := r.s.byName["g/s"]
+	svc := r.s.watchIdx.service("g", "s")
 	now := epoch
 	flap := func(n int, step time.Duration) {
 		for range n {
@@ -91,4 +92,30 @@ func TestStateHistoryBounded(t *testing.T) {
 	if len(svc.states) != stateHistoryMax || !svc.states[len(svc.states)-1].Time.Equal(now) {
 		t.Errorf("after 5000 changes: %d entries, want %d ending now", len(svc.states), stateHistoryMax)
 	}
+}
+
+// A service whose state never changed has one entry: untested since the
+// configuration was loaded, and after a reset since the reset.
+func TestStateHistoryUnchanged(t *testing.T) {
+	r := newRig(t, historyConfig, map[string]any{"fail.monitor": answer(1, "h1 broken\n"), "rec.alert": recorder()})
+	want := func(at time.Time) {
+		t.Helper()
+		h, err := r.s.StateHistory("g", "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h) != 1 || !h[0].Time.Equal(at) || h[0] != (StateChange{Time: h[0].Time, Status: decide.Untested}) {
+			t.Errorf("history = %+v, want untested since %v", h, at)
+		}
+	}
+	want(epoch)
+	r.s.mu.readLock()
+	c := r.s.cfg
+	r.s.mu.Unlock()
+	r.s.opts.Reload = func() (*config.Config, error) { return c, nil }
+	r.clk.Advance(5 * time.Second)
+	if err := r.s.Reset(ResetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want(epoch.Add(5 * time.Second))
 }

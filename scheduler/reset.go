@@ -57,7 +57,7 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	l := s.build(cfg)
 	var match []*service
 	if o.KeepState {
-		match = matchServices(l.byName, old)
+		match = matchServices(l.watchIdx, old)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -210,12 +210,12 @@ func (s *Scheduler) carrySchedules(old, match []*service) {
 	}
 }
 
-// matchServices returns, for each of old, the service of byName with the
+// matchServices returns, for each of old, the service of idx with the
 // same name (nil if none): what a keep-state reset carries over.
-func matchServices(byName map[string]*service, old []*service) []*service {
+func matchServices(idx watchIndex, old []*service) []*service {
 	match := make([]*service, len(old))
 	for i, o := range old {
-		match[i] = byName[o.key()]
+		match[i] = idx.service(o.w.name, o.cfg.Name)
 	}
 	return match
 }

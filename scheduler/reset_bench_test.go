@@ -148,3 +148,16 @@ func BenchmarkResetLockHold(b *testing.B) {
 	b.ReportMetric(ms(holds[len(holds)/2]), "hold-ms")
 	b.ReportMetric(ms(holds[len(holds)-1]), "max-hold-ms")
 }
+
+// BenchmarkParseScale parses bench/scale_test.go's configuration of
+// 100,000 tcp services, as start-up and every reload do: its B/op is
+// what the daemon allocates for it, mostly garbage at once.
+func BenchmarkParseScale(b *testing.B) {
+	text, parse := scaleText(b, b.TempDir(), 100_000)
+	t := text(5)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		parse(t)
+	}
+}

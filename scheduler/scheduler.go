@@ -86,10 +86,11 @@ type Scheduler struct {
 	resetMu  sync.Mutex // held by Reset throughout, taken before mu
 	mu       stateLock
 	cfg      *config.Config
-	gen      uint64 // configuration generation; results of older runs are dropped
+	gen      uint64    // configuration generation; results of older runs are dropped
+	loadedAt time.Time // when the generation was installed: where state histories start
 	watches  []*watch
 	services []*service // config order
-	byName   map[string]*service
+	watchIdx watchIndex // watches and their services by name
 	groups   map[string]*group
 	// disabledHosts and disabledWatches survive a reset, as in mon.
 	disabledHosts   map[string]map[string]bool // group -> host
@@ -271,16 +272,21 @@ type timerKind int32
 
 const (
 	tRun          timerKind = iota // the monitor is due
-	tTrapTimeout                   // no trap for traptimeout
-	tTrapDuration                  // trapduration expired
 	tOverdue                       // the running monitor is overdueIntervals late
 	tTimeout                       // the running monitor's monitor_timeout is up
+	tTrapTimeout                   // no trap for traptimeout
+	tTrapDuration                  // trapduration expired
 	tWindow                        // a period or the exclude_period may open or close (alert_on_period_start)
 	nTimerKinds
 	// tDowntime is the scheduler's one downtime timer (downtime.go): it
 	// has no service, so it is outside the per-service kinds.
 	tDowntime = nTimerKinds
 )
+
+// nCommonTimers: the kinds below it are those every service that runs
+// arms; the others only trap and alert_on_period_start services do, and
+// keep in serviceMore.
+const nCommonTimers = tTrapTimeout
 
 // timerEntry is 24 bytes: there is at least one per service.
 type timerEntry struct {
@@ -307,10 +313,14 @@ func (h *timerHeap) Pop() any {
 // Older entries for the same timer become stale and are skipped. Called
 // with s.mu held, which the Run loop relies on to answer its pokes.
 func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
-	svc.timerGen[k]++
-	svc.due[k] = at(when)
+	due, gen := svc.timer(k, !when.IsZero())
+	if due == nil {
+		return // a rare timer never armed: nothing to disarm
+	}
+	*gen++
+	*due = at(when)
 	if !when.IsZero() {
-		e := timerEntry{when: svc.due[k], svc: svc, kind: k, gen: svc.timerGen[k]}
+		e := timerEntry{when: *due, svc: svc, kind: k, gen: *gen}
 		if s.bulkArm {
 			s.timers = append(s.timers, e)
 		} else {
@@ -347,7 +357,8 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 			s.downtimesDue(now, true)
 			continue
 		}
-		if e.gen != e.svc.timerGen[e.kind] || e.svc.gen != s.gen {
+		due, gen := e.svc.timer(e.kind, false)
+		if due == nil || e.gen != *gen || e.svc.gen != s.gen {
 			heap.Pop(&s.timers)
 			continue
 		}
@@ -355,7 +366,7 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 			return e.when.Time()
 		}
 		heap.Pop(&s.timers)
-		e.svc.due[e.kind] = 0
+		*due = 0
 		if e.kind == tRun {
 			e.svc.fellDue = e.when
 		}

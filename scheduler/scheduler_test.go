@@ -530,7 +530,7 @@ watch default
 		t.Fatal(err)
 	}
 	st := r.status("g", "t")
-	if st.State.OpStatus != decide.Fail || st.State.LastDetail != "\ndtl" || st.State.LastTrap != epoch.Unix() {
+	if st.State.OpStatus != decide.Fail || st.State.LastDetail != "\ndtl" || st.State.LastTrap() != epoch.Unix() {
 		t.Errorf("after a failing trap: %+v", st.State)
 	}
 	// Known group, unknown service: dropped even though default/default exists.
@@ -580,6 +580,29 @@ watch g
 	if got := string(ev.Input); !strings.HasPrefix(got, "trap timeout\ntrap timeout after 30s at ") {
 		t.Errorf("trap timeout output %q", got)
 	}
+}
+
+// A stop freezes the trap timers too (kept apart from the run timers,
+// which most services alone have): the time left runs on after a start.
+func TestStopFreezesTrapTimeout(t *testing.T) {
+	rec := recorder()
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service hb
+        traptimeout 30s
+        period
+            alert rec.alert
+`, map[string]any{"rec.alert": rec})
+	r.advance(20 * time.Second)
+	r.s.Stop()
+	r.advance(60 * time.Second)
+	r.s.Start()
+	r.advance(9 * time.Second) // 10 s remained when stopped
+	r.none("alert")
+	r.advance(time.Second)
+	r.wait("alert")
 }
 
 func TestStopFreezesTimersAndDropsAlerts(t *testing.T) {

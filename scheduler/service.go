@@ -20,7 +20,39 @@ import (
 type watch struct {
 	name     string
 	cfg      *config.Watch
-	services []*service
+	services []*service // config order
+	// byName indexes the services of a watch of more than bigWatch
+	// (nil: few enough to search).
+	byName map[string]*service
+}
+
+// bigWatch is how many services a watch searches before it indexes them
+// by name: one index for all services would cost each of 100,000 a key
+// string and 40 bytes of table, and most watches have a handful.
+const bigWatch = 16
+
+// service returns the watch's service called name, or nil.
+func (w *watch) service(name string) *service {
+	if w.byName != nil {
+		return w.byName[name]
+	}
+	for _, svc := range w.services {
+		if svc.cfg.Name == name {
+			return svc
+		}
+	}
+	return nil
+}
+
+// watchIndex is a configuration's watches by name.
+type watchIndex map[string]*watch
+
+// service returns the service called name of watch group, or nil.
+func (x watchIndex) service(group, name string) *service {
+	if w := x[group]; w != nil {
+		return w.service(name)
+	}
+	return nil
 }
 
 type group struct {
@@ -41,8 +73,11 @@ type service struct {
 	monArgs []string
 	monErr  error
 
-	due      [nTimerKinds]instant
-	timerGen [nTimerKinds]uint32
+	// The timers every running service arms (timer): when each is due
+	// (0: not armed) and its generation, which makes older heap entries
+	// stale.
+	due      [nCommonTimers]instant
+	timerGen [nCommonTimers]uint32
 	planned  instant       // fixed-rate schedule: planned start of the next run
 	fellDue  instant       // when the run timer that will start the next run fired due
 	phase    time.Duration // offset of this service's runs within its interval
@@ -67,18 +102,23 @@ type service struct {
 	values []monitors.Value
 	hosts  []monitors.HostResult
 
+	states []StateChange // bounded state history (history.go); nil until the state first changes
+}
+
+// serviceMore holds the fields of a service that only alerting, failing,
+// clustered, disabled or `set` services use, so that the others do not
+// carry them (one record per service).
+type serviceMore struct {
+	// The timers of trap and alert_on_period_start services, as
+	// service.due and timerGen (kinds from nCommonTimers on).
+	due      [nTimerKinds - nCommonTimers]instant
+	timerGen [nTimerKinds - nCommonTimers]uint32
+
+	trace []decide.Trace // the last decisions' trace lines (addTrace)
 	// lastFailureTime is never reset (unlike st.LastFailure); it gives
 	// dep_memory the meaning the manual promises (Q-SCH-14).
 	lastFailureTime instant
 
-	trace  []decide.Trace
-	states []StateChange // bounded state history (history.go)
-}
-
-// serviceMore holds the fields of a service that only alerting,
-// clustered, disabled or `set` services use, so that the others do not
-// carry them (one record per service).
-type serviceMore struct {
 	// lastDispatch is when the service last started alerts (tests aside),
 	// and newer is closed when a later event starts alerts: a retry
 	// waiting then gives up at once (and frees the output it holds).
@@ -120,6 +160,28 @@ func (svc *service) more() *serviceMore {
 	return svc.m
 }
 
+// timer returns where svc keeps its timer of kind k: when it is due and
+// its generation. A rare kind's live in serviceMore, made only if alloc
+// (to arm it); without, a service that never armed it has none (nil).
+func (svc *service) timer(k timerKind, alloc bool) (due *instant, gen *uint32) {
+	if k < nCommonTimers {
+		return &svc.due[k], &svc.timerGen[k]
+	}
+	if svc.m == nil && !alloc {
+		return nil, nil
+	}
+	m, i := svc.more(), k-nCommonTimers
+	return &m.due[i], &m.timerGen[i]
+}
+
+// dueAt returns when svc's timer of kind k is due (0: not armed).
+func (svc *service) dueAt(k timerKind) instant {
+	if due, _ := svc.timer(k, false); due != nil {
+		return *due
+	}
+	return 0
+}
+
 func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
 
 // load replaces the running configuration with cfg. Run-time state
@@ -139,7 +201,7 @@ type loaded struct {
 	groups     map[string]*group
 	watches    []*watch
 	services   []*service // config order
-	byName     map[string]*service
+	watchIdx   watchIndex
 	alertProgs map[string]alertProg
 }
 
@@ -147,7 +209,14 @@ type loaded struct {
 // monitor and alert lines, staggered phases. It reads only cfg and what
 // does not change after New (opts, runner), so it needs no lock.
 func (s *Scheduler) build(cfg *config.Config) *loaded {
-	l := &loaded{cfg: cfg, groups: map[string]*group{}, byName: map[string]*service{}}
+	n := 0
+	for _, wc := range cfg.Watches {
+		n += len(wc.Services)
+	}
+	// Sized up front: at 100,000 services growing them by appending
+	// leaves a quarter more than they hold, and garbage on the way.
+	l := &loaded{cfg: cfg, groups: make(map[string]*group, len(cfg.HostGroups)), watchIdx: make(watchIndex, len(cfg.Watches)),
+		watches: make([]*watch, 0, len(cfg.Watches)), services: make([]*service, 0, n)}
 	for _, hg := range cfg.HostGroups {
 		l.groups[hg.Name] = &group{name: hg.Name, hosts: hg.Hosts}
 	}
@@ -160,20 +229,24 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 		if l.groups[wc.Name] == nil {
 			l.groups[wc.Name] = &group{name: wc.Name, hosts: []string{wc.Name}}
 		}
-		w := &watch{name: wc.Name, cfg: wc}
+		w := &watch{name: wc.Name, cfg: wc, services: make([]*service, 0, len(wc.Services))}
+		if len(wc.Services) > bigWatch {
+			w.byName = make(map[string]*service, len(wc.Services))
+		}
 		for _, sc := range wc.Services {
 			svc := &service{w: w, cfg: sc, st: decide.NewState(sc)}
 			if s.opts.Replica != nil {
 				svc.more().sig = signature(svc.st)
 			}
-			// noteState of a fresh service: its first entry, timed at install.
-			svc.states = []StateChange{{Status: svc.st.OpStatus, Acked: svc.st.Ack != 0, Disabled: svc.st.Disabled}}
 			resolveShared(svc, res, seen)
 			w.services = append(w.services, svc)
 			l.services = append(l.services, svc)
-			l.byName[svc.key()] = svc
+			if w.byName != nil {
+				w.byName[sc.Name] = svc
+			}
 		}
 		l.watches = append(l.watches, w)
+		l.watchIdx[w.name] = w
 	}
 	// Services that share an interval get staggered phases: started in the
 	// same instant every time, their monitors would queue behind each
@@ -198,9 +271,10 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 // armed from now. Called with s.mu held, arming in bulk.
 func (s *Scheduler) install(l *loaded, now time.Time) {
 	s.gen++
+	s.loadedAt = now
 	s.cfg = l.cfg
 	s.maxKeep = l.cfg.Globals.HistLength
-	s.groups, s.watches, s.services, s.byName = l.groups, l.watches, l.services, l.byName
+	s.groups, s.watches, s.services, s.watchIdx = l.groups, l.watches, l.services, l.watchIdx
 	s.alertProgs = l.alertProgs
 	s.waitq = nil
 	s.timers = nil
@@ -219,7 +293,6 @@ func (s *Scheduler) install(l *loaded, now time.Time) {
 	}
 	for _, svc := range s.services {
 		svc.gen = s.gen
-		svc.states[0].Time = now
 		s.armFirst(svc, now)
 	}
 }

@@ -28,7 +28,7 @@ watch g
 `, map[string]any{"x.monitor": "exit 0"})
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
-	get := func(name string) *service { return r.s.byName["g/"+name] }
+	get := func(name string) *service { return r.s.watchIdx.service("g", name) }
 	if get("a").mon == nil || get("a").mon != get("b").mon {
 		t.Error("two services with the same tcp line do not share their monitor")
 	}

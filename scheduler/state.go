@@ -162,7 +162,7 @@ func (s *Scheduler) applyDisabled(d protocol.DisabledState) {
 		s.disabledWatches[w] = true
 	}
 	for _, gs := range d.Services {
-		svc := s.byName[gs.Group+"/"+gs.Service]
+		svc := s.watchIdx.service(gs.Group, gs.Service)
 		if svc == nil {
 			s.log.Error("undefined group or service reading state file: disable service " + gs.Group + " " + gs.Service)
 			continue
@@ -207,7 +207,7 @@ func appendStateLine(b []byte, svc *service) []byte {
 	str("last_detail", st.LastDetail)
 	num("ack", st.Ack)
 	str("ack_comment", st.AckComment)
-	num("last_trap", st.LastTrap)
+	num("last_trap", st.LastTrap())
 	str("last_traphost", "")
 	if st.HasExitVal {
 		num("exitval", int64(st.ExitVal))
@@ -220,7 +220,7 @@ func appendStateLine(b []byte, svc *service) []byte {
 		str("last_check", "")
 	}
 	num("last_op_status", int64(st.LastOpStatus))
-	str("failure_output", st.FailureOutput)
+	str("failure_output", st.FailureOutput())
 	str("trap_timer", "")
 	for i, p := range svc.cfg.Periods {
 		ps := &st.Periods[i]
@@ -253,9 +253,9 @@ func stateRecord(svc *service) protocol.StateRecord {
 		"last_detail":          st.LastDetail,
 		"ack":                  itoa(st.Ack),
 		"ack_comment":          st.AckComment,
-		"last_trap":            itoa(st.LastTrap),
+		"last_trap":            itoa(st.LastTrap()),
 		"last_op_status":       strconv.Itoa(int(st.LastOpStatus)),
-		"failure_output":       st.FailureOutput,
+		"failure_output":       st.FailureOutput(),
 		"exitval":              "undef",
 		"last_failure_summary": "",
 	}
@@ -298,7 +298,7 @@ func (s *Scheduler) decodeOpstatus(data []byte) {
 		if !ok {
 			continue
 		}
-		svc := s.byName[r.Group+"/"+r.Service]
+		svc := s.watchIdx.service(r.Group, r.Service)
 		if svc == nil {
 			continue
 		}
@@ -337,7 +337,9 @@ func applyStateVars(svc *service, r protocol.StateRecord) {
 	setTime("last_success", &st.LastSuccess)
 	setTime("last_failure", &st.LastFailure)
 	setTime("ack", &st.Ack)
-	setTime("last_trap", &st.LastTrap)
+	if n, ok := num("last_trap"); ok {
+		st.SetLastTrap(n)
+	}
 	// mon loads every field in the file as it is, so one saved empty
 	// (never set before the save) is defined afterwards: its MON_*
 	// variable is exported, empty.
@@ -357,7 +359,7 @@ func applyStateVars(svc *service, r protocol.StateRecord) {
 	}
 	st.LastDetail = r.Vars["last_detail"]
 	st.AckComment = r.Vars["ack_comment"]
-	st.FailureOutput = r.Vars["failure_output"]
+	st.SetFailureOutput(r.Vars["failure_output"])
 	for _, ps := range r.Periods {
 		for i, p := range svc.cfg.Periods {
 			if p.Key != ps.Key {
@@ -435,7 +437,8 @@ func carryState(dst, src *service) {
 		d.ExitVal, d.HasExitVal = o.ExitVal, true
 	}
 	d.FailureCount, d.AlertCount, d.ConsecFailures = o.FailureCount, o.AlertCount, o.ConsecFailures
-	d.LastSuccess, d.LastFailure, d.Ack, d.LastTrap = o.LastSuccess, o.LastFailure, o.Ack, o.LastTrap
+	d.LastSuccess, d.LastFailure, d.Ack = o.LastSuccess, o.LastFailure, o.Ack
+	d.SetLastTrap(o.LastTrap())
 	// first_failure, first_success and last_summary are always written
 	// (empty when never set) and read back as defined.
 	if o.HasFirstFailure && !o.FirstFailureBlank {
@@ -450,7 +453,7 @@ func carryState(dst, src *service) {
 	}
 	d.LastDetail = textRoundTrip(o.LastDetail)
 	d.AckComment = textRoundTrip(o.AckComment)
-	d.FailureOutput = textRoundTrip(o.FailureOutput)
+	d.SetFailureOutput(textRoundTrip(o.FailureOutput()))
 	const carried = decide.DefLastAlert | decide.DefFirstFailTime | decide.DefFailCount
 	for i, p := range dst.cfg.Periods {
 		// Of old periods sharing a key the last one's fields come last

@@ -30,13 +30,13 @@ func (s *Scheduler) Trap(t TrapEvent) error {
 		intended = grp + ":" + name
 		grp = "default"
 	}
-	if grp == "default" && s.byName["default/"+name] == nil && s.byName["default/default"] != nil {
+	if grp == "default" && s.watchIdx.service("default", name) == nil && s.watchIdx.service("default", "default") != nil {
 		name = "default"
 	}
 	if s.groups[grp] == nil {
 		return fmt.Errorf("trap received for undefined group %s", grp)
 	}
-	svc := s.byName[grp+"/"+name]
+	svc := s.watchIdx.service(grp, name)
 	if svc == nil {
 		return fmt.Errorf("trap received for undefined service type %s/%s", grp, name)
 	}
@@ -47,8 +47,8 @@ func (s *Scheduler) Trap(t TrapEvent) error {
 	if tt := svc.cfg.TrapTimeout; tt > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(tt))
 	}
-	svc.st.LastTrap = now.Unix()
-	svc.st.Intended = intended
+	svc.st.SetLastTrap(now.Unix())
+	svc.st.SetIntended(intended)
 	s.log.Info(fmt.Sprintf("trap %s %s from %s grp=%s svc=%s, sta=%s", t.Type, t.OpCode, t.From, grp, name, t.Status))
 	if td := svc.cfg.TrapDuration; td > 0 {
 		s.arm(svc, tTrapDuration, now.Add(td))
@@ -60,7 +60,7 @@ func (s *Scheduler) Trap(t TrapEvent) error {
 		sum += "\n"
 	}
 	s.processEvent(svc, decide.Result{Kind: decide.Trap, Exit: staExit(t.Status), Output: sum + "\n" + t.Detail}, now)
-	svc.st.Intended = ""
+	svc.st.SetIntended("")
 	s.emit(Event{Kind: "trap", Group: grp, Service: name, Time: now})
 	return nil
 }
@@ -87,11 +87,4 @@ func (s *Scheduler) trapTimeout(svc *service, now time.Time) {
 	s.arm(svc, tTrapTimeout, now.Add(tt))
 }
 
-func (s *Scheduler) watchByName(name string) *watch {
-	for _, w := range s.watches {
-		if w.name == name {
-			return w
-		}
-	}
-	return nil
-}
+func (s *Scheduler) watchByName(name string) *watch { return s.watchIdx[name] }

@@ -32,7 +32,7 @@ func svc(group string, st decide.State, members []string, args ...string) reconc
 		st.Periods = make([]decide.PeriodState, 1)
 	}
 	return reconcile.Service{Group: group, Name: "http", State: st, Members: members,
-		Config: &config.Service{Name: "http", Periods: []*config.Period{{Key: "wd {Sun-Sat}", Alerts: []config.AlertLine{al}}}}}
+		Config: &config.Service{Name: "http", ServiceSpec: &config.ServiceSpec{Periods: []*config.Period{{Key: "wd {Sun-Sat}", Alerts: []config.AlertLine{al}}}}}}
 }
 
 func TestDesired(t *testing.T) {

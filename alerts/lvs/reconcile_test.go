@@ -66,7 +66,7 @@ func service(t *testing.T, group, name string, h health, text string, args ...st
 		}
 		al.Exit = &config.ExitRange{Lo: atoi(t, lo), Hi: atoi(t, hi)}
 	}
-	cfg := &config.Service{Name: name, Periods: []*config.Period{{Key: "wd {Sun-Sat}", Alerts: []config.AlertLine{al}}}}
+	cfg := &config.Service{Name: name, ServiceSpec: &config.ServiceSpec{Periods: []*config.Period{{Key: "wd {Sun-Sat}", Alerts: []config.AlertLine{al}}}}}
 	if len(h.st.Periods) == 0 {
 		h.st.Periods = make([]decide.PeriodState, 1)
 	}

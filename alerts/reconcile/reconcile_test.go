@@ -40,7 +40,7 @@ func service(name string, st decide.State, members []string, lines ...[]string) 
 	if len(st.Periods) == 0 {
 		st.Periods = make([]decide.PeriodState, 1)
 	}
-	return Service{Group: "web", Name: name, Config: &config.Service{Name: name, Periods: []*config.Period{per}},
+	return Service{Group: "web", Name: name, Config: &config.Service{Name: name, ServiceSpec: &config.ServiceSpec{Periods: []*config.Period{per}}},
 		State: st, Members: members}
 }
 

@@ -155,10 +155,19 @@ type EnvVar struct {
 	Name, Value string
 }
 
-// Service is one check of a watch.
+// Service is one check of a watch: its name and position, and the rest
+// of its configuration, which services that differ only in name and
+// position share (there can be 100,000 services, most of them alike).
+// The spec is read-only once the configuration is read: writing a
+// field through one service would change every service sharing it.
 type Service struct {
-	Name            string
-	Pos             Pos
+	Name string
+	Pos  Pos
+	*ServiceSpec
+}
+
+// ServiceSpec is a service's configuration but its name and position.
+type ServiceSpec struct {
 	Interval        time.Duration // 0 = never polled (trap-only) unless Schedule is set
 	FailureInterval time.Duration
 	Monitor         string // the monitor line verbatim ("" = none)

@@ -34,6 +34,11 @@ type builder struct {
 	service *config.Service // current service of the watch; detached after an error
 	period  *config.Period  // current period of the service
 
+	// spec is the current service's spec while it is read;
+	// endService gives the service its own or a shared copy.
+	spec  config.ServiceSpec
+	specs specs
+
 	pendingDepends []pendingDepend
 
 	authfilePos, userfilePos, authtypePos *config.Pos
@@ -187,13 +192,12 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 func (b *builder) startService(pos config.Pos, name string) {
 	b.endService()
-	s := &config.Service{
-		Name:         name,
-		Pos:          pos,
+	b.spec = config.ServiceSpec{
 		DepBehavior:  b.defaults.depBehavior,
 		DepMemory:    b.defaults.depMemory,
 		UnackSummary: b.defaults.unackSummary,
 	}
+	s := &config.Service{Name: b.specs.name(name), Pos: pos, ServiceSpec: &b.spec}
 	b.service = s // detached unless valid
 	switch {
 	case !nameRE.MatchString(name):
@@ -206,12 +210,15 @@ func (b *builder) startService(pos config.Pos, name string) {
 }
 
 // endService finishes the current service: dependency lines are parsed now
-// that its dep_behavior is known.
+// that its dep_behavior is known, and the spec read is handed over.
 func (b *builder) endService() {
 	for _, d := range b.pendingDepends {
 		b.parseDepend(d)
 	}
 	b.pendingDepends = nil
+	if b.service != nil {
+		b.service.ServiceSpec = b.specs.spec(&b.spec)
+	}
 	b.service, b.period = nil, nil
 }
 

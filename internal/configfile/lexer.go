@@ -50,6 +50,11 @@ func lexLines(src []byte) (lines []logicalLine, danglingAt int) {
 		lineNo     int
 	)
 	text := string(src)
+	// At most a line per line end: grown by appending, the lines of a
+	// large file would leave four times their size in garbage.
+	if text != "" {
+		lines = make([]logicalLine, 0, strings.Count(text, "\n")+1)
+	}
 	for len(text) > 0 {
 		var phys string
 		if i := strings.IndexByte(text, '\n'); i >= 0 {

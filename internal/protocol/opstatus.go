@@ -70,7 +70,7 @@ func (o *OpStatus) SetGomonState(st *decide.State, flap bool) {
 		o.HostFirstFailures = append(o.HostFirstFailures, hs.FirstFailure)
 		o.HostConsecFailures = append(o.HostConsecFailures, hs.ConsecFailures)
 	}
-	o.HasFlap, o.Flapping, o.FlapPercent = flap, st.Flapping, st.FlapPercent
+	o.HasFlap, o.Flapping, o.FlapPercent = flap, st.Flapping, st.FlapPercent()
 }
 
 // Record formats s as one opstatus line, without the line end: key=value

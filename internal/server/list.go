@@ -202,7 +202,7 @@ func opstatus(st scheduler.Status) protocol.OpStatus {
 		ExitVal:      "undef",
 		Timer:        int64(math.Ceil(st.Timer.Seconds())),
 		LastSuccess:  s.LastSuccess,
-		LastTrap:     s.LastTrap,
+		LastTrap:     s.LastTrap(),
 		Ack:          s.Ack,
 		AckComment:   s.AckComment,
 		AlertsSent:   st.AlertsSent,

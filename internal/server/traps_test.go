@@ -85,7 +85,7 @@ func TestTrapsFromMonClient(t *testing.T) {
 	sendPerl(t, r, "monuser", "secret", "g1", "s1", "2", "trap from Mon::Client")
 	waitSummary(t, r, "g1", "s1", "trap from Mon::Client")
 	st, _ := r.Sched.StatusOf("g1", "s1")
-	if !st.State.OpStatus.IsFailure() || st.State.ExitVal != 2 || st.State.LastTrap == 0 ||
+	if !st.State.OpStatus.IsFailure() || st.State.ExitVal != 2 || st.State.LastTrap() == 0 ||
 		st.State.LastDetail != "\nline1\nline2\n" { // mon keeps the blank line after the summary
 
 		t.Fatalf("after the trap: %+v", st.State)

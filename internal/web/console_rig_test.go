@@ -149,7 +149,7 @@ echo 'web1 web3 timeout'; echo 'web1: no answer after 5s'; echo 'web3: no answer
 		must(t, r.Sched.TestMonitor("web", "http"))
 		r.Await(t, fmt.Sprintf("run %d", n), func() bool {
 			st, _ := r.Sched.StatusOf("web", "http")
-			return len(st.State.FlapHistory) == n
+			return len(st.State.FlapHistory()) == n
 		})
 	}
 	return serveConsole(t, r)

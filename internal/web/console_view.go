@@ -122,7 +122,7 @@ func flapOf(st scheduler.Status) (percent float64, flapping, ok bool) {
 	if st.Config == nil || st.Config.Flap == nil {
 		return 0, false, false
 	}
-	return st.State.FlapPercent, st.State.Flapping, true
+	return st.State.FlapPercent(), st.State.Flapping, true
 }
 
 func (w world) view(st scheduler.Status) svcView {

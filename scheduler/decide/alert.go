@@ -69,7 +69,7 @@ func (c *decider) serviceSubject(i int, a alertCall) subject {
 		first:      first,
 		input:      a.output,
 		output:     clipOutput(a.output),
-		prevOutput: c.st.FailureOutput,
+		prevOutput: c.st.FailureOutput(),
 	}
 }
 
@@ -101,7 +101,7 @@ func (c *decider) doAlert(a alertCall) {
 
 	// The state keeps clipped output; compare like with like.
 	summary := firstLine(clipOutput(a.output))
-	prevSummary := firstLine(st.FailureOutput)
+	prevSummary := firstLine(st.FailureOutput())
 	ackOK := a.typ == UpAlert || a.typ == AckAlert || a.typ == DisableAlert
 	if st.Ack != 0 && c.svc.UnackSummary && !ackOK && stripSpace(summary) != stripSpace(prevSummary) {
 		c.trace("", false, "unack_summary", "acknowledgement (%s) cleared: summary changed from %q to %q",
@@ -433,7 +433,7 @@ func EnvOf(st *State) Env {
 		FirstFailureBlank: st.FirstFailureBlank,
 		FirstSuccess:      st.FirstSuccess,
 		LastSuccess:       st.LastSuccess,
-		Intended:          st.Intended,
+		Intended:          st.Intended(),
 	}
 	if st.Ack != 0 {
 		e.Ack = st.AckComment

@@ -102,7 +102,7 @@ type State struct {
 	// ResetSchedule is set by Process when the interval changed and the
 	// fixed-rate schedule must restart from now (mon's _next_check := 0).
 	ResetSchedule bool
-	Flapping      bool `json:",omitempty"` // see FlapHistory
+	Flapping      bool `json:",omitempty"` // see FlapHistory and FlapPercent
 
 	// FirstSuccess, HasFirstSuccess: mon's _first_success, which it
 	// saves and loads but never assigns, so it exists only after a state
@@ -114,12 +114,9 @@ type State struct {
 	LastSummary    string
 	LastDetail     string
 	LastOutput     string
-	FailureOutput  string
 	Ack            int64
 	AckComment     string
 	DependStatus   *bool // nil = never evaluated
-	LastTrap       int64
-	Intended       string // "group:service" of a trap re-routed to default/default
 
 	// Interval is the current polling interval: the configured one, or
 	// failure_interval while that is active (FailureIntervalActive).
@@ -127,7 +124,6 @@ type State struct {
 	// FailureInterval is the service's failure_interval, changed by `set`
 	// as in mon (0: none).
 	FailureInterval time.Duration
-	OldInterval     time.Duration // the interval to restore (mon's _old_interval)
 
 	Periods []PeriodState // parallel to config.Service.Periods
 
@@ -137,10 +133,10 @@ type State struct {
 	// (host_verdicts, alert_per_host): a host enters with its first
 	// failure and leaves when it recovers.
 	Hosts map[string]*HostState `json:",omitempty"`
-	// FlapHistory is the last flap_detection results, oldest first
-	// (true = failure); Flapping is set while they flap.
-	FlapHistory []bool  `json:",omitempty"`
-	FlapPercent float64 `json:",omitempty"` // weighted percent state change over FlapHistory
+
+	// rare is what a service sets only when it fails, gets traps, or has
+	// failure_interval or flap detection (state.go): nil until then.
+	rare *rareState
 }
 
 // HostState is the verdict on one failing host of a service.
@@ -160,7 +156,11 @@ type HostState struct {
 func (st *State) Clone() State {
 	c := *st
 	c.Periods = slices.Clone(st.Periods)
-	c.FlapHistory = slices.Clone(st.FlapHistory)
+	if st.rare != nil {
+		r := *st.rare
+		r.FlapHistory = slices.Clone(r.FlapHistory)
+		c.rare = &r
+	}
 	if st.Hosts != nil {
 		c.Hosts = make(map[string]*HostState, len(st.Hosts))
 		for h, hs := range st.Hosts {

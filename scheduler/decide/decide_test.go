@@ -53,7 +53,7 @@ func TestFailureAndUpalert(t *testing.T) {
 			st.AlertCount, st.FailureCount, st.ConsecFailures, st.Periods[0].AlertSent)
 	}
 	if st.OpStatus != OK || st.LastOpStatus != OK || st.LastSummary != "web ok" || st.LastOutput != "web ok\n" ||
-		st.LastSuccess != base.Unix()+3 || st.LastFailure != 0 || st.FirstFailure != 0 || st.FailureOutput != "" {
+		st.LastSuccess != base.Unix()+3 || st.LastFailure != 0 || st.FirstFailure != 0 || st.FailureOutput() != "" {
 		t.Errorf("state after recovery: %+v", st)
 	}
 }
@@ -63,7 +63,7 @@ func TestFailureState(t *testing.T) {
 	st := NewState(svc)
 	run(t, svc, st, []ev{fail(5, "a\nb\nc", down), fail(7, "x\ny", down)})
 	if st.OpStatus != Fail || st.LastOpStatus != Fail || st.ExitVal != 1 || !st.HasExitVal ||
-		st.LastSummary != "x" || st.LastDetail != "y" || st.LastOutput != "x\ny" || st.FailureOutput != "x\ny" ||
+		st.LastSummary != "x" || st.LastDetail != "y" || st.LastOutput != "x\ny" || st.FailureOutput() != "x\ny" ||
 		st.FirstFailure != base.Unix()+5 || st.LastFailure != base.Unix()+7 || st.ConsecFailures != 2 ||
 		st.Periods[0].AlertSent != 2 || st.Periods[0].LastAlert != base.Unix()+7 {
 		t.Errorf("state: %+v", st)
@@ -212,7 +212,7 @@ func TestFailureInterval(t *testing.T) {
 func TestTraps(t *testing.T) {
 	svc := newService(newPeriod(t, "p"))
 	st := NewState(svc)
-	st.Intended = "nosuch:thing"
+	st.SetIntended("nosuch:thing")
 	out := "stray trap\n\nfrom elsewhere"
 	ds := run(t, svc, st, []ev{
 		{at: 0, kind: Trap, exit: 3, out: out, want: []string{"P0 trap log.alert down"}},

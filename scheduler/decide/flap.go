@@ -12,26 +12,26 @@ func (c *decider) flap(failed bool) {
 	if f == nil {
 		return
 	}
-	st := c.st
-	st.FlapHistory = append(st.FlapHistory, failed)
-	if n := len(st.FlapHistory) - f.Window; n > 0 {
-		st.FlapHistory = append(st.FlapHistory[:0], st.FlapHistory[n:]...)
+	st, r := c.st, c.st.edit()
+	r.FlapHistory = append(r.FlapHistory, failed)
+	if n := len(r.FlapHistory) - f.Window; n > 0 {
+		r.FlapHistory = append(r.FlapHistory[:0], r.FlapHistory[n:]...)
 	}
-	st.FlapPercent = percentStateChange(st.FlapHistory, f.Window)
+	r.FlapPercent = percentStateChange(r.FlapHistory, f.Window)
 	exit := st.ExitVal
 	switch {
-	case !st.Flapping && st.FlapPercent >= f.High:
+	case !st.Flapping && r.FlapPercent >= f.High:
 		st.Flapping = true
 		c.trace("", false, "flapping", "started flapping: %.1f%% state change over the last %d results, high threshold %g%%",
-			st.FlapPercent, f.Window, f.High)
+			r.FlapPercent, f.Window, f.High)
 		c.doAlert(alertCall{typ: FlappingAlert, retval: &exit,
-			output: fmt.Sprintf("flapping: %.0f%% state change over the last %d results\n", st.FlapPercent, f.Window)})
-	case st.Flapping && st.FlapPercent < f.Low:
+			output: fmt.Sprintf("flapping: %.0f%% state change over the last %d results\n", r.FlapPercent, f.Window)})
+	case st.Flapping && r.FlapPercent < f.Low:
 		st.Flapping = false
 		c.trace("", false, "flapping", "stopped flapping: %.1f%% state change over the last %d results, low threshold %g%%",
-			st.FlapPercent, f.Window, f.Low)
+			r.FlapPercent, f.Window, f.Low)
 		c.doAlert(alertCall{typ: FlapStopAlert, retval: &exit,
-			output: fmt.Sprintf("stopped flapping: %.0f%% state change over the last %d results\n", st.FlapPercent, f.Window)})
+			output: fmt.Sprintf("stopped flapping: %.0f%% state change over the last %d results\n", r.FlapPercent, f.Window)})
 	}
 }
 
@@ -40,7 +40,7 @@ func (c *decider) heldByFlapping(a alertCall) bool {
 	if !c.st.Flapping || !(a.isFailure() || a.typ == UpAlert) {
 		return false
 	}
-	c.trace("", false, "flapping", "held %s alert: the service is flapping (%.1f%% state change)", a.typ, c.st.FlapPercent)
+	c.trace("", false, "flapping", "held %s alert: the service is flapping (%.1f%% state change)", a.typ, c.st.FlapPercent())
 	return true
 }
 

@@ -53,15 +53,15 @@ func TestFlapDetection(t *testing.T) {
 				requireTrace(t, ds[2], "flapping", "held failure alert: the service is flapping (52.5% state change)")
 				requireTrace(t, ds[3], "flapping", "held up alert")
 				requireTrace(t, ds[7], "flapping", "stopped flapping: 0.0% state change over the last 5 results, low threshold 20%")
-				if st.Flapping || len(st.FlapHistory) != 5 || math.Abs(st.FlapPercent-27.5) > 1e-9 {
-					t.Errorf("flapping %v history %v percent %v", st.Flapping, st.FlapHistory, st.FlapPercent)
+				if st.Flapping || len(st.FlapHistory()) != 5 || math.Abs(st.FlapPercent()-27.5) > 1e-9 {
+					t.Errorf("flapping %v history %v percent %v", st.Flapping, st.FlapHistory(), st.FlapPercent())
 				}
 			}},
 		{name: "hysteresis: between LOW and HIGH the state stays", svc: flapping(5, 20, 50),
 			events: []ev{fail(0, "x", down), ok(60, "", up), fail(120, "x", flapStart), ok(180, ""), ok(240, ""), ok(300, "")},
 			check: func(t *testing.T, st *State, ds []Decision) {
-				if !st.Flapping || math.Abs(st.FlapPercent-42.5) > 1e-9 {
-					t.Errorf("flapping %v at %.2f%%", st.Flapping, st.FlapPercent)
+				if !st.Flapping || math.Abs(st.FlapPercent()-42.5) > 1e-9 {
+					t.Errorf("flapping %v at %.2f%%", st.Flapping, st.FlapPercent())
 				}
 			}},
 		{name: "the flapping alert carries the percentage", svc: flapping(3, 10, 90),
@@ -74,7 +74,7 @@ func TestFlapDetection(t *testing.T) {
 		{name: "off unless configured", svc: func(*config.Service) {},
 			events: []ev{fail(0, "x", down), ok(60, "", up), fail(120, "x", down), ok(180, "", up)},
 			check: func(t *testing.T, st *State, _ []Decision) {
-				if st.FlapHistory != nil || st.Flapping {
+				if st.FlapHistory() != nil || st.Flapping {
 					t.Errorf("flap state without flap_detection: %+v", st)
 				}
 			}},

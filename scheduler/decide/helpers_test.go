@@ -84,7 +84,7 @@ func newPeriod(t testing.TB, key string, opts ...func(*config.Period)) *config.P
 }
 
 func newService(periods ...*config.Period) *config.Service {
-	return &config.Service{Name: "s", Interval: time.Minute, Periods: periods}
+	return &config.Service{Name: "s", ServiceSpec: &config.ServiceSpec{Interval: time.Minute, Periods: periods}}
 }
 
 // world is the default world at second `at`: every alert but

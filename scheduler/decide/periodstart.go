@@ -31,7 +31,7 @@ func PeriodOpened(svc *config.Service, st *State, opened []int, w World) Decisio
 		c.hosts = &hostEvent{known: true, down: st.FailingHosts(w.Hosts)}
 	}
 	exit := st.ExitVal
-	c.doAlert(alertCall{typ: FailureAlert, output: st.FailureOutput, retval: &exit, opened: set})
+	c.doAlert(alertCall{typ: FailureAlert, output: st.FailureOutput(), retval: &exit, opened: set})
 	return c.d
 }
 

@@ -104,13 +104,13 @@ func (c *decider) failure(res Result, summary, detail string) {
 
 	// Traps do not touch the polling schedule.
 	if res.Kind == Monitor && st.FailureInterval > 0 && !st.FailureIntervalActive {
-		st.OldInterval = st.Interval
+		st.SetOldInterval(st.Interval)
 		st.Interval = st.FailureInterval
 		st.FailureIntervalActive = true
 		st.ResetSchedule = true
 		c.trace("", false, "failure_interval", "polling every %s while failing (failure_interval)", st.FailureInterval)
 	}
-	st.FailureOutput = clipOutput(res.Output)
+	st.SetFailureOutput(clipOutput(res.Output))
 }
 
 func (c *decider) success(res Result, summary, detail string) {
@@ -132,7 +132,7 @@ func (c *decider) success(res Result, summary, detail string) {
 	st.FirstFailure, st.HasFirstFailure, st.FirstFailureBlank = 0, true, false
 	st.LastFailure = 0
 	st.ConsecFailures = 0
-	st.FailureOutput = ""
+	st.SetFailureOutput("")
 	for i, p := range c.svc.Periods {
 		ps := &st.Periods[i]
 		if p.AlertEveryMode != config.EveryStrict {
@@ -144,8 +144,8 @@ func (c *decider) success(res Result, summary, detail string) {
 		ps.AlertSent = 0
 	}
 	if st.FailureInterval > 0 && st.FailureIntervalActive {
-		st.Interval = st.OldInterval
-		st.OldInterval = 0
+		st.Interval = st.OldInterval()
+		st.SetOldInterval(0)
 		st.FailureIntervalActive = false
 		st.ResetSchedule = true
 		c.trace("", false, "failure_interval", "back to polling every %s", st.Interval)

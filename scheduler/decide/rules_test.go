@@ -220,8 +220,8 @@ func TestHugeOutputIsClippedInTheState(t *testing.T) {
 		t.Fatalf("the alert did not get the whole output: %d actions", len(d.Actions))
 	}
 	if len(st.LastSummary) > MaxSummary || len(st.LastDetail) > MaxDetail+1 ||
-		len(st.LastOutput) > MaxSummary+MaxDetail+1 || len(st.FailureOutput) > MaxSummary+MaxDetail+1 {
-		t.Errorf("state keeps %d/%d/%d/%d bytes", len(st.LastSummary), len(st.LastDetail), len(st.LastOutput), len(st.FailureOutput))
+		len(st.LastOutput) > MaxSummary+MaxDetail+1 || len(st.FailureOutput()) > MaxSummary+MaxDetail+1 {
+		t.Errorf("state keeps %d/%d/%d/%d bytes", len(st.LastSummary), len(st.LastDetail), len(st.LastOutput), len(st.FailureOutput()))
 	}
 	if !strings.HasSuffix(st.LastSummary, "bytes cut]") || !strings.HasPrefix(st.LastSummary, "xxx") {
 		t.Errorf("summary %q…", st.LastSummary[:40])
