@@ -46,7 +46,8 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 		return err
 	}
 	s.mu.readLock()
-	old := s.services // only a load replaces it, and loads wait for resetMu
+	// Only a load replaces them, and loads wait for resetMu.
+	old, oldByName := s.services, s.byName
 	s.mu.Unlock()
 	if !o.Force && len(old) > 0 && !hasServices(cfg) {
 		s.log.Error("reset refused: "+ErrNoServices.Error(), "file", cfg.Source, "running_services", len(old))
@@ -55,38 +56,44 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	// The new records, and which old service each takes its state from,
 	// are made without the lock: names and configuration do not change.
 	l := s.build(cfg)
-	var match []*service
+	var prev, gone []*service
 	if o.KeepState {
-		match = matchServices(l.byName, old)
+		prev, gone = pairServices(l, old, oldByName)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	stopped, keepstate := o.Stopped, o.KeepState
 	now := s.clk.Now()
 	if stopped && !s.stopped {
 		s.stopped = true
 		s.stoppedAt = now
 	}
-	var disabled protocol.DisabledState
+	var (
+		disabled protocol.DisabledState
+		save     *stateSave
+	)
 	if keepstate {
-		disabled = s.disabledState()
-		s.saveState("all") // as mon does; errors are logged
+		// As mon does; written once the lock is released (errors are
+		// logged), from the services replaced below.
+		disabled, save = s.resetSave(old)
 	}
-	for _, svc := range s.services {
+	for _, svc := range old {
 		if svc.cancel != nil {
 			svc.cancel(nil) // the run's result is dropped: its generation is gone
 		}
 	}
 	s.log.Info("resetting, and re-reading configuration " + cfg.Source)
 	s.bulkArm = true
-	s.install(l, now)
-	if keepstate {
-		s.carryOpstatus(old, match)
-		s.carrySchedules(old, match)
-	}
+	s.install(l, now, prev)
 	s.endBulkArm()
 	if keepstate {
+		// The services' disables came with their state (carry); what
+		// mon's state file would name without a service to apply to:
 		s.applyDisabled(disabled)
+		for _, svc := range gone {
+			if svc.st.Disabled {
+				s.log.Error("undefined group or service reading state file: disable service " + svc.w.name + " " + svc.cfg.Name)
+			}
+		}
 	}
 	s.downtimesDue(now, true)
 	s.beginLog(now)
@@ -98,6 +105,10 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	}
 	s.emit(Event{Kind: "load", Time: now})
 	s.poke()
+	s.mu.Unlock()
+	if save != nil {
+		s.writeState(save)
+	}
 	return nil
 }
 
@@ -184,38 +195,44 @@ func hasServices(cfg *config.Config) bool {
 	return false
 }
 
-// carrySchedules keeps the fixed-rate schedule of every service whose
-// interval a keep-state reset leaves as it was: its next run stays where
-// it was planned instead of one interval (plus phase) after the reset, so
-// a reload does not disturb the services it does not change. (mon
-// restarts every schedule; what a run sees is the same, only when.)
-// Services that were running, waiting for a slot or on failure_interval
-// start over, as do all while the scheduler is stopped. Called with s.mu
-// held, after install; match is matchServices of old.
-func (s *Scheduler) carrySchedules(old, match []*service) {
-	if s.stopped {
-		return
+// pairServices returns, for each of l's services, the old service of
+// the same name (nil if none), and the old services without a new one:
+// what a keep-state reset carries over, and what it drops.
+func pairServices(l *loaded, old []*service, oldByName map[string]*service) (prev, gone []*service) {
+	prev = make([]*service, len(l.services))
+	for i, svc := range l.services {
+		prev[i] = oldByName[svc.key()]
 	}
-	for i, o := range old {
-		svc := match[i]
-		if svc == nil || o.running || o.queued || o.due[tRun] == 0 {
-			continue
+	for _, o := range old {
+		if l.byName[o.key()] == nil {
+			gone = append(gone, o)
 		}
-		c, oc := svc.cfg, o.cfg
-		if c.Schedule != nil || oc.Schedule != nil || c.Interval <= 0 || c.Interval != oc.Interval || o.st.Interval != oc.Interval {
-			continue
-		}
-		s.arm(svc, tRun, o.due[tRun].Time())
-		svc.planned, svc.phase = o.planned, o.phase
+	}
+	return prev, gone
+}
+
+// carry gives svc, a new record not yet armed, what a keep-state reset
+// keeps of from, the old service of its name: the opstatus and disabled
+// state as mon's state files give them back. Called with s.mu held.
+func carry(svc, from *service) {
+	carryOpstatus(svc, from)
+	if from.st.Disabled {
+		svc.st.Disabled = true
 	}
 }
 
-// matchServices returns, for each of old, the service of byName with the
-// same name (nil if none): what a keep-state reset carries over.
-func matchServices(byName map[string]*service, old []*service) []*service {
-	match := make([]*service, len(old))
-	for i, o := range old {
-		match[i] = byName[o.key()]
+// keepsSchedule reports whether a keep-state reset keeps the fixed-rate
+// schedule of from, the old service of svc's name: when the reload leaves
+// its interval as it was, its next run stays where it was planned
+// instead of one interval (plus phase) after the reset, so a reload does
+// not disturb the services it does not change. (mon restarts every
+// schedule; what a run sees is the same, only when.) Services that were
+// running, waiting for a slot or on failure_interval start over, as do
+// all while the scheduler is stopped. Called with s.mu held.
+func (s *Scheduler) keepsSchedule(svc, from *service) bool {
+	if s.stopped || from.running || from.queued || from.due[tRun] == 0 {
+		return false
 	}
-	return match
+	c, oc := svc.cfg, from.cfg
+	return c.Schedule == nil && oc.Schedule == nil && c.Interval > 0 && c.Interval == oc.Interval && from.st.Interval == oc.Interval
 }

@@ -119,6 +119,11 @@ type Scheduler struct {
 	// still waiting give up then.
 	stopping chan struct{}
 
+	// saveSeq numbers the saves of the state files (taken under mu);
+	// stateFiles orders their writes, made after mu is released.
+	saveSeq    uint64
+	stateFiles [nStateFiles]stateFile
+
 	// bulkArm makes arm append to timers, for endBulkArm to order them
 	// at once: a load arms every service, and one heap.Init of them
 	// costs a fraction of as many pushes, with the lock held.
@@ -312,18 +317,22 @@ func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 	if !when.IsZero() {
 		e := timerEntry{when: svc.due[k], svc: svc, kind: k, gen: svc.timerGen[k]}
 		if s.bulkArm {
-			s.timers = append(s.timers, e)
-		} else {
-			heap.Push(&s.timers, e)
+			s.timers = append(s.timers, e) // endBulkArm pokes
+			return
 		}
+		heap.Push(&s.timers, e)
 		s.poke()
 	}
 }
 
-// endBulkArm ends arming in bulk: the timers are a heap again.
+// endBulkArm ends arming in bulk: the timers are a heap again, and the
+// loop is poked once for them all.
 func (s *Scheduler) endBulkArm() {
 	s.bulkArm = false
 	heap.Init(&s.timers)
+	if len(s.timers) > 0 {
+		s.poke()
+	}
 }
 
 // runDue fires every timer that is due at now and returns the time of

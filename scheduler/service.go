@@ -127,7 +127,7 @@ func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
 // disabled watches. Called with s.mu held.
 func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 	s.bulkArm = true
-	s.install(s.build(cfg), now)
+	s.install(s.build(cfg), now, nil)
 	s.endBulkArm()
 }
 
@@ -141,6 +141,7 @@ type loaded struct {
 	services   []*service // config order
 	byName     map[string]*service
 	alertProgs map[string]alertProg
+	timers     timerHeap // empty, with room for the services' first timers
 }
 
 // build makes the records of cfg's services: fresh state, resolved
@@ -191,19 +192,25 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 			svc.phase = step * time.Duration(i)
 		}
 	}
+	// A run timer per service, some trap and window timers: allocated
+	// here, install only appends (with the lock held).
+	l.timers = make(timerHeap, 0, len(l.services)+len(l.services)/8+8)
 	return l
 }
 
 // install makes l the running configuration: a new generation, timers
-// armed from now. Called with s.mu held, arming in bulk.
-func (s *Scheduler) install(l *loaded, now time.Time) {
+// armed from now. prev, when not nil, is a keep-state reset's old
+// service for each new one (pairServices): each takes its state, and its
+// schedule when keepsSchedule, on the way (one pass over the services,
+// the lock held). Called with s.mu held, arming in bulk.
+func (s *Scheduler) install(l *loaded, now time.Time, prev []*service) {
 	s.gen++
 	s.cfg = l.cfg
 	s.maxKeep = l.cfg.Globals.HistLength
 	s.groups, s.watches, s.services, s.byName = l.groups, l.watches, l.services, l.byName
 	s.alertProgs = l.alertProgs
 	s.waitq = nil
-	s.timers = nil
+	s.timers = l.timers
 	s.running = 0
 	// Disabled hosts survive only while they are still group members.
 	for g, hosts := range s.disabledHosts {
@@ -217,10 +224,17 @@ func (s *Scheduler) install(l *loaded, now time.Time) {
 	if s.stopped {
 		s.stoppedAt = now
 	}
-	for _, svc := range s.services {
+	for i, svc := range s.services {
 		svc.gen = s.gen
 		svc.states[0].Time = now
-		s.armFirst(svc, now)
+		var from *service // whose schedule svc keeps
+		if prev != nil && prev[i] != nil {
+			carry(svc, prev[i])
+			if s.keepsSchedule(svc, prev[i]) {
+				from = prev[i]
+			}
+		}
+		s.armFirst(svc, now, from)
 	}
 }
 
@@ -230,7 +244,9 @@ const phaseStep = time.Millisecond
 // armFirst schedules a service's first run and trap timer after a load.
 // Like mon, the first run is not immediate: it comes one interval after
 // start, plus the service's phase (or at a random point within randstart).
-func (s *Scheduler) armFirst(svc *service, now time.Time) {
+// A service that keeps the schedule of from (keepsSchedule) runs when
+// from would have.
+func (s *Scheduler) armFirst(svc *service, now time.Time, from *service) {
 	c := svc.cfg
 	switch {
 	case c.Schedule != nil:
@@ -238,9 +254,16 @@ func (s *Scheduler) armFirst(svc *service, now time.Time) {
 	case c.Interval > 0:
 		first := c.Interval + svc.phase
 		if rs := s.cfg.Globals.RandStart; rs > 0 {
+			// Drawn even for a kept schedule: the other services'
+			// starts stay what they were.
 			first = time.Duration(s.rng.Int64N(int64(rs)))
 		}
-		s.arm(svc, tRun, now.Add(first))
+		when := now.Add(first)
+		if from != nil {
+			when = from.due[tRun].Time()
+			svc.planned, svc.phase = from.planned, from.phase
+		}
+		s.arm(svc, tRun, when)
 	}
 	if c.TrapTimeout > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(c.TrapTimeout))
