@@ -199,7 +199,7 @@ func (s *Scheduler) downtimesDue(now time.Time, save bool) {
 		changed = true
 		return true
 	})
-	for _, svc := range s.services {
+	for _, svc := range s.dtServices {
 		// (Without ended windows, skip making 100,000 keys under the lock.)
 		if svc.st.Disabled || len(s.windowsEnded) > 0 && now.Before(s.windowsEnded[svc.key()]) {
 			continue // by an operator, or by a window already; or ended early
@@ -274,7 +274,7 @@ func (s *Scheduler) armDowntimes(now time.Time) {
 	for _, d := range s.downtimes {
 		earliest(d.Until)
 	}
-	for _, svc := range s.services {
+	for _, svc := range s.dtServices {
 		for _, dt := range svc.cfg.Downtimes {
 			earliest(dt.Start.Next(now))
 		}

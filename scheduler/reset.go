@@ -56,7 +56,10 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	// The new records, and which old service each takes its state from,
 	// are made without the lock: names and configuration do not change.
 	l := s.build(cfg)
-	var prev, gone []*service
+	var (
+		prev []pairing
+		gone []*service
+	)
 	if o.KeepState {
 		prev, gone = pairServices(l, old, oldByName)
 	}
@@ -76,9 +79,15 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 		// logged), from the services replaced below.
 		disabled, save = s.resetSave(old)
 	}
-	for _, svc := range old {
+	// Running monitors are ended, their results dropped: their generation
+	// is gone. install ends those of the services it carries over.
+	ending := old
+	if keepstate {
+		ending = gone
+	}
+	for _, svc := range ending {
 		if svc.cancel != nil {
-			svc.cancel(nil) // the run's result is dropped: its generation is gone
+			svc.cancel(nil)
 		}
 	}
 	s.log.Info("resetting, and re-reading configuration " + cfg.Source)
@@ -195,13 +204,29 @@ func hasServices(cfg *config.Config) bool {
 	return false
 }
 
-// pairServices returns, for each of l's services, the old service of
-// the same name (nil if none), and the old services without a new one:
-// what a keep-state reset carries over, and what it drops.
-func pairServices(l *loaded, old []*service, oldByName map[string]*service) (prev, gone []*service) {
-	prev = make([]*service, len(l.services))
+// pairing is what a keep-state reset carries to a new service: from,
+// the old service of the same name (nil if none), and what the two
+// configurations, which do not change, decide about it, so that the
+// pass with the lock held reads no more of them.
+type pairing struct {
+	from     *service
+	plain    bool // plainRecord(from): no text round trip needed
+	sameRate bool // both run at the same fixed rate (keepsSchedule)
+}
+
+// pairServices returns the pairing of each of l's services and the old
+// services without a new one: what a keep-state reset carries over, and
+// what it drops. It reads only names and configuration.
+func pairServices(l *loaded, old []*service, oldByName map[string]*service) (prev []pairing, gone []*service) {
+	prev = make([]pairing, len(l.services))
 	for i, svc := range l.services {
-		prev[i] = oldByName[svc.key()]
+		o := oldByName[svc.key()]
+		if o == nil {
+			continue
+		}
+		c, oc := svc.cfg, o.cfg
+		prev[i] = pairing{from: o, plain: plainRecord(o),
+			sameRate: c.Schedule == nil && oc.Schedule == nil && c.Interval > 0 && c.Interval == oc.Interval}
 	}
 	for _, o := range old {
 		if l.byName[o.key()] == nil {
@@ -212,27 +237,28 @@ func pairServices(l *loaded, old []*service, oldByName map[string]*service) (pre
 }
 
 // carry gives svc, a new record not yet armed, what a keep-state reset
-// keeps of from, the old service of its name: the opstatus and disabled
-// state as mon's state files give them back. Called with s.mu held.
-func carry(svc, from *service) {
-	carryOpstatus(svc, from)
-	if from.st.Disabled {
+// keeps of its old service: the opstatus and disabled state as mon's
+// state files give them back. Called with s.mu held.
+func (p pairing) carry(svc *service) {
+	if p.plain {
+		carryState(svc, p.from)
+	} else {
+		carryOpstatus(svc, p.from)
+	}
+	if p.from.st.Disabled {
 		svc.st.Disabled = true
 	}
 }
 
 // keepsSchedule reports whether a keep-state reset keeps the fixed-rate
-// schedule of from, the old service of svc's name: when the reload leaves
-// its interval as it was, its next run stays where it was planned
-// instead of one interval (plus phase) after the reset, so a reload does
-// not disturb the services it does not change. (mon restarts every
-// schedule; what a run sees is the same, only when.) Services that were
-// running, waiting for a slot or on failure_interval start over, as do
-// all while the scheduler is stopped. Called with s.mu held.
-func (s *Scheduler) keepsSchedule(svc, from *service) bool {
-	if s.stopped || from.running || from.queued || from.due[tRun] == 0 {
-		return false
-	}
-	c, oc := svc.cfg, from.cfg
-	return c.Schedule == nil && oc.Schedule == nil && c.Interval > 0 && c.Interval == oc.Interval && from.st.Interval == oc.Interval
+// schedule of svc's old service: when the reload leaves its interval as it
+// was, its next run stays where it was planned instead of one interval
+// (plus phase) after the reset, so a reload does not disturb the
+// services it does not change. (mon restarts every schedule; what a run
+// sees is the same, only when.) Services that were running, waiting for
+// a slot or on failure_interval start over, as do all while the
+// scheduler is stopped. Called with s.mu held.
+func (s *Scheduler) keepsSchedule(svc *service, p pairing) bool {
+	o := p.from // its configured interval is svc's (sameRate)
+	return p.sameRate && !s.stopped && !o.running && !o.queued && o.due[tRun] != 0 && o.st.Interval == svc.cfg.Interval
 }

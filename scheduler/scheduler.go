@@ -89,8 +89,11 @@ type Scheduler struct {
 	gen      uint64 // configuration generation; results of older runs are dropped
 	watches  []*watch
 	services []*service // config order
-	byName   map[string]*service
-	groups   map[string]*group
+	// dtServices are the services with configured downtimes, which the
+	// downtime timer looks at (config order).
+	dtServices []*service
+	byName     map[string]*service
+	groups     map[string]*group
 	// disabledHosts and disabledWatches survive a reset, as in mon.
 	disabledHosts   map[string]map[string]bool // group -> host
 	disabledWatches map[string]bool

@@ -139,6 +139,7 @@ type loaded struct {
 	groups     map[string]*group
 	watches    []*watch
 	services   []*service // config order
+	dtServices []*service // with configured downtimes
 	byName     map[string]*service
 	alertProgs map[string]alertProg
 	timers     timerHeap // empty, with room for the services' first timers
@@ -172,6 +173,9 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 			resolveShared(svc, res, seen)
 			w.services = append(w.services, svc)
 			l.services = append(l.services, svc)
+			if len(sc.Downtimes) > 0 {
+				l.dtServices = append(l.dtServices, svc)
+			}
 			l.byName[svc.key()] = svc
 		}
 		l.watches = append(l.watches, w)
@@ -203,11 +207,11 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 // service for each new one (pairServices): each takes its state, and its
 // schedule when keepsSchedule, on the way (one pass over the services,
 // the lock held). Called with s.mu held, arming in bulk.
-func (s *Scheduler) install(l *loaded, now time.Time, prev []*service) {
+func (s *Scheduler) install(l *loaded, now time.Time, prev []pairing) {
 	s.gen++
 	s.cfg = l.cfg
 	s.maxKeep = l.cfg.Globals.HistLength
-	s.groups, s.watches, s.services, s.byName = l.groups, l.watches, l.services, l.byName
+	s.groups, s.watches, s.services, s.dtServices, s.byName = l.groups, l.watches, l.services, l.dtServices, l.byName
 	s.alertProgs = l.alertProgs
 	s.waitq = nil
 	s.timers = l.timers
@@ -228,10 +232,13 @@ func (s *Scheduler) install(l *loaded, now time.Time, prev []*service) {
 		svc.gen = s.gen
 		svc.states[0].Time = now
 		var from *service // whose schedule svc keeps
-		if prev != nil && prev[i] != nil {
-			carry(svc, prev[i])
+		if prev != nil && prev[i].from != nil {
+			if c := prev[i].from.cancel; c != nil {
+				c(nil) // as Reset does for the others
+			}
+			prev[i].carry(svc)
 			if s.keepsSchedule(svc, prev[i]) {
-				from = prev[i]
+				from = prev[i].from
 			}
 		}
 		s.armFirst(svc, now, from)

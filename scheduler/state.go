@@ -191,8 +191,12 @@ func (s *Scheduler) disabledState() protocol.DisabledState {
 // disabledGroups is disabledState without the services.
 func (s *Scheduler) disabledGroups() protocol.DisabledState {
 	var d protocol.DisabledState
+	// (Without any disabled, skip walking every group with the lock held.)
 	// One line per group the host is disabled in, as mon writes it.
 	for _, g := range s.cfg.HostGroups {
+		if len(s.disabledHosts) == 0 {
+			break
+		}
 		for _, h := range g.Hosts {
 			if s.disabledHosts[g.Name][h] {
 				d.Hosts = append(d.Hosts, h)
@@ -200,6 +204,9 @@ func (s *Scheduler) disabledGroups() protocol.DisabledState {
 		}
 	}
 	for _, w := range s.watches {
+		if len(s.disabledWatches) == 0 {
+			break
+		}
 		if s.disabledWatches[w.name] {
 			d.Watches = append(d.Watches, w.name)
 		}
