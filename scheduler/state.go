@@ -57,7 +57,7 @@ type stateSave struct {
 }
 
 // fileSave is one file of a save: data, or what render makes when the
-// file is written (render must read only what no longer changes: the
+// save is written (render must read only what no longer changes: the
 // services a reset has replaced), or no file (remove).
 type fileSave struct {
 	path   string
@@ -92,6 +92,13 @@ func (s *Scheduler) newSave() *stateSave {
 // writeState writes a save's files, each unless a later save has been
 // written to it already. Errors are logged; the first is returned.
 func (s *Scheduler) writeState(sv *stateSave) error {
+	// Everything is rendered first: what render reads (a reset's
+	// replaced services) can then be freed while the files are written.
+	for _, f := range sv.files {
+		if f != nil && f.render != nil {
+			f.data, f.render = f.render(), nil
+		}
+	}
 	var first error
 	for i, f := range sv.files {
 		if f == nil {
@@ -123,11 +130,7 @@ func (f *fileSave) write() error {
 		}
 		return nil
 	}
-	data := f.data
-	if f.render != nil {
-		data = f.render()
-	}
-	return atomicfile.WriteFileAtomic(f.path, data, 0o644)
+	return atomicfile.WriteFileAtomic(f.path, f.data, 0o644)
 }
 
 // LoadState reads the named state files back ("disabled", "opstatus",
