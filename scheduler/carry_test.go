@@ -76,7 +76,7 @@ watch g2
 			}
 		}
 		now := r.clk.Now()
-		text := s.encodeOpstatus()
+		text := encodeOpstatus(old)
 		var ref strings.Builder // the file as the general formatter writes it
 		for _, svc := range old {
 			ref.WriteString(protocol.FormatStateRecord(stateRecord(svc)) + "\n")
@@ -87,8 +87,11 @@ watch g2
 		s.load(s.cfg, now)
 		s.decodeOpstatus(text)
 		want := carriedView(s.services)
+		oldIdx := s.watchIdx
 		s.load(s.cfg, now)
-		s.carryOpstatus(old, matchServices(s.watchIdx, old))
+		for _, svc := range s.services {
+			carryOpstatus(svc, oldIdx.service(svc.w.name, svc.cfg.Name))
+		}
 		if got := carriedView(s.services); !reflect.DeepEqual(got, want) {
 			t.Fatalf("iteration %d: carried\n%+v\nthe state file gives\n%+v", iter, got, want)
 		}
@@ -139,5 +142,86 @@ watch g
 		if st := r.status("g", svc); st.Timer != want {
 			t.Errorf("%s: next run in %v, want %v", svc, st.Timer, want)
 		}
+	}
+}
+
+// A reset keeping the state writes the state files of the services it
+// replaces, as mon does, although it writes them after releasing the
+// lock: a removed service is in them, its successor's state is not.
+func TestResetSavesTheReplacedServices(t *testing.T) {
+	cfg := func(svcs ...string) string {
+		c := "hostgroup g h1\n\nwatch g\n"
+		for _, s := range svcs {
+			c += "    service " + s + "\n        interval 10s\n        monitor ok.monitor\n"
+		}
+		return c
+	}
+	r := newRig(t, cfg("s", "gone"), map[string]any{"ok.monitor": okMonitor()})
+	s := r.s
+	s.mu.Lock()
+	s.watchIdx.service("g", "s").st.LastSummary = "before the reset"
+	s.watchIdx.service("g", "gone").st.Disabled = true
+	s.watchIdx.service("g", "gone").st.LastSummary = "removed"
+	want := string(encodeOpstatus(s.services))
+	s.mu.Unlock()
+	next := newRig(t, cfg("s", "new"), map[string]any{"ok.monitor": okMonitor()}).s.Config()
+	s.opts.Reload = func() (*config.Config, error) { return next, nil }
+	if err := s.Reset(ResetOptions{KeepState: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.read("state/opstatus"); got != want {
+		t.Errorf("opstatus file\n%s\nwant the replaced services'\n%s", got, want)
+	}
+	if got := r.read("state/disabled"); !strings.Contains(got, "disable service g gone") {
+		t.Errorf("disabled file %q does not name the replaced disabled service", got)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if got := s.watchIdx.service("g", "s").st.LastSummary; got != "before the reset" {
+		t.Errorf("carried summary %q", got)
+	}
+	if s.watchIdx.service("g", "new").st.Disabled || s.watchIdx.service("g", "s").st.Disabled {
+		t.Error("a disable went to another service")
+	}
+}
+
+// State files are written after the lock is released, so saves can reach
+// a file out of order; the older state must never replace the newer.
+func TestStateSavesKeepTheirOrder(t *testing.T) {
+	r := newRig(t, `
+hostgroup g h1
+
+watch g
+    service s
+        interval 10s
+        monitor ok.monitor
+`, map[string]any{"ok.monitor": okMonitor()})
+	s := r.s
+	snap := func(summary string, disabled bool) *stateSave {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		svc := s.watchIdx.service("g", "s")
+		svc.st.LastSummary, svc.st.Disabled = summary, disabled
+		return s.snapshotState([]string{"all"})
+	}
+	older, newer := snap("older", true), snap("newer", false)
+	if err := s.writeState(newer); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.writeState(older); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.read("state/opstatus"); !strings.Contains(got, "last_summary=newer") {
+		t.Errorf("opstatus file %q: an older save replaced the newer", got)
+	}
+	if got := r.read("state/disabled"); strings.Contains(got, "disable service") {
+		t.Errorf("disabled file %q: an older save replaced the newer", got)
+	}
+	// A save taken after both is written.
+	if err := s.writeState(snap("newest", false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.read("state/opstatus"); !strings.Contains(got, "last_summary=newest") {
+		t.Errorf("opstatus file %q: the newest save was not written", got)
 	}
 }

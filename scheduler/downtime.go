@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomon/gomon/internal/atomicfile"
 	"github.com/gomon/gomon/internal/protocol"
 )
 
@@ -200,7 +199,7 @@ func (s *Scheduler) downtimesDue(now time.Time, save bool) {
 		changed = true
 		return true
 	})
-	for _, svc := range s.services {
+	for _, svc := range s.dtServices {
 		// (Without ended windows, skip making 100,000 keys under the lock.)
 		if svc.st.Disabled || len(s.windowsEnded) > 0 && now.Before(s.windowsEnded[svc.key()]) {
 			continue // by an operator, or by a window already; or ended early
@@ -275,7 +274,7 @@ func (s *Scheduler) armDowntimes(now time.Time) {
 	for _, d := range s.downtimes {
 		earliest(d.Until)
 	}
-	for _, svc := range s.services {
+	for _, svc := range s.dtServices {
 		for _, dt := range svc.cfg.Downtimes {
 			earliest(dt.Start.Next(now))
 		}
@@ -287,22 +286,18 @@ func (s *Scheduler) armDowntimes(now time.Time) {
 	}
 }
 
-// saveDowntimes writes the downtimes state file (beside mon's disabled,
-// which mon and gomon read alike).
-func (s *Scheduler) saveDowntimes() error {
-	if len(s.downtimes) == 0 {
-		// Without downtimes there is no file: a state directory of a
-		// configuration that does not use them holds mon's files only.
-		if err := os.Remove(s.statePath("downtimes")); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
-	}
+// downtimesSave is the downtimes state file's part of a save (beside
+// mon's disabled, which mon and gomon read alike). Called with s.mu held.
+func (s *Scheduler) downtimesSave() *fileSave {
+	// Without downtimes there is no file: a state directory of a
+	// configuration that does not use them holds mon's files only.
+	f := &fileSave{path: s.statePath("downtimes"), remove: len(s.downtimes) == 0, errMsg: "could not write to downtimes state file"}
 	var b bytes.Buffer
 	for _, d := range s.downtimes {
 		b.WriteString(d.Line() + "\n")
 	}
-	return atomicfile.WriteFileAtomic(s.statePath("downtimes"), b.Bytes(), 0o644)
+	f.data = b.Bytes()
+	return f
 }
 
 // loadDowntimes reads the downtimes state file; a missing one is no

@@ -46,7 +46,8 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 		return err
 	}
 	s.mu.readLock()
-	old := s.services // only a load replaces it, and loads wait for resetMu
+	// Only a load replaces them, and loads wait for resetMu.
+	old, oldIdx := s.services, s.watchIdx
 	s.mu.Unlock()
 	if !o.Force && len(old) > 0 && !hasServices(cfg) {
 		s.log.Error("reset refused: "+ErrNoServices.Error(), "file", cfg.Source, "running_services", len(old))
@@ -55,38 +56,53 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	// The new records, and which old service each takes its state from,
 	// are made without the lock: names and configuration do not change.
 	l := s.build(cfg)
-	var match []*service
+	var (
+		prev []pairing
+		gone []*service
+	)
 	if o.KeepState {
-		match = matchServices(l.watchIdx, old)
+		prev, gone = pairServices(l, old, oldIdx)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	stopped, keepstate := o.Stopped, o.KeepState
 	now := s.clk.Now()
 	if stopped && !s.stopped {
 		s.stopped = true
 		s.stoppedAt = now
 	}
-	var disabled protocol.DisabledState
+	var (
+		disabled protocol.DisabledState
+		save     *stateSave
+	)
 	if keepstate {
-		disabled = s.disabledState()
-		s.saveState("all") // as mon does; errors are logged
+		// As mon does; written once the lock is released (errors are
+		// logged), from the services replaced below.
+		disabled, save = s.resetSave(old)
 	}
-	for _, svc := range s.services {
+	// Running monitors are ended, their results dropped: their generation
+	// is gone. install ends those of the services it carries over.
+	ending := old
+	if keepstate {
+		ending = gone
+	}
+	for _, svc := range ending {
 		if svc.cancel != nil {
-			svc.cancel(nil) // the run's result is dropped: its generation is gone
+			svc.cancel(nil)
 		}
 	}
 	s.log.Info("resetting, and re-reading configuration " + cfg.Source)
 	s.bulkArm = true
-	s.install(l, now)
-	if keepstate {
-		s.carryOpstatus(old, match)
-		s.carrySchedules(old, match)
-	}
+	s.install(l, now, prev)
 	s.endBulkArm()
 	if keepstate {
+		// The services' disables came with their state (carry); what
+		// mon's state file would name without a service to apply to:
 		s.applyDisabled(disabled)
+		for _, svc := range gone {
+			if svc.st.Disabled {
+				s.log.Error("undefined group or service reading state file: disable service " + svc.w.name + " " + svc.cfg.Name)
+			}
+		}
 	}
 	s.downtimesDue(now, true)
 	s.beginLog(now)
@@ -98,6 +114,10 @@ func (s *Scheduler) Reset(o ResetOptions) error {
 	}
 	s.emit(Event{Kind: "load", Time: now})
 	s.poke()
+	s.mu.Unlock()
+	if save != nil {
+		s.writeState(save)
+	}
 	return nil
 }
 
@@ -184,38 +204,61 @@ func hasServices(cfg *config.Config) bool {
 	return false
 }
 
-// carrySchedules keeps the fixed-rate schedule of every service whose
-// interval a keep-state reset leaves as it was: its next run stays where
-// it was planned instead of one interval (plus phase) after the reset, so
-// a reload does not disturb the services it does not change. (mon
-// restarts every schedule; what a run sees is the same, only when.)
-// Services that were running, waiting for a slot or on failure_interval
-// start over, as do all while the scheduler is stopped. Called with s.mu
-// held, after install; match is matchServices of old.
-func (s *Scheduler) carrySchedules(old, match []*service) {
-	if s.stopped {
-		return
-	}
-	for i, o := range old {
-		svc := match[i]
-		if svc == nil || o.running || o.queued || o.due[tRun] == 0 {
+// pairing is what a keep-state reset carries to a new service: from,
+// the old service of the same name (nil if none), and what the two
+// configurations, which do not change, decide about it, so that the
+// pass with the lock held reads no more of them.
+type pairing struct {
+	from     *service
+	plain    bool // plainRecord(from): no text round trip needed
+	sameRate bool // both run at the same fixed rate (keepsSchedule)
+}
+
+// pairServices returns the pairing of each of l's services and the old
+// services without a new one: what a keep-state reset carries over, and
+// what it drops. It reads only names and configuration.
+func pairServices(l *loaded, old []*service, oldIdx watchIndex) (prev []pairing, gone []*service) {
+	prev = make([]pairing, len(l.services))
+	for i, svc := range l.services {
+		o := oldIdx.service(svc.w.name, svc.cfg.Name)
+		if o == nil {
 			continue
 		}
 		c, oc := svc.cfg, o.cfg
-		if c.Schedule != nil || oc.Schedule != nil || c.Interval <= 0 || c.Interval != oc.Interval || o.st.Interval != oc.Interval {
-			continue
+		prev[i] = pairing{from: o, plain: plainRecord(o),
+			sameRate: c.Schedule == nil && oc.Schedule == nil && c.Interval > 0 && c.Interval == oc.Interval}
+	}
+	for _, o := range old {
+		if l.watchIdx.service(o.w.name, o.cfg.Name) == nil {
+			gone = append(gone, o)
 		}
-		s.arm(svc, tRun, o.due[tRun].Time())
-		svc.planned, svc.phase = o.planned, o.phase
+	}
+	return prev, gone
+}
+
+// carry gives svc, a new record not yet armed, what a keep-state reset
+// keeps of its old service: the opstatus and disabled state as mon's
+// state files give them back. Called with s.mu held.
+func (p pairing) carry(svc *service) {
+	if p.plain {
+		carryState(svc, p.from)
+	} else {
+		carryOpstatus(svc, p.from)
+	}
+	if p.from.st.Disabled {
+		svc.st.Disabled = true
 	}
 }
 
-// matchServices returns, for each of old, the service of idx with the
-// same name (nil if none): what a keep-state reset carries over.
-func matchServices(idx watchIndex, old []*service) []*service {
-	match := make([]*service, len(old))
-	for i, o := range old {
-		match[i] = idx.service(o.w.name, o.cfg.Name)
-	}
-	return match
+// keepsSchedule reports whether a keep-state reset keeps the fixed-rate
+// schedule of svc's old service: when the reload leaves its interval as it
+// was, its next run stays where it was planned instead of one interval
+// (plus phase) after the reset, so a reload does not disturb the
+// services it does not change. (mon restarts every schedule; what a run
+// sees is the same, only when.) Services that were running, waiting for
+// a slot or on failure_interval start over, as do all while the
+// scheduler is stopped. Called with s.mu held.
+func (s *Scheduler) keepsSchedule(svc *service, p pairing) bool {
+	o := p.from // its configured interval is svc's (sameRate)
+	return p.sameRate && !s.stopped && !o.running && !o.queued && o.due[tRun] != 0 && o.st.Interval == svc.cfg.Interval
 }

@@ -91,7 +91,10 @@ type Scheduler struct {
 	watches  []*watch
 	services []*service // config order
 	watchIdx watchIndex // watches and their services by name
-	groups   map[string]*group
+	// dtServices are the services with configured downtimes, which the
+	// downtime timer looks at (config order).
+	dtServices []*service
+	groups     map[string]*group
 	// disabledHosts and disabledWatches survive a reset, as in mon.
 	disabledHosts   map[string]map[string]bool // group -> host
 	disabledWatches map[string]bool
@@ -119,6 +122,11 @@ type Scheduler struct {
 	// stopping is closed when the scheduler shuts down: alert retries
 	// still waiting give up then.
 	stopping chan struct{}
+
+	// saveSeq numbers the saves of the state files (taken under mu);
+	// stateFiles orders their writes, made after mu is released.
+	saveSeq    uint64
+	stateFiles [nStateFiles]stateFile
 
 	// bulkArm makes arm append to timers, for endBulkArm to order them
 	// at once: a load arms every service, and one heap.Init of them
@@ -322,18 +330,22 @@ func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 	if !when.IsZero() {
 		e := timerEntry{when: *due, svc: svc, kind: k, gen: *gen}
 		if s.bulkArm {
-			s.timers = append(s.timers, e)
-		} else {
-			heap.Push(&s.timers, e)
+			s.timers = append(s.timers, e) // endBulkArm pokes
+			return
 		}
+		heap.Push(&s.timers, e)
 		s.poke()
 	}
 }
 
-// endBulkArm ends arming in bulk: the timers are a heap again.
+// endBulkArm ends arming in bulk: the timers are a heap again, and the
+// loop is poked once for them all.
 func (s *Scheduler) endBulkArm() {
 	s.bulkArm = false
 	heap.Init(&s.timers)
+	if len(s.timers) > 0 {
+		s.poke()
+	}
 }
 
 // runDue fires every timer that is due at now and returns the time of

@@ -189,7 +189,7 @@ func (svc *service) key() string { return svc.w.name + "/" + svc.cfg.Name }
 // disabled watches. Called with s.mu held.
 func (s *Scheduler) load(cfg *config.Config, now time.Time) {
 	s.bulkArm = true
-	s.install(s.build(cfg), now)
+	s.install(s.build(cfg), now, nil)
 	s.endBulkArm()
 }
 
@@ -202,7 +202,9 @@ type loaded struct {
 	watches    []*watch
 	services   []*service // config order
 	watchIdx   watchIndex
+	dtServices []*service // with configured downtimes
 	alertProgs map[string]alertProg
+	timers     timerHeap // empty, with room for the services' first timers
 }
 
 // build makes the records of cfg's services: fresh state, resolved
@@ -244,6 +246,9 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 			if w.byName != nil {
 				w.byName[sc.Name] = svc
 			}
+			if len(sc.Downtimes) > 0 {
+				l.dtServices = append(l.dtServices, svc)
+			}
 		}
 		l.watches = append(l.watches, w)
 		l.watchIdx[w.name] = w
@@ -264,20 +269,26 @@ func (s *Scheduler) build(cfg *config.Config) *loaded {
 			svc.phase = step * time.Duration(i)
 		}
 	}
+	// A run timer per service, some trap and window timers: allocated
+	// here, install only appends (with the lock held).
+	l.timers = make(timerHeap, 0, len(l.services)+len(l.services)/8+8)
 	return l
 }
 
 // install makes l the running configuration: a new generation, timers
-// armed from now. Called with s.mu held, arming in bulk.
-func (s *Scheduler) install(l *loaded, now time.Time) {
+// armed from now. prev, when not nil, is a keep-state reset's old
+// service for each new one (pairServices): each takes its state, and its
+// schedule when keepsSchedule, on the way (one pass over the services,
+// the lock held). Called with s.mu held, arming in bulk.
+func (s *Scheduler) install(l *loaded, now time.Time, prev []pairing) {
 	s.gen++
 	s.loadedAt = now
 	s.cfg = l.cfg
 	s.maxKeep = l.cfg.Globals.HistLength
-	s.groups, s.watches, s.services, s.watchIdx = l.groups, l.watches, l.services, l.watchIdx
+	s.groups, s.watches, s.services, s.dtServices, s.watchIdx = l.groups, l.watches, l.services, l.dtServices, l.watchIdx
 	s.alertProgs = l.alertProgs
 	s.waitq = nil
-	s.timers = nil
+	s.timers = l.timers
 	s.running = 0
 	// Disabled hosts survive only while they are still group members.
 	for g, hosts := range s.disabledHosts {
@@ -291,9 +302,19 @@ func (s *Scheduler) install(l *loaded, now time.Time) {
 	if s.stopped {
 		s.stoppedAt = now
 	}
-	for _, svc := range s.services {
+	for i, svc := range s.services {
 		svc.gen = s.gen
-		s.armFirst(svc, now)
+		var from *service // whose schedule svc keeps
+		if prev != nil && prev[i].from != nil {
+			if c := prev[i].from.cancel; c != nil {
+				c(nil) // as Reset does for the others
+			}
+			prev[i].carry(svc)
+			if s.keepsSchedule(svc, prev[i]) {
+				from = prev[i].from
+			}
+		}
+		s.armFirst(svc, now, from)
 	}
 }
 
@@ -303,7 +324,9 @@ const phaseStep = time.Millisecond
 // armFirst schedules a service's first run and trap timer after a load.
 // Like mon, the first run is not immediate: it comes one interval after
 // start, plus the service's phase (or at a random point within randstart).
-func (s *Scheduler) armFirst(svc *service, now time.Time) {
+// A service that keeps the schedule of from (keepsSchedule) runs when
+// from would have.
+func (s *Scheduler) armFirst(svc *service, now time.Time, from *service) {
 	c := svc.cfg
 	switch {
 	case c.Schedule != nil:
@@ -311,9 +334,16 @@ func (s *Scheduler) armFirst(svc *service, now time.Time) {
 	case c.Interval > 0:
 		first := c.Interval + svc.phase
 		if rs := s.cfg.Globals.RandStart; rs > 0 {
+			// Drawn even for a kept schedule: the other services'
+			// starts stay what they were.
 			first = time.Duration(s.rng.Int64N(int64(rs)))
 		}
-		s.arm(svc, tRun, now.Add(first))
+		when := now.Add(first)
+		if from != nil {
+			when = from.due[tRun].Time()
+			svc.planned, svc.phase = from.planned, from.phase
+		}
+		s.arm(svc, tRun, when)
 	}
 	if c.TrapTimeout > 0 {
 		s.arm(svc, tTrapTimeout, now.Add(c.TrapTimeout))

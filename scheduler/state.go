@@ -3,11 +3,13 @@ package scheduler
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gomon/gomon/internal/atomicfile"
@@ -17,47 +19,118 @@ import (
 
 // SaveState writes the named state files ("disabled", "opstatus", "all")
 // to the state directory, atomically. Unknown names are ignored, as in mon.
+// The files are rendered with the lock held and written after it is
+// released.
 func (s *Scheduler) SaveState(names ...string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.saveState(names...)
+	sv := s.snapshotState(names)
+	s.mu.Unlock()
+	return s.writeState(sv)
 }
 
+// saveState is SaveState with s.mu held, written before it returns.
 func (s *Scheduler) saveState(names ...string) error {
-	var opstatus []byte
-	if wants(names, "opstatus") {
-		opstatus = s.encodeOpstatus()
-	}
-	return s.saveEncoded(names, opstatus)
+	return s.writeState(s.snapshotState(names))
 }
 
-// saveEncoded is saveState with the opstatus file already rendered, so
-// that a reset keeping the state renders it once for the file and for
-// itself (at 100,000 services that is a third of a second).
-func (s *Scheduler) saveEncoded(names []string, opstatus []byte) error {
-	var errs []error
+// The state files, in the order a save writes them.
+const (
+	fileDisabled = iota
+	fileDowntimes
+	fileOpstatus
+	nStateFiles
+)
+
+// stateFile orders the writes of one state file: writes happen after
+// s.mu is released, so a save may reach the file after a later one; it
+// is then skipped, and an older state never replaces a newer one.
+type stateFile struct {
+	mu      sync.Mutex
+	written uint64 // the newest save written (seq of stateSave)
+}
+
+// stateSave is what one save writes: the contents of each file, taken
+// with s.mu held, and the save's place among all saves (seq).
+type stateSave struct {
+	seq   uint64
+	files [nStateFiles]*fileSave // nil: not part of this save
+}
+
+// fileSave is one file of a save: data, or what render makes when the
+// save is written (render must read only what no longer changes: the
+// services a reset has replaced), or no file (remove).
+type fileSave struct {
+	path   string
+	data   []byte
+	render func() []byte
+	remove bool
+	errMsg string // what the error log line says
+}
+
+// snapshotState takes the named state files' contents. Called with s.mu
+// held.
+func (s *Scheduler) snapshotState(names []string) *stateSave {
+	sv := s.newSave()
 	if wants(names, "disabled") {
 		var b bytes.Buffer
 		protocol.WriteDisabledState(&b, s.disabledState())
-		if err := atomicfile.WriteFileAtomic(s.statePath("disabled"), b.Bytes(), 0o644); err != nil {
-			errs = append(errs, fmt.Errorf("could not write to state file: %w", err))
-		}
-		if err := s.saveDowntimes(); err != nil {
-			errs = append(errs, fmt.Errorf("could not write to downtimes state file: %w", err))
-		}
+		sv.files[fileDisabled] = &fileSave{path: s.statePath("disabled"), data: b.Bytes(), errMsg: "could not write to state file"}
+		sv.files[fileDowntimes] = s.downtimesSave()
 	}
 	if wants(names, "opstatus") {
-		if err := atomicfile.WriteFileAtomic(s.statePath("opstatus"), opstatus, 0o644); err != nil {
-			errs = append(errs, fmt.Errorf("could not write to opstatus state file: %w", err))
+		sv.files[fileOpstatus] = &fileSave{path: s.statePath("opstatus"), data: encodeOpstatus(s.services), errMsg: "could not write to opstatus state file"}
+	}
+	return sv
+}
+
+// newSave numbers a save. Called with s.mu held.
+func (s *Scheduler) newSave() *stateSave {
+	s.saveSeq++
+	return &stateSave{seq: s.saveSeq}
+}
+
+// writeState writes a save's files, each unless a later save has been
+// written to it already. Errors are logged; the first is returned.
+func (s *Scheduler) writeState(sv *stateSave) error {
+	// Everything is rendered first: what render reads (a reset's
+	// replaced services) can then be freed while the files are written.
+	for _, f := range sv.files {
+		if f != nil && f.render != nil {
+			f.data, f.render = f.render(), nil
 		}
 	}
-	for _, err := range errs {
-		s.log.Error(err.Error())
+	var first error
+	for i, f := range sv.files {
+		if f == nil {
+			continue
+		}
+		sf := &s.stateFiles[i]
+		sf.mu.Lock()
+		var err error
+		if sv.seq > sf.written {
+			sf.written = sv.seq
+			err = f.write()
+		}
+		sf.mu.Unlock()
+		if err != nil {
+			err = fmt.Errorf("%s: %w", f.errMsg, err)
+			s.log.Error(err.Error())
+			if first == nil {
+				first = err
+			}
+		}
 	}
-	if len(errs) > 0 {
-		return errs[0]
+	return first
+}
+
+func (f *fileSave) write() error {
+	if f.remove {
+		if err := os.Remove(f.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
 	}
-	return nil
+	return atomicfile.WriteFileAtomic(f.path, f.data, 0o644)
 }
 
 // LoadState reads the named state files back ("disabled", "opstatus",
@@ -113,9 +186,20 @@ func (s *Scheduler) statePath(name string) string {
 }
 
 func (s *Scheduler) disabledState() protocol.DisabledState {
+	d := s.disabledGroups()
+	d.Services = disabledServices(s.services)
+	return d
+}
+
+// disabledGroups is disabledState without the services.
+func (s *Scheduler) disabledGroups() protocol.DisabledState {
 	var d protocol.DisabledState
+	// (Without any disabled, skip walking every group with the lock held.)
 	// One line per group the host is disabled in, as mon writes it.
 	for _, g := range s.cfg.HostGroups {
+		if len(s.disabledHosts) == 0 {
+			break
+		}
 		for _, h := range g.Hosts {
 			if s.disabledHosts[g.Name][h] {
 				d.Hosts = append(d.Hosts, h)
@@ -123,16 +207,48 @@ func (s *Scheduler) disabledState() protocol.DisabledState {
 		}
 	}
 	for _, w := range s.watches {
+		if len(s.disabledWatches) == 0 {
+			break
+		}
 		if s.disabledWatches[w.name] {
 			d.Watches = append(d.Watches, w.name)
 		}
-		for _, svc := range w.services {
-			if svc.st.Disabled {
-				d.Services = append(d.Services, protocol.GroupService{Group: w.name, Service: svc.cfg.Name})
-			}
-		}
 	}
 	return d
+}
+
+// disabledServices is the services part of disabledState.
+func disabledServices(services []*service) []protocol.GroupService {
+	var out []protocol.GroupService
+	for _, svc := range services {
+		if svc.st.Disabled {
+			out = append(out, protocol.GroupService{Group: svc.w.name, Service: svc.cfg.Name})
+		}
+	}
+	return out
+}
+
+// resetSave is a keep-state reset's save of every state file, as mon
+// writes them before it re-reads the configuration, and the disabled
+// hosts and watches, which the reset restores. The services' parts are
+// rendered when written, from old: the reset replaces them under the
+// same lock hold, and nothing changes a replaced service (its runs'
+// results and alerts' outcomes are dropped by generation). Called with
+// s.mu held, before the new services are installed.
+func (s *Scheduler) resetSave(old []*service) (protocol.DisabledState, *stateSave) {
+	sv := s.newSave()
+	d := s.disabledGroups()
+	sv.files[fileDisabled] = &fileSave{path: s.statePath("disabled"), errMsg: "could not write to state file", render: func() []byte {
+		all := d
+		all.Services = disabledServices(old)
+		var b bytes.Buffer
+		protocol.WriteDisabledState(&b, all)
+		return b.Bytes()
+	}}
+	sv.files[fileDowntimes] = s.downtimesSave()
+	sv.files[fileOpstatus] = &fileSave{path: s.statePath("opstatus"), errMsg: "could not write to opstatus state file",
+		render: func() []byte { return encodeOpstatus(old) }}
+	return d, sv
 }
 
 // writeDisabled rewrites the disabled state file after an enable or
@@ -171,11 +287,11 @@ func (s *Scheduler) applyDisabled(d protocol.DisabledState) {
 	}
 }
 
-// encodeOpstatus renders every service's state in mon's opstatus file
+// encodeOpstatus renders the services' state in mon's opstatus file
 // format (scheduling §13.2).
-func (s *Scheduler) encodeOpstatus() []byte {
-	b := make([]byte, 0, 400*len(s.services))
-	for _, svc := range s.services {
+func encodeOpstatus(services []*service) []byte {
+	b := make([]byte, 0, 400*len(services))
+	for _, svc := range services {
 		b = appendStateLine(b, svc)
 	}
 	return b
@@ -392,27 +508,20 @@ func applyStateVars(svc *service, r protocol.StateRecord) {
 	}
 }
 
-// carryOpstatus gives the services of a new load the state of the old
-// services of the same names: field for field what writing the old ones'
-// opstatus file and reading it back (mon's reset keepstate) gives, without
-// the text, which took most of a second at 100,000 services.
-// match is matchServices of old.
-func (s *Scheduler) carryOpstatus(old, match []*service) {
-	for i, o := range old {
-		svc := match[i]
-		if svc == nil {
-			continue
+// carryOpstatus gives svc, a service of a new load, the state of from,
+// the old service of the same name: field for field what writing from's
+// opstatus line and reading it back (mon's reset keepstate) gives,
+// without the text, which took most of a second at 100,000 services.
+func carryOpstatus(svc, from *service) {
+	if !plainRecord(from) {
+		// Names the text format would cut apart: do the round trip.
+		r, ok := protocol.ParseStateRecord(protocol.FormatStateRecord(stateRecord(from)))
+		if ok && r.Group+"/"+r.Service == svc.key() {
+			applyStateVars(svc, r)
 		}
-		if !plainRecord(o) {
-			// Names the text format would cut apart: do the round trip.
-			r, ok := protocol.ParseStateRecord(protocol.FormatStateRecord(stateRecord(o)))
-			if ok && r.Group+"/"+r.Service == svc.key() {
-				applyStateVars(svc, r)
-			}
-			continue
-		}
-		carryState(svc, o)
+		return
 	}
+	carryState(svc, from)
 }
 
 // plainRecord reports whether the service's opstatus line would read back
@@ -484,4 +593,10 @@ func carryState(dst, src *service) {
 
 // textRoundTrip is a value as the state file gives it back: escaping
 // does not double backslashes, so a literal "\0a" comes back a newline.
-func textRoundTrip(v string) string { return protocol.Unescape(protocol.EscapeRaw(v)) }
+// Without a backslash the value comes back as it was, uncopied.
+func textRoundTrip(v string) string {
+	if !strings.Contains(v, `\`) {
+		return v
+	}
+	return protocol.Unescape(protocol.EscapeRaw(v))
+}
