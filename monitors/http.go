@@ -143,10 +143,8 @@ type httpReply struct {
 }
 
 func (m *httpMonitor) Check(ctx context.Context, req Request) Result {
-	ctx, cancel := withRunTimeout(ctx, req)
-	defer cancel()
 	start := time.Now()
-	replies := checkHosts(ctx, req.Hosts, m.timeout, m.check)
+	replies := checkRun(ctx, req, m.timeout, m.check)
 	res := Result{Duration: time.Since(start), Hosts: make([]HostResult, len(replies))}
 	for i, r := range replies {
 		detail := "ok"
@@ -359,3 +357,4 @@ func init() {
 }
 
 func (*httpMonitor) shareable() {}
+func (*httpMonitor) envFree()   {}

@@ -120,3 +120,17 @@ func Shareable(m Monitor) bool {
 	_, ok := m.(shareable)
 	return ok
 }
+
+// envFree marks built-ins that never read Request.Env (NeedsEnv).
+type envFree interface {
+	Monitor
+	envFree()
+}
+
+// NeedsEnv reports whether m may read Request.Env. The MON_* environment
+// is a dozen strings per run, most of what the scheduler allocates for a
+// built-in tcp check, so it is built only for monitors that may use it.
+func NeedsEnv(m Monitor) bool {
+	_, ok := m.(envFree)
+	return !ok
+}

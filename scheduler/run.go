@@ -78,10 +78,12 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 		Service: svc.cfg.Name,
 		Args:    svc.monArgs,
 		Hosts:   hosts,
-		Env:     s.monitorEnv(svc),
 		Timeout: s.monitorTimeout(svc),
 		// Whatever it leaves behind is killed unless kept.
 		KeepChildren: svc.cfg.KeepChildren,
+	}
+	if monitors.NeedsEnv(svc.mon) {
+		req.Env = s.monitorEnv(svc)
 	}
 	svc.running = true
 	svc.lastCheck = now
