@@ -357,4 +357,4 @@ func init() {
 }
 
 func (*httpMonitor) shareable() {}
-func (*httpMonitor) envFree()   {}
+func (*httpMonitor) hostsOnly() {}

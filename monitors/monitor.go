@@ -121,16 +121,18 @@ func Shareable(m Monitor) bool {
 	return ok
 }
 
-// envFree marks built-ins that never read Request.Env (NeedsEnv).
-type envFree interface {
+// hostsOnly marks built-ins that use nothing of a Request but its hosts
+// and timeout (HostsOnly).
+type hostsOnly interface {
 	Monitor
-	envFree()
+	hostsOnly()
 }
 
-// NeedsEnv reports whether m may read Request.Env. The MON_* environment
-// is a dozen strings per run, most of what the scheduler allocates for a
-// built-in tcp check, so it is built only for monitors that may use it.
-func NeedsEnv(m Monitor) bool {
-	_, ok := m.(envFree)
-	return !ok
+// HostsOnly reports whether m uses nothing of a Request but its hosts and
+// timeout: not the MON_* environment, not Started. The scheduler builds
+// those only for the monitors that may use them: the environment is a
+// dozen strings per run, most of what it allocated for a tcp check.
+func HostsOnly(m Monitor) bool {
+	_, ok := m.(hostsOnly)
+	return ok
 }

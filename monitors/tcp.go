@@ -124,4 +124,4 @@ func init() {
 }
 
 func (*tcpMonitor) shareable() {}
-func (*tcpMonitor) envFree()   {}
+func (*tcpMonitor) hostsOnly() {}

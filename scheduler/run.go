@@ -82,8 +82,16 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 		// Whatever it leaves behind is killed unless kept.
 		KeepChildren: svc.cfg.KeepChildren,
 	}
-	if monitors.NeedsEnv(svc.mon) {
+	gen := s.gen
+	if !monitors.HostsOnly(svc.mon) {
 		req.Env = s.monitorEnv(svc)
+		req.Started = func(pid int) {
+			s.mu.Lock()
+			if gen == s.gen && svc.running {
+				svc.pid = pid
+			}
+			s.mu.Unlock()
+		}
 	}
 	svc.running = true
 	svc.lastCheck = now
@@ -106,7 +114,6 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	s.running++
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	svc.cancel = cancel
-	gen := s.gen
 	s.runs.Add(1)
 	due := svc.fellDue.Time()
 	if due.IsZero() || due.After(now) {
@@ -114,22 +121,18 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	}
 	svc.fellDue = 0
 	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now, Due: due})
-	go func() {
-		defer s.runs.Done()
-		defer cancel(nil)
-		req.Started = func(pid int) {
-			s.mu.Lock()
-			if gen == s.gen && svc.running {
-				svc.pid = pid
-			}
-			s.mu.Unlock()
-		}
-		res := svc.mon.Check(ctx, req)
-		if errors.Is(context.Cause(ctx), errMonitorTimeout) && !res.TimedOut {
-			res = res.TimedOutAfter(req.Timeout) // a monitor that ended without saying why
-		}
-		s.finish(svc, gen, res)
-	}()
+	go s.run(ctx, cancel, svc, gen, req)
+}
+
+// run runs the monitor and hands its result to finish.
+func (s *Scheduler) run(ctx context.Context, cancel context.CancelCauseFunc, svc *service, gen uint64, req monitors.Request) {
+	defer s.runs.Done()
+	defer cancel(nil)
+	res := svc.mon.Check(ctx, req)
+	if errors.Is(context.Cause(ctx), errMonitorTimeout) && !res.TimedOut {
+		res = res.TimedOutAfter(req.Timeout) // a monitor that ended without saying why
+	}
+	s.finish(svc, gen, res)
 }
 
 // finish processes a completed run (mon's finish_monitor).
@@ -236,41 +239,41 @@ func (s *Scheduler) startQueued(now time.Time) {
 
 // monitorHosts computes the host arguments of a run (spec §4.2): the
 // group's enabled hosts, minus exclude_hosts, minus hosts named in the
-// failure summaries of host dependencies.
+// failure summaries of host dependencies. Monitors do not change
+// Request.Hosts, so when nothing is left out it is the group's own list.
 func (s *Scheduler) monitorHosts(svc *service, now time.Time) []string {
 	if svc.noHosts {
 		return nil
 	}
-	hosts := s.enabledHosts(svc.w.name)
-	c := svc.cfg
-	if len(c.ExcludeHosts) > 0 {
-		kept := hosts[:0]
-		for _, h := range hosts {
-			if !contains(c.ExcludeHosts, h) {
-				kept = append(kept, h)
-			}
-		}
-		hosts = kept
+	g := s.groups[svc.w.name]
+	if g == nil {
+		return nil
 	}
-	if sums, ok := s.depSummaries(svc, now); ok && len(sums) > 0 {
-		kept := hosts[:0]
-		for _, h := range hosts {
-			drop := false
-			for _, sum := range sums {
-				// mon matches host names as substrings of the parent's
-				// failure summary (Q-SCH-15); kept for compatibility.
-				if strings.Contains(sum, h) {
-					drop = true
-					break
-				}
-			}
-			if !drop {
-				kept = append(kept, h)
-			}
+	c := svc.cfg
+	disabled := s.disabledHosts[svc.w.name]
+	sums, _ := s.depSummaries(svc, now)
+	if len(disabled) == 0 && len(c.ExcludeHosts) == 0 && len(sums) == 0 {
+		return g.hosts
+	}
+	var hosts []string
+	for _, h := range g.hosts {
+		if !disabled[h] && !contains(c.ExcludeHosts, h) && !namedIn(sums, h) {
+			hosts = append(hosts, h)
 		}
-		hosts = kept
 	}
 	return hosts
+}
+
+// namedIn reports whether a failure summary names host. mon matches host
+// names as substrings of the parent's failure summary (Q-SCH-15); kept
+// for compatibility.
+func namedIn(sums []string, host string) bool {
+	for _, sum := range sums {
+		if strings.Contains(sum, host) {
+			return true
+		}
+	}
+	return false
 }
 
 // monitorEnv builds the MON_* environment of a monitor run (spec §4.3).

@@ -70,7 +70,7 @@ func benchRun(b *testing.B, monitor string) {
 	clk := clock.NewFake(time.Now())
 	var started, done, failed atomic.Int64
 	var s *Scheduler
-	var failure string // the first failed check's output
+	var failure string             // the first failed check's output
 	idle := make(chan struct{}, 1) // a run ended and none is running
 	s = New(c, Options{
 		Clock:  clk,
