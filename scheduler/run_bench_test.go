@@ -63,7 +63,7 @@ func benchRun(b *testing.B, monitor string) {
 		// Each service its own address, as in bench/scale_test.go:
 		// thousands of checks a second to one address and port would
 		// run out of ports that are not in TIME_WAIT at the listener.
-		fmt.Fprintf(&sb, "hostgroup g%d 127.0.%d.%d\n\nwatch g%d\n", i, i>>8&255, i&255+1, i)
+		fmt.Fprintf(&sb, "hostgroup g%d 127.%d.%d.1\n\nwatch g%d\n", i, i>>8, i&255, i)
 		fmt.Fprintf(&sb, "    service s\n        interval 1s\n        monitor %s\n", monitor)
 	}
 	c, err := configfile.Parse("run.cf", []byte(sb.String()), configfile.LoadOptions{Cwd: dir})
