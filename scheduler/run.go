@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomon/gomon/internal/config"
@@ -121,18 +122,73 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	}
 	svc.fellDue = 0
 	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now, Due: due})
-	go s.run(ctx, cancel, svc, gen, req)
+	s.startRun(runJob{ctx, cancel, svc, gen, req})
+}
+
+// runners are goroutines that finished a run and wait for the next one.
+// A run on a fresh goroutine grows its stack, copying it, to what a
+// check needs (a connect goes deep into package net); a runner has grown
+// it already, and is not created and torn down for each run.
+type runners struct {
+	jobs chan runJob // unbuffered: a send finds a waiting runner or none
+	idle atomic.Int32
+}
+
+// maxIdleRunners bounds the runners kept waiting: enough for the runs
+// that overlap at 10,000 checks a second, few enough that the stacks
+// left behind by a burst of runs are not kept.
+const maxIdleRunners = 64
+
+// runJob is one run for a runner.
+type runJob struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	svc    *service
+	gen    uint64
+	req    monitors.Request
+}
+
+// startRun hands j to a waiting runner, or starts one. Called with s.mu
+// held.
+func (s *Scheduler) startRun(j runJob) {
+	if s.runners.jobs == nil {
+		s.runners.jobs = make(chan runJob)
+	}
+	select {
+	case s.runners.jobs <- j:
+	default:
+		go s.runRuns(j)
+	}
+}
+
+// runRuns runs j, then the runs handed to it while it waits, until enough
+// others wait or the scheduler stops.
+func (s *Scheduler) runRuns(j runJob) {
+	for {
+		s.run(j)
+		if s.runners.idle.Add(1) > maxIdleRunners {
+			s.runners.idle.Add(-1)
+			return
+		}
+		select {
+		case j = <-s.runners.jobs:
+			s.runners.idle.Add(-1)
+		case <-s.stopping:
+			s.runners.idle.Add(-1)
+			return
+		}
+	}
 }
 
 // run runs the monitor and hands its result to finish.
-func (s *Scheduler) run(ctx context.Context, cancel context.CancelCauseFunc, svc *service, gen uint64, req monitors.Request) {
+func (s *Scheduler) run(j runJob) {
 	defer s.runs.Done()
-	defer cancel(nil)
-	res := svc.mon.Check(ctx, req)
-	if errors.Is(context.Cause(ctx), errMonitorTimeout) && !res.TimedOut {
-		res = res.TimedOutAfter(req.Timeout) // a monitor that ended without saying why
+	defer j.cancel(nil)
+	res := j.svc.mon.Check(j.ctx, j.req)
+	if errors.Is(context.Cause(j.ctx), errMonitorTimeout) && !res.TimedOut {
+		res = res.TimedOutAfter(j.req.Timeout) // a monitor that ended without saying why
 	}
-	s.finish(svc, gen, res)
+	s.finish(j.svc, j.gen, res)
 }
 
 // finish processes a completed run (mon's finish_monitor).

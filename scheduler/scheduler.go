@@ -123,6 +123,8 @@ type Scheduler struct {
 	// at once: a load arms every service, and one heap.Init of them
 	// costs a fraction of as many pushes, with the lock held.
 	bulkArm bool
+
+	runners runners // goroutines waiting for the next run (run.go)
 }
 
 // stateLock guards the scheduler's state. Lock is for anything that may
