@@ -125,6 +125,9 @@ type Scheduler struct {
 	bulkArm bool
 
 	runners runners // goroutines waiting for the next run (run.go)
+	// loopWake is when the Run loop's timer wakes it (0: it waits for a
+	// poke only): arm pokes the loop only for a timer due before then.
+	loopWake instant
 }
 
 // stateLock guards the scheduler's state. Lock is for anything that may
@@ -208,6 +211,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		// there are and pokes, both under s.mu; one more timer then
 		// proves a whole pass ran after its step (clock.Fake.WaitMade).
 		wait := idleWait
+		s.loopWake = at(next)
 		if !next.IsZero() {
 			wait = next.Sub(s.clk.Now())
 		}
@@ -318,7 +322,12 @@ func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 		} else {
 			heap.Push(&s.timers, e)
 		}
-		s.poke()
+		// A run's timers are armed at its start and end, ten thousand a
+		// second at scale, nearly all for later than the loop wakes: a
+		// poke for each would make a pass of the loop for nothing.
+		if s.loopWake == 0 || e.when < s.loopWake {
+			s.poke()
+		}
 	}
 }
 
