@@ -15,7 +15,7 @@ import (
 type Request struct {
 	Group, Service string
 	Args           []string      // configured arguments after the monitor name, shell-split
-	Hosts          []string      // host arguments (already filtered); empty with `;;`
+	Hosts          []string      // host arguments (already filtered); empty with `;;`; read only: the caller may share it
 	Env            []string      // MON_* and the service's VAR=value lines ("K=V")
 	Timeout        time.Duration // 0 = no limit beyond ctx
 	// KeepChildren leaves an external monitor's background processes
