@@ -17,7 +17,7 @@ import (
 type Request struct {
 	Group, Service string
 	Args           []string      // configured arguments after the monitor name, shell-split
-	Hosts          []string      // host arguments (already filtered); empty with `;;`
+	Hosts          []string      // host arguments (already filtered); empty with `;;`; read only: the caller may share it
 	Env            []string      // MON_* and the service's VAR=value lines ("K=V")
 	Timeout        time.Duration // 0 = no limit beyond ctx
 	// KeepChildren leaves an external monitor's background processes
@@ -123,5 +123,21 @@ type shareable interface {
 // saves the parse at every load and its memory.
 func Shareable(m Monitor) bool {
 	_, ok := m.(shareable)
+	return ok
+}
+
+// hostsOnly marks built-ins that use nothing of a Request but its hosts
+// and timeout (HostsOnly).
+type hostsOnly interface {
+	Monitor
+	hostsOnly()
+}
+
+// HostsOnly reports whether m uses nothing of a Request but its hosts and
+// timeout: not the MON_* environment, not Started. The scheduler builds
+// those only for the monitors that may use them: the environment is a
+// dozen strings per run, most of what it allocated for a tcp check.
+func HostsOnly(m Monitor) bool {
+	_, ok := m.(hostsOnly)
 	return ok
 }

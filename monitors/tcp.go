@@ -59,7 +59,11 @@ func (m *tcpMonitor) Check(ctx context.Context, req Request) Result {
 func (m *tcpMonitor) check(ctx context.Context, host string) HostResult {
 	start := time.Now()
 	fail := func(detail string) HostResult { return HostResult{Host: host, Detail: detail} }
-	conn, err := dialTCP(ctx, host, m.port)
+	dial := dialTCP
+	if m.send == "" && m.expect == nil {
+		dial = connectTCP // nothing is read or written
+	}
+	conn, err := dial(ctx, host, m.port)
 	switch {
 	case err != nil && isTimeout(err):
 		return fail("timeout")
@@ -120,3 +124,4 @@ func init() {
 }
 
 func (*tcpMonitor) shareable() {}
+func (*tcpMonitor) hostsOnly() {}

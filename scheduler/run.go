@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomon/gomon/internal/config"
@@ -79,10 +80,20 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 		Service: svc.cfg.Name,
 		Args:    svc.monArgs,
 		Hosts:   hosts,
-		Env:     s.monitorEnv(svc),
 		Timeout: s.monitorTimeout(svc),
 		// Whatever it leaves behind is killed unless kept.
 		KeepChildren: svc.cfg.KeepChildren,
+	}
+	gen := s.gen
+	if !monitors.HostsOnly(svc.mon) {
+		req.Env = s.monitorEnv(svc)
+		req.Started = func(pid int) {
+			s.mu.Lock()
+			if gen == s.gen && svc.running {
+				svc.pid = pid
+			}
+			s.mu.Unlock()
+		}
 	}
 	svc.running = true
 	svc.lastCheck = now
@@ -105,7 +116,6 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	s.running++
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	svc.cancel = cancel
-	gen := s.gen
 	s.runs.Add(1)
 	due := svc.fellDue.Time()
 	if due.IsZero() || due.After(now) {
@@ -113,32 +123,80 @@ func (s *Scheduler) startMonitor(svc *service, now time.Time) {
 	}
 	svc.fellDue = 0
 	s.emit(Event{Kind: "monitor-start", Group: svc.w.name, Service: svc.cfg.Name, Time: now, Due: due})
-	run := func(slot *spawn.Slot) {
-		go func() {
-			defer s.runs.Done()
-			defer cancel(nil)
-			req.Slot = slot
-			req.Started = func(pid int) {
-				s.mu.Lock()
-				if gen == s.gen && svc.running {
-					svc.pid = pid
-				}
-				s.mu.Unlock()
-			}
-			res := svc.mon.Check(ctx, req)
-			if errors.Is(context.Cause(ctx), errMonitorTimeout) && !res.TimedOut {
-				res = res.TimedOutAfter(req.Timeout) // a monitor that ended without saying why
-			}
-			s.finish(svc, gen, res)
-		}()
-	}
+	j := runJob{ctx, cancel, svc, gen, req}
 	if _, ok := svc.mon.(*monitors.External); ok {
 		// A program's run waits for a start slot as a queued callback,
 		// not a parked goroutine (see spawn.Runner).
-		s.runner.Reserve(run)
+		s.runner.Reserve(func(slot *spawn.Slot) {
+			j.req.Slot = slot
+			s.startRun(j)
+		})
 		return
 	}
-	run(nil)
+	s.startRun(j)
+}
+
+// runners are goroutines that finished a run and wait for the next one.
+// A run on a fresh goroutine grows its stack, copying it, to what a
+// check needs (a connect goes deep into package net); a runner has grown
+// it already, and is not created and torn down for each run.
+type runners struct {
+	jobs chan runJob // unbuffered: a send finds a waiting runner or none
+	idle atomic.Int32
+}
+
+// maxIdleRunners bounds the runners kept waiting: enough for the runs
+// that overlap at 10,000 checks a second, few enough that the stacks
+// left behind by a burst of runs are not kept.
+const maxIdleRunners = 64
+
+// runJob is one run for a runner.
+type runJob struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	svc    *service
+	gen    uint64
+	req    monitors.Request
+}
+
+// startRun hands j to a waiting runner, or starts one. A start slot's
+// callback calls it without s.mu.
+func (s *Scheduler) startRun(j runJob) {
+	select {
+	case s.runners.jobs <- j:
+	default:
+		go s.runRuns(j)
+	}
+}
+
+// runRuns runs j, then the runs handed to it while it waits, until enough
+// others wait or the scheduler stops.
+func (s *Scheduler) runRuns(j runJob) {
+	for {
+		s.run(j)
+		if s.runners.idle.Add(1) > maxIdleRunners {
+			s.runners.idle.Add(-1)
+			return
+		}
+		select {
+		case j = <-s.runners.jobs:
+			s.runners.idle.Add(-1)
+		case <-s.stopping:
+			s.runners.idle.Add(-1)
+			return
+		}
+	}
+}
+
+// run runs the monitor and hands its result to finish.
+func (s *Scheduler) run(j runJob) {
+	defer s.runs.Done()
+	defer j.cancel(nil)
+	res := j.svc.mon.Check(j.ctx, j.req)
+	if errors.Is(context.Cause(j.ctx), errMonitorTimeout) && !res.TimedOut {
+		res = res.TimedOutAfter(j.req.Timeout) // a monitor that ended without saying why
+	}
+	s.finish(j.svc, j.gen, res)
 }
 
 // finish processes a completed run (mon's finish_monitor).
@@ -245,41 +303,41 @@ func (s *Scheduler) startQueued(now time.Time) {
 
 // monitorHosts computes the host arguments of a run (spec §4.2): the
 // group's enabled hosts, minus exclude_hosts, minus hosts named in the
-// failure summaries of host dependencies.
+// failure summaries of host dependencies. Monitors do not change
+// Request.Hosts, so when nothing is left out it is the group's own list.
 func (s *Scheduler) monitorHosts(svc *service, now time.Time) []string {
 	if svc.noHosts {
 		return nil
 	}
-	hosts := s.enabledHosts(svc.w.name)
-	c := svc.cfg
-	if len(c.ExcludeHosts) > 0 {
-		kept := hosts[:0]
-		for _, h := range hosts {
-			if !contains(c.ExcludeHosts, h) {
-				kept = append(kept, h)
-			}
-		}
-		hosts = kept
+	g := s.groups[svc.w.name]
+	if g == nil {
+		return nil
 	}
-	if sums, ok := s.depSummaries(svc, now); ok && len(sums) > 0 {
-		kept := hosts[:0]
-		for _, h := range hosts {
-			drop := false
-			for _, sum := range sums {
-				// mon matches host names as substrings of the parent's
-				// failure summary (Q-SCH-15); kept for compatibility.
-				if strings.Contains(sum, h) {
-					drop = true
-					break
-				}
-			}
-			if !drop {
-				kept = append(kept, h)
-			}
+	c := svc.cfg
+	disabled := s.disabledHosts[svc.w.name]
+	sums, _ := s.depSummaries(svc, now)
+	if len(disabled) == 0 && len(c.ExcludeHosts) == 0 && len(sums) == 0 {
+		return g.hosts
+	}
+	var hosts []string
+	for _, h := range g.hosts {
+		if !disabled[h] && !contains(c.ExcludeHosts, h) && !namedIn(sums, h) {
+			hosts = append(hosts, h)
 		}
-		hosts = kept
 	}
 	return hosts
+}
+
+// namedIn reports whether a failure summary names host. mon matches host
+// names as substrings of the parent's failure summary (Q-SCH-15); kept
+// for compatibility.
+func namedIn(sums []string, host string) bool {
+	for _, sum := range sums {
+		if strings.Contains(sum, host) {
+			return true
+		}
+	}
+	return false
 }
 
 // monitorEnv builds the MON_* environment of a monitor run (spec §4.3).

@@ -132,6 +132,11 @@ type Scheduler struct {
 	// at once: a load arms every service, and one heap.Init of them
 	// costs a fraction of as many pushes, with the lock held.
 	bulkArm bool
+
+	runners runners // goroutines waiting for the next run (run.go)
+	// loopWake is when the Run loop's timer wakes it (0: it waits for a
+	// poke only): arm pokes the loop only for a timer due before then.
+	loopWake instant
 }
 
 // stateLock guards the scheduler's state. Lock is for anything that may
@@ -181,6 +186,7 @@ func New(cfg *config.Config, opts Options) *Scheduler {
 		runner:          spawn.NewRunner(spawnSlots()),
 		ctx:             context.Background(),
 		stopping:        make(chan struct{}),
+		runners:         runners{jobs: make(chan runJob)},
 	}
 	s.start = s.clk.Now()
 	if s.stopped {
@@ -215,6 +221,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		// there are and pokes, both under s.mu; one more timer then
 		// proves a whole pass ran after its step (clock.Fake.WaitMade).
 		wait := idleWait
+		s.loopWake = at(next)
 		if !next.IsZero() {
 			wait = next.Sub(s.clk.Now())
 		}
@@ -317,6 +324,25 @@ func (h *timerHeap) Pop() any {
 	return e
 }
 
+// push and pop are heap.Push and heap.Pop without passing the entry
+// through an interface, which allocates: a run arms and fires a few
+// timers, ten thousand runs a second at scale.
+func (h *timerHeap) push(e timerEntry) {
+	*h = append(*h, e)
+	heap.Fix(h, len(*h)-1)
+}
+
+func (h *timerHeap) pop() timerEntry {
+	old := *h
+	e, n := old[0], len(old)-1
+	old[0] = old[n]
+	*h = old[:n]
+	if n > 0 {
+		heap.Fix(h, 0)
+	}
+	return e
+}
+
 // arm sets the service's timer of kind k to fire at when (zero disarms).
 // Older entries for the same timer become stale and are skipped. Called
 // with s.mu held, which the Run loop relies on to answer its pokes.
@@ -333,8 +359,13 @@ func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 			s.timers = append(s.timers, e) // endBulkArm pokes
 			return
 		}
-		heap.Push(&s.timers, e)
-		s.poke()
+		s.timers.push(e)
+		// A run's timers are armed at its start and end, ten thousand a
+		// second at scale, nearly all for later than the loop wakes: a
+		// poke for each would make a pass of the loop for nothing.
+		if s.loopWake == 0 || e.when < s.loopWake {
+			s.poke()
+		}
 	}
 }
 
@@ -359,25 +390,25 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 		e := s.timers[0]
 		if e.kind == tDowntime {
 			if e.gen != s.dtGen {
-				heap.Pop(&s.timers)
+				s.timers.pop()
 				continue
 			}
 			if e.when > nowAt {
 				return e.when.Time()
 			}
-			heap.Pop(&s.timers)
+			s.timers.pop()
 			s.downtimesDue(now, true)
 			continue
 		}
 		due, gen := e.svc.timer(e.kind, false)
 		if due == nil || e.gen != *gen || e.svc.gen != s.gen {
-			heap.Pop(&s.timers)
+			s.timers.pop()
 			continue
 		}
 		if e.when > nowAt {
 			return e.when.Time()
 		}
-		heap.Pop(&s.timers)
+		s.timers.pop()
 		*due = 0
 		if e.kind == tRun {
 			e.svc.fellDue = e.when
