@@ -375,6 +375,11 @@ func TestMetricsMatchRegistry(t *testing.T) {
 		if !slices.IsSorted(names) {
 			t.Errorf("families not in name order: %q", names)
 		}
+		// Byte for byte, gomon's lines are the ones expfmt wrote, only
+		// the series within a family are in another order.
+		if got, want := gomonLines(body), gomonLines(oldBody); !slices.Equal(got, want) {
+			t.Errorf("gomon lines\n%q\nwere\n%q", got, want)
+		}
 	}
 	// Each family is there, with the duplicates resolved as before.
 	_, body := scrape(t, metricsHandler(src, c, nil), "")
@@ -391,6 +396,18 @@ func TestMetricsMatchRegistry(t *testing.T) {
 			t.Errorf("no %s in\n%s", want, body)
 		}
 	}
+}
+
+// gomonLines are the lines of gomon's families, sorted.
+func gomonLines(body []byte) []string {
+	var out []string
+	for l := range strings.SplitSeq(string(body), "\n") {
+		if strings.HasPrefix(strings.TrimPrefix(strings.TrimPrefix(l, "# HELP "), "# TYPE "), "gomon_") {
+			out = append(out, l)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // A label value that is not UTF-8 (a monitor's perfdata label, say) would
