@@ -77,6 +77,8 @@ func serveMetrics(w http.ResponseWriter, r *http.Request, reg *prometheus.Regist
 		http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	// StatusAll's copy of every service (448 bytes each: 45 MB at
+	// 100,000) is now most of what a scrape allocates.
 	snap := snapshot{services: src.StatusAll(), counts: c.copyCounts()}
 
 	w.Header().Set("Content-Type", string(metricsFormat))
