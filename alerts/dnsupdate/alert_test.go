@@ -277,6 +277,9 @@ func TestKeyFiles(t *testing.T) {
 			Key{"ddns-key.example.", dns.HmacSHA384, "c2VjcmV0"}},
 		{write("short.key", `key k1 { secret "c2VjcmV0"; algorithm "HMAC-SHA256"; };`),
 			Key{"k1.", dns.HmacSHA256, "c2VjcmV0"}},
+		// Base64 has "/": "//" inside a secret is not a comment.
+		{write("slashes.key", "key \"k2\" { /* made\n by hand */ algorithm hmac-sha256; secret \"ab//cd/e\"; # end\n};\n"),
+			Key{"k2.", dns.HmacSHA256, "ab//cd/e"}},
 		{write("Kupdate.example.+165+01234.private", "Private-key-format: v1.3\nAlgorithm: 165 (HMAC_SHA512)\nKey: c2VjcmV0\nBits: AAA=\n"),
 			Key{"update.example.", dns.HmacSHA512, "c2VjcmV0"}},
 	} {

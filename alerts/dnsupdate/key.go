@@ -67,7 +67,6 @@ var (
 	bindKey       = regexp.MustCompile(`(?s)\bkey\s+"?([^"\s{]+)"?\s*\{(.*?)\}\s*;`)
 	bindAlgorithm = regexp.MustCompile(`\balgorithm\s+"?([A-Za-z0-9.-]+)"?\s*;`)
 	bindSecret    = regexp.MustCompile(`\bsecret\s+"([^"]+)"\s*;`)
-	comments      = regexp.MustCompile(`(?s)/\*.*?\*/|(//|#)[^\n]*`)
 	// dnssec-keygen's K<name>.+<alg>+<id>.private.
 	privateName = regexp.MustCompile(`^K(.+)\.\+\d+\+\d+\.private$`)
 )
@@ -83,7 +82,7 @@ func readKeyFile(path string) (*Key, error) {
 	if m := privateName.FindStringSubmatch(filepath.Base(path)); m != nil && strings.Contains(text, "Private-key-format:") {
 		return readPrivate(m[1], text)
 	}
-	m := bindKey.FindStringSubmatch(comments.ReplaceAllString(text, ""))
+	m := bindKey.FindStringSubmatch(stripComments(text))
 	if m == nil {
 		return nil, fmt.Errorf("-K %s: no key statement (key \"name\" { algorithm …; secret \"…\"; };)", path)
 	}
@@ -97,6 +96,38 @@ func readKeyFile(path string) (*Key, error) {
 		return nil, fmt.Errorf("-K %s: %w", path, err)
 	}
 	return k, nil
+}
+
+// stripComments removes named.conf's comments (/* */, // and #) outside
+// quoted strings: a base64 secret may well contain "//".
+func stripComments(text string) string {
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '#' || strings.HasPrefix(text[i:], "//"):
+			end := strings.IndexByte(text[i:], '\n')
+			if end < 0 {
+				return b.String()
+			}
+			i += end - 1 // the newline stays
+			continue
+		case strings.HasPrefix(text[i:], "/*"):
+			end := strings.Index(text[i+2:], "*/")
+			if end < 0 {
+				return b.String()
+			}
+			i += 2 + end + 1
+			b.WriteByte(' ')
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // readPrivate reads the older dnssec-keygen format: "Algorithm: 163
