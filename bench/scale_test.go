@@ -377,6 +377,9 @@ func runScale(t *testing.T, bin string, ss scaleSettings, kind string, reload bo
 	w.writeConfig(t, scaleConfig(ss.n, kind, ss.interval, ports, statusPort, false))
 	var r scaleResult
 	d, ns, listening, ready := startScale(t, bin, w)
+	// Stopped when the part ends: left running, a tcp daemon's 10,000
+	// checks a second were measured as the next part's load.
+	defer d.stop()
 	r.listening, r.ready = listening, ready
 	rss := watchRSS(d.pid())
 	defer close(rss.stop)
@@ -521,6 +524,7 @@ func scaleICMP(t *testing.T, bin string, ss scaleSettings) [][]string {
 	fmt.Fprintf(&b, "\n\nwatch icmp\n    service ping\n        interval %v\n        monitor fping.monitor\n", ss.interval)
 	w.writeConfig(t, b.String())
 	d, _, _, _ := startScale(t, bin, w)
+	defer d.stop()
 	rss := watchRSS(d.pid())
 	defer close(rss.stop)
 	time.Sleep(ss.interval / 2)
