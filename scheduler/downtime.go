@@ -3,7 +3,6 @@ package scheduler
 import (
 	"bufio"
 	"bytes"
-	"container/heap"
 	"errors"
 	"fmt"
 	"os"
@@ -281,7 +280,7 @@ func (s *Scheduler) armDowntimes(now time.Time) {
 	}
 	s.dtGen++
 	if !next.IsZero() {
-		heap.Push(&s.timers, timerEntry{when: at(next), kind: tDowntime, gen: s.dtGen})
+		s.timers.push(timerEntry{when: at(next), kind: tDowntime, gen: s.dtGen})
 		s.poke()
 	}
 }

@@ -110,6 +110,7 @@ type Scheduler struct {
 	running      int
 	waitq        []*service // due services waiting for a maxprocs slot
 	timers       timerHeap
+	staleTimers  int // entries of timers re-armed or disarmed since (about: see compactTimers)
 	maxKeep      int
 	alertHist    []string
 	failHist     []string
@@ -351,8 +352,14 @@ func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 	if due == nil {
 		return // a rare timer never armed: nothing to disarm
 	}
+	if *due != 0 {
+		s.staleTimers++ // its entry in the heap is now stale
+	}
 	*gen++
 	*due = at(when)
+	if !s.bulkArm && s.staleTimers > compactAt && s.staleTimers > len(s.timers)/2 {
+		s.compactTimers()
+	}
 	if !when.IsZero() {
 		e := timerEntry{when: *due, svc: svc, kind: k, gen: *gen}
 		if s.bulkArm {
@@ -371,6 +378,38 @@ func (s *Scheduler) arm(svc *service, k timerKind, when time.Time) {
 
 // endBulkArm ends arming in bulk: the timers are a heap again, and the
 // loop is poked once for them all.
+// compactAt is how many stale entries the timer heap may hold before
+// compactTimers is considered. Every run arms an overdue timer (three
+// intervals ahead) and usually a timeout, and disarms both when it ends:
+// at 10,000 runs a second the entries left behind until they would have
+// fired were 300,000, 8 MB of heap, and every pop of one costs a sift.
+const compactAt = 4096
+
+// compactTimers drops the heap's stale entries (re-armed or disarmed
+// timers, older generations) and re-heaps the rest: O(n), done when at
+// least half the heap is stale. Called with s.mu held.
+func (s *Scheduler) compactTimers() {
+	live := s.timers[:0]
+	for _, e := range s.timers {
+		if s.liveTimer(e) {
+			live = append(live, e)
+		}
+	}
+	clear(s.timers[len(live):]) // drop the services they point to
+	s.timers = live
+	heap.Init(&s.timers)
+	s.staleTimers = 0
+}
+
+// liveTimer reports whether e is the current entry of its timer.
+func (s *Scheduler) liveTimer(e timerEntry) bool {
+	if e.kind == tDowntime {
+		return e.gen == s.dtGen
+	}
+	due, gen := e.svc.timer(e.kind, false)
+	return due != nil && e.gen == *gen && e.svc.gen == s.gen
+}
+
 func (s *Scheduler) endBulkArm() {
 	s.bulkArm = false
 	heap.Init(&s.timers)
@@ -388,11 +427,12 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 	nowAt := at(now)
 	for s.timers.Len() > 0 {
 		e := s.timers[0]
+		if !s.liveTimer(e) {
+			s.timers.pop()
+			s.staleTimers = max(s.staleTimers-1, 0)
+			continue
+		}
 		if e.kind == tDowntime {
-			if e.gen != s.dtGen {
-				s.timers.pop()
-				continue
-			}
 			if e.when > nowAt {
 				return e.when.Time()
 			}
@@ -400,11 +440,7 @@ func (s *Scheduler) runDue(now time.Time) time.Time {
 			s.downtimesDue(now, true)
 			continue
 		}
-		due, gen := e.svc.timer(e.kind, false)
-		if due == nil || e.gen != *gen || e.svc.gen != s.gen {
-			s.timers.pop()
-			continue
-		}
+		due, _ := e.svc.timer(e.kind, false)
 		if e.when > nowAt {
 			return e.when.Time()
 		}

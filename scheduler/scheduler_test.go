@@ -970,3 +970,35 @@ watch g
 		t.Errorf("alert history %q, want only the good line", hist)
 	}
 }
+
+// Timers re-armed over and over (every run arms and disarms its overdue
+// and timeout timers) do not pile up stale heap entries, and the current
+// one still fires when due.
+func TestStaleTimersAreCompacted(t *testing.T) {
+	r := newRig(t, "hostgroup g h1\n\nwatch g\n    service s\n        interval 10s\n        monitor ok.monitor\n",
+		map[string]any{"ok.monitor": okMonitor()})
+	s := r.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.watchIdx.service("g", "s")
+	now := s.clk.Now()
+	for i := range 100 * compactAt {
+		s.arm(svc, tOverdue, now.Add(time.Hour+time.Duration(i)))
+	}
+	if n := len(s.timers); n > 2*compactAt+10 {
+		t.Errorf("%d heap entries after re-arming one timer %d times", n, 100*compactAt)
+	}
+	want := now.Add(time.Hour + time.Duration(100*compactAt-1))
+	if got := svc.dueAt(tOverdue).Time(); !got.Equal(want) {
+		t.Errorf("overdue due %v, want %v", got, want)
+	}
+	live := 0
+	for _, e := range s.timers {
+		if s.liveTimer(e) {
+			live++
+		}
+	}
+	if armed := 2; live != armed { // the run timer and the overdue timer
+		t.Errorf("%d live entries, want %d", live, armed)
+	}
+}
