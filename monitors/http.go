@@ -43,6 +43,10 @@ type httpMonitor struct {
 	bodyString string         // -b
 	hostHeader string         // -H
 	follow     bool           // -f
+	// getReq is the request for path, made once: what http.ReadResponse
+	// reads of it (the method) never changes (see request).
+	getReq *http.Request
+	getURI string // getReq's request URI
 }
 
 type codeRange struct{ lo, hi int }
@@ -70,6 +74,10 @@ func newHTTP(args []string) (Monitor, error) {
 	}
 	if m.agent == "" {
 		m.agent = "mon.d/http.monitor"
+	}
+	// A path net/http cannot parse fails each check, as it always did.
+	if m.getReq, _ = http.NewRequest(http.MethodGet, m.path, nil); m.getReq != nil {
+		m.getURI = m.getReq.URL.RequestURI()
 	}
 	defPort := "80"
 	if m.tls {
@@ -255,18 +263,10 @@ func (m *httpMonitor) fetch(ctx context.Context, host, path string) (*http.Respo
 		cs := tc.ConnectionState()
 		state, conn = &cs, tc
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Host = hostHeader
-	req.Header.Set("User-Agent", m.agent)
-	req.Close = true
 	b := httpBuffers.Get().(*httpBuffer)
 	defer b.put() // after the body is closed, deferred below
-	// Rendered first and written at once, as through req.Write's own
-	// bufio.Writer, which would take 4 KiB per check.
-	if err := req.Write(&b.req); err != nil {
+	req, err := m.request(&b.req, path, hostHeader)
+	if err != nil {
 		return nil, nil, err
 	}
 	if _, err := conn.Write(b.req.Bytes()); err != nil {
@@ -283,6 +283,39 @@ func (m *httpMonitor) fetch(ctx context.Context, host, path string) (*http.Respo
 	resp.TLS = state
 	body, err := io.ReadAll(io.LimitReader(resp.Body, httpMaxBody))
 	return resp, body, err
+}
+
+// request renders the request for path into buf, rendered first and
+// written at once (as through req.Write's own bufio.Writer, which would
+// take 4 KiB per check), and returns it for http.ReadResponse. The usual
+// one, the configured path with a plain host and agent, is written from
+// m.getReq without building a Request per check: the same bytes req.Write
+// gives (TestHTTPRequestBytes), for a fifth fewer allocations a check.
+func (m *httpMonitor) request(buf *bytes.Buffer, path, host string) (*http.Request, error) {
+	if m.getReq != nil && path == m.path && plainHeader(host, " /") && plainHeader(m.agent, "") {
+		buf.WriteString("GET " + m.getURI + " HTTP/1.1\r\nHost: " + host +
+			"\r\nUser-Agent: " + m.agent + "\r\nConnection: close\r\n\r\n")
+		return m.getReq, nil
+	}
+	req, err := http.NewRequest(http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Host = host
+	req.Header.Set("User-Agent", m.agent)
+	req.Close = true
+	return req, req.Write(buf)
+}
+
+// plainHeader reports whether v is non-empty printable ASCII without
+// any of not, so that net/http would write it as it is.
+func plainHeader(v, not string) bool {
+	for i := range len(v) {
+		if c := v[i]; c < ' ' || c >= 0x7f || strings.IndexByte(not, c) >= 0 {
+			return false
+		}
+	}
+	return v != ""
 }
 
 // httpBuffer is what one fetch reads and writes through. At thousands of

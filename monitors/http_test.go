@@ -2,6 +2,7 @@ package monitors
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -261,4 +262,35 @@ func BenchmarkHTTPCheck(b *testing.B) {
 		io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	})
 	benchHostChecks(b, newHTTP, port)
+}
+
+// The request written without building a Request per check is the one
+// net/http writes, byte for byte.
+func TestHTTPRequestBytes(t *testing.T) {
+	for _, tc := range []struct{ path, host, agent string }{
+		{"/", "127.0.0.1", "mon.d/http.monitor"},
+		{"/a b/ü?x=1&y=%20#frag", "www.example.com:8080", "agent with spaces"},
+		{"/index.html", "[::1]:80", "a"},
+		{"/", "::1", "mon.d/http.monitor"},
+		{"/", "host name", "x"},      // net/http cuts the host at the space
+		{"/", "bücher.example", "x"}, // and writes it as punycode
+		{"/", "h", "bad\r\nagent"},
+	} {
+		m := &httpMonitor{path: tc.path, agent: tc.agent}
+		m.getReq, _ = http.NewRequest(http.MethodGet, m.path, nil)
+		m.getURI = m.getReq.URL.RequestURI()
+		var got, want bytes.Buffer
+		if _, err := m.request(&got, tc.path, tc.host); err != nil {
+			t.Errorf("%+v: %v", tc, err)
+			continue
+		}
+		req, _ := http.NewRequest(http.MethodGet, tc.path, nil)
+		req.Host = tc.host
+		req.Header.Set("User-Agent", tc.agent)
+		req.Close = true
+		req.Write(&want)
+		if got.String() != want.String() {
+			t.Errorf("%+v:\n%q\nwant\n%q", tc, got.String(), want.String())
+		}
+	}
 }
