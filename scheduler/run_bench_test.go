@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomon/gomon/internal/clock"
 	"github.com/gomon/gomon/internal/configfile"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // BenchmarkRunTCP and BenchmarkRunHTTP drive the whole run path of a
@@ -148,27 +149,11 @@ func processCPU() (user, sys time.Duration) {
 }
 
 // benchListener listens on a port of every loopback address and
-// closes each connection after serve returns, until the benchmark ends.
-// It returns the port.
+// closes each connection after serve returns (or 5 s), until the
+// benchmark ends. It returns the port.
 func benchListener(b *testing.B, serve func(net.Conn)) string {
-	ln, err := net.Listen("tcp4", "0.0.0.0:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				serve(c)
-			}()
-		}
-	}()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
+	return testnet.Serve(b, "0.0.0.0:0", func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		serve(c)
+	})
 }

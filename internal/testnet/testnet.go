@@ -42,7 +42,15 @@ func Port(t testing.TB) int {
 // ends. It returns the port.
 func Acceptor(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return Serve(t, "127.0.0.1:0", nil)
+}
+
+// Serve listens on addr (a port of 0 picks a free one), serves each
+// connection in its own goroutine and closes it after serve returns (at
+// once when serve is nil), until the test ends. It returns the port.
+func Serve(t testing.TB, addr string, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +61,14 @@ func Acceptor(t testing.TB) string {
 			if err != nil {
 				return
 			}
-			c.Close()
+			if serve == nil {
+				c.Close()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
 		}
 	}()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
