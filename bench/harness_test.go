@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/await"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // realMon is where Debian's mon package installs the original daemon.
@@ -240,12 +241,7 @@ func cleanEnv() []string {
 // freePort returns a loopback TCP port that was free a moment ago.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	return strconv.Itoa(testnet.Port(t))
 }
 
 // cpuTime is a process's own user+system CPU time (not its children's).

@@ -19,6 +19,7 @@ import (
 	"github.com/gomon/gomon/alerts/dnsupdate"
 	"github.com/gomon/gomon/internal/await"
 	"github.com/gomon/gomon/internal/testdns"
+	"github.com/gomon/gomon/internal/testnet"
 	"github.com/gomon/gomon/scheduler/decide"
 )
 
@@ -49,7 +50,7 @@ func TestDNSRoundRobinEndToEnd(t *testing.T) {
 	runs := &monitorRuns{}
 	a, b := startBackends(t, runs)
 	sink := startSMTPSink(t, runs, a, b)
-	port, trapPort, statusPort := freePort(t, "tcp"), freePort(t, "udp"), freePort(t, "tcp")
+	port, trapPort, statusPort := testnet.Port(t), testnet.Port(t), testnet.Port(t)
 	for _, d := range []string{"state", "log"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gomon/gomon/alerts/ipvs"
 	"github.com/gomon/gomon/internal/await"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // The LVS director end to end (issue 6): the real gomon binary watches
@@ -50,7 +51,7 @@ func TestLVSEndToEnd(t *testing.T) {
 	runs := &monitorRuns{}
 	a, b := startBackends(t, runs)
 	sink := startSMTPSink(t, runs, a, b)
-	port, trapPort := freePort(t, "tcp"), freePort(t, "udp")
+	port, trapPort := testnet.Port(t), testnet.Port(t)
 	vip := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.10"), a.addr.Port())
 	table := &fakeTable{path: filepath.Join(dir, "table"), vs: ipvs.VirtualService{Protocol: ipvs.TCP, Addr: vip}, weight: 1}
 
@@ -192,31 +193,6 @@ func writeFile(t *testing.T, path, text string) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// freePort returns a port that was free on 127.0.0.1 a moment ago (mon's
-// options take a port number, not a socket).
-func freePort(t *testing.T, network string) int {
-	t.Helper()
-	var addr net.Addr
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = c.LocalAddr()
-		c.Close()
-	} else {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = l.Addr()
-		l.Close()
-	}
-	_, p, _ := net.SplitHostPort(addr.String())
-	n, _ := strconv.Atoi(p)
-	return n
 }
 
 // backend is one real server: an HTTP server on a loopback address.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/protocol"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // daemon is one gomon process of the real binary on loopback ports.
@@ -36,9 +37,9 @@ func startDaemon(t *testing.T, dir, cf string, extra ...string) *daemon {
 	os.MkdirAll(filepath.Join(dir, "log"), 0o755)
 	writeFile(t, filepath.Join(dir, "auth.cf"), "command section\nlist: all\nack: all\ndisable: all\nenable: all\n\ntrap section\n127.0.0.1 * *\n")
 	writeFile(t, filepath.Join(dir, "mon.cf"), "statedir = "+dir+"/state\nlogdir = "+dir+"/log\n"+cf)
-	d := &daemon{t: t, dir: dir, port: freePort(t, "tcp")}
+	d := &daemon{t: t, dir: dir, port: testnet.Port(t)}
 	argv := append([]string{bin, "-c", filepath.Join(dir, "mon.cf"), "-A", filepath.Join(dir, "auth.cf"),
-		"-p", strconv.Itoa(d.port), "-t", strconv.Itoa(freePort(t, "udp"))}, extra...)
+		"-p", strconv.Itoa(d.port), "-t", strconv.Itoa(testnet.Port(t))}, extra...)
 	d.proc = startGomon(t, dir, int(time.Now().UnixNano()%1000), argv...)
 	d.until(10*time.Second, "gomon answers", func() bool {
 		_, final := d.command("list state")
@@ -94,10 +95,10 @@ func netSNMP(t *testing.T, tool string, args ...string) error {
 // does: opstatus, summary, alerts and upalerts, the traptimeout heartbeat.
 func TestSNMPTrapsEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	snmpPort := freePort(t, "udp")
+	snmpPort := testnet.Port(t)
 	addr := "127.0.0.1:" + strconv.Itoa(snmpPort)
 	alerts := filepath.Join(dir, "alerts")
-	web := freePort(t, "tcp")
+	web := testnet.Port(t)
 	d := startDaemon(t, dir, `status_listen = 127.0.0.1:`+strconv.Itoa(web)+`
 snmptrap_listen = `+addr+`
 snmptrap_community = public
