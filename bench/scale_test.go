@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gomon/gomon/internal/await"
+	"github.com/gomon/gomon/internal/testnet"
 )
 
 // scaleSettings are the scale benchmark's knobs (see doc.go).
@@ -230,14 +230,7 @@ func scaleListeners(t *testing.T, k int, httpReply bool, a *accepts) []string {
 				go func() {
 					defer c.Close()
 					c.SetDeadline(time.Now().Add(5 * time.Second))
-					r := bufio.NewReader(c)
-					for {
-						line, err := r.ReadString('\n')
-						if err != nil || line == "\r\n" {
-							break
-						}
-					}
-					io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
+					testnet.AnswerOK(c)
 				}()
 			}
 		}()

@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -39,16 +38,7 @@ func BenchmarkRunTCP(b *testing.B) {
 }
 
 func BenchmarkRunHTTP(b *testing.B) {
-	benchRun(b, "http.monitor -p "+benchListener(b, func(c net.Conn) {
-		r := bufio.NewReader(c)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil || line == "\r\n" {
-				break
-			}
-		}
-		io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
-	})+" -t 5")
+	benchRun(b, "http.monitor -p "+benchListener(b, testnet.AnswerOK)+" -t 5")
 }
 
 const (

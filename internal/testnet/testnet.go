@@ -2,8 +2,10 @@
 package testnet
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -118,4 +120,17 @@ func Serve(t testing.TB, addr string, serve func(net.Conn)) string {
 	}()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port
+}
+
+// AnswerOK reads an HTTP request's head from c and answers "200 OK"
+// with the body "ok\n": the least web server an http check finds up.
+func AnswerOK(c net.Conn) {
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil || line == "\r\n" {
+			break
+		}
+	}
+	io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
 }
