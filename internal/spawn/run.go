@@ -376,7 +376,10 @@ func readBounded(f *os.File, limit int64) (data []byte, dropped int64) {
 		err := rc.Read(func(fd uintptr) bool {
 			bp := readBuffers.Get().(*[]byte)
 			defer readBuffers.Put(bp)
-			n, err := ignoringEINTR(func() (int, error) { return unix.Read(int(fd), *bp) })
+			n, err := unix.Read(int(fd), *bp)
+			for err == unix.EINTR {
+				n, err = unix.Read(int(fd), *bp)
+			}
 			if err == unix.EAGAIN {
 				return false // wait until the poller says there is data
 			}
@@ -394,15 +397,6 @@ func readBounded(f *os.File, limit int64) (data []byte, dropped int64) {
 		}
 	}
 	return data, dropped
-}
-
-func ignoringEINTR(read func() (int, error)) (int, error) {
-	for {
-		n, err := read()
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
 }
 
 // String describes how the run ended, for logs and error messages.
